@@ -1,0 +1,1 @@
+"""CUDA C kernels and their launch wrappers."""

@@ -1,0 +1,1 @@
+"""NumPy reference kernels: the specification the other implementations are tested against."""

@@ -1,0 +1,117 @@
+"""minitorch_cv: a small, readable deep-learning framework for computer vision.
+
+    import minitorch_cv as mt
+    x = mt.randn(3, 4, requires_grad=True)
+    (x * x).sum().backward()
+    x.grad                      # 2 * x
+
+Layers, from the bottom: ``kernels`` (array-in, array-out NumPy/Numba/CUDA kernels),
+``tensor`` + ``autograd`` (the graph), ``ops`` (differentiable Functions), then
+``nn``, ``optim``, ``data`` and ``models``.
+"""
+from . import backend, cuda, dtypes
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .dtypes import (
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    uint8,
+)
+from .ops import (
+    abs,
+    absolute,
+    add,
+    all,
+    allclose,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    cat,
+    chunk,
+    clamp,
+    clip,
+    concat,
+    div,
+    eq,
+    exp,
+    flatten,
+    ge,
+    gt,
+    isclose,
+    le,
+    log,
+    logical_and,
+    logical_not,
+    logical_or,
+    logsumexp,
+    lt,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    ne,
+    neg,
+    permute,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    split,
+    sqrt,
+    squeeze,
+    stack,
+    std,
+    sub,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
+)
+from .random import get_rng_state, manual_seed, set_rng_state
+from .tensor import Tensor
+
+# PyTorch's spelling; this file holds only imports, so shadowing the builtin is harmless.
+bool = bool_  # noqa: A001
+
+# The user-facing subpackages, imported last: they build on everything above.
+from . import gradcheck, nn, optim, data, models  # noqa: E402,I001
+
+__version__ = "0.1.0"

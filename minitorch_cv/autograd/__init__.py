@@ -1,0 +1,15 @@
+"""Reverse-mode automatic differentiation: Function, the backward engine, no_grad."""
+from .engine import backward
+from .function import Context, Function, Node
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+__all__ = [
+    "Context",
+    "Function",
+    "Node",
+    "backward",
+    "enable_grad",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
+]

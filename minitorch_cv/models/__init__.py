@@ -1,0 +1,1 @@
+"""minitorch_cv.models (filled in by its issue)."""

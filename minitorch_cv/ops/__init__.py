@@ -1,0 +1,81 @@
+"""Differentiable operations, one family per file.
+
+Each file holds Function classes (forward and backward side by side) and the
+lowercase functional wrappers with PyTorch's signatures, which validate arguments
+before anything is computed. Builtin names (sum, max, min, pow, abs, all, any) are
+given their PyTorch spelling only here, so no op file shadows a builtin.
+"""
+from . import indexing
+from .activation import (
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    leaky_relu,
+    relu,
+    relu6,
+    silu,
+    softplus,
+)
+from .arithmetic import add, div, mul, neg, power, sub
+from .comparison import (
+    allclose,
+    eq,
+    ge,
+    gt,
+    isclose,
+    le,
+    logical_and,
+    logical_not,
+    logical_or,
+    lt,
+    ne,
+)
+from .conversion import cast, to_device
+from .elementwise import absolute, clamp, exp, log, maximum, minimum, sigmoid, sqrt, tanh, where
+from .indexing import getitem
+from .matmul import matmul
+from .pad import pad
+from .reduction import (
+    MaxMin,
+    amax,
+    amin,
+    argmax,
+    argmin,
+    logsumexp,
+    mean,
+    reduce_all,
+    reduce_any,
+    reduce_max,
+    reduce_min,
+    reduce_sum,
+    std,
+    var,
+)
+from .shape import (
+    cat,
+    chunk,
+    concat,
+    contiguous,
+    expand,
+    flatten,
+    permute,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+    view,
+)
+
+# PyTorch's names for the ops whose natural names are Python builtins.
+sum = reduce_sum  # noqa: A001
+max = reduce_max  # noqa: A001
+min = reduce_min  # noqa: A001
+all = reduce_all  # noqa: A001
+any = reduce_any  # noqa: A001
+pow = power  # noqa: A001
+abs = absolute  # noqa: A001
+clip = clamp

@@ -1,0 +1,25 @@
+"""Special functions NumPy lacks, for the ops that need them (erf, for exact GELU).
+
+On the CPU, ``math.erf`` is compiled into a NumPy ufunc by Numba (exact to the last
+bit, fast); on the GPU, CuPy provides erf in cupyx.scipy.special.
+"""
+import math
+
+import numba
+import numpy as np
+
+from ..device import namespace
+
+
+@numba.vectorize(cache=True)
+def _erf_cpu(x):
+    return math.erf(x)
+
+
+def erf(array):
+    """Elementwise error function of a NumPy or CuPy array, keeping its dtype."""
+    if namespace(array) is np:
+        return _erf_cpu(array)
+    from cupyx.scipy.special import erf as erf_gpu
+
+    return erf_gpu(array)

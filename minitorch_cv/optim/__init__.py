@@ -1,0 +1,1 @@
+"""minitorch_cv.optim (filled in by its issue)."""

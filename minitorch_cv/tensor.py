@@ -1,0 +1,575 @@
+"""``Tensor``: an array (NumPy on "cpu", CuPy on "gpu") plus what autograd needs.
+
+A tensor holds
+  - ``array``: the NumPy/CuPy array with the values (``.data`` is a detached Tensor
+    sharing it, as in PyTorch);
+  - ``requires_grad`` and ``grad``: whether gradients are wanted, and where they
+    accumulate after ``backward()``;
+  - ``grad_fn``: the graph node of the Function call that produced it (``None`` for
+    leaves, the tensors a user created).
+
+Every method that computes something is a thin call into ``minitorch_cv.ops``; the
+arithmetic and its gradient live there, next to each other.
+"""
+import numpy as np
+
+from . import autograd, dtypes
+from . import device as _device
+
+
+class Tensor:
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected op
+
+    def __init__(self, array, requires_grad=False):
+        """Wrap an existing NumPy/CuPy array (use ``minitorch_cv.tensor`` for Python data)."""
+        if not hasattr(array, "dtype") or not hasattr(array, "shape"):
+            raise TypeError(
+                f"Tensor: expected a NumPy or CuPy array, got {type(array).__name__}; "
+                "use minitorch_cv.tensor(data) to build a tensor from Python data"
+            )
+        dtypes.resolve(array.dtype)
+        self.array = array
+        self.grad = None
+        self.grad_fn = None
+        self._output_index = 0
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _wrap(cls, array):
+        """Fast internal constructor for op outputs (no validation). The device is
+        whatever the array says: NumPy on "cpu", CuPy on "gpu"."""
+        tensor = cls.__new__(cls)
+        if isinstance(array, np.generic):
+            array = np.asarray(array)  # NumPy reductions return NumPy scalars
+        tensor.array = array
+        tensor.grad = None
+        tensor.grad_fn = None
+        tensor._output_index = 0
+        tensor._requires_grad = False
+        return tensor
+
+    def _set_grad_fn(self, node, index):
+        self.grad_fn = node
+        self._output_index = index
+        self._requires_grad = True
+
+    # ----------------------------------------------------------------- metadata
+    @property
+    def dtype(self):
+        return self.array.dtype
+
+    @property
+    def device(self):
+        return _device.device_of_array(self.array)
+
+    @property
+    def shape(self):
+        return tuple(self.array.shape)
+
+    @property
+    def ndim(self):
+        return self.array.ndim
+
+    def size(self, dim=None):
+        if dim is None:
+            return self.shape
+        return self.shape[dim]
+
+    def dim(self):
+        return self.ndim
+
+    def numel(self):
+        return int(self.array.size)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def is_cuda(self):
+        return self.device == _device.GPU
+
+    def is_contiguous(self):
+        return bool(self.array.flags.c_contiguous)
+
+    def is_floating_point(self):
+        return dtypes.is_floating(self.dtype)
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        flag = bool(flag)
+        if flag and not dtypes.is_floating(self.dtype):
+            raise RuntimeError(
+                f"requires_grad: only floating-point tensors can require gradients, "
+                f"got dtype {self.dtype}"
+            )
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad: you can only change the flag of leaf tensors; "
+                "use .detach() to get a tensor outside the graph"
+            )
+        self._requires_grad = flag
+
+    def requires_grad_(self, flag=True):
+        self.requires_grad = flag
+        return self
+
+    # ------------------------------------------------------------ conversions
+    @property
+    def data(self):
+        """A tensor sharing this one's array, outside the graph (PyTorch's ``.data``)."""
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value):
+        self.array = value.array if isinstance(value, Tensor) else value
+
+    def detach(self):
+        return Tensor._wrap(self.array)
+
+    def numpy(self):
+        """The values as a NumPy array (copied to the host for a "gpu" tensor)."""
+        return _device.to_device(self.array, _device.CPU)
+
+    def item(self):
+        if self.numel() != 1:
+            raise ValueError(
+                f"item: only a tensor with one element can be converted to a Python "
+                f"number, got shape {self.shape}"
+            )
+        return self.array.reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def to(self, *args, **kwargs):
+        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``; differentiable."""
+        device, dtype = None, None
+        for arg in list(args) + list(kwargs.values()):
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif _looks_like_device(arg):
+                device = _device.normalize(arg)
+            else:
+                dtype = dtypes.resolve(arg)
+        result = self
+        if dtype is not None and dtype != result.dtype:
+            result = ops.cast(result, dtype)
+        if device is not None and device != result.device:
+            result = ops.to_device(result, device)
+        return result
+
+    def cpu(self):
+        return self.to(_device.CPU)
+
+    def gpu(self):
+        return self.to(_device.GPU)
+
+    cuda = gpu
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def bool(self):
+        return self.to(dtypes.bool_)
+
+    def type(self, dtype):
+        return self.to(dtype)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if dtypes.is_floating(self.dtype):
+            raise TypeError("only integer tensors can be used as an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"bool: the truth value of a tensor with {self.numel()} elements is "
+                "ambiguous; use .any() or .all()"
+            )
+        return bool(self.item())
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.device != _device.CPU:
+            extras.append(f"device='{self.device}'")
+        if self.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    # --------------------------------------------------------------- autograd
+    def backward(self, gradient=None, retain_graph=False):
+        autograd.backward(self, gradient, retain_graph=retain_graph)
+
+    def retain_grad(self):
+        autograd.engine.retain_grad(self)
+
+    # ------------------------------------------------------ in-place updates
+    # In-place writes bypass autograd, so they are refused on tensors that take part
+    # in a graph while recording (the saved values of a backward would silently
+    # change). Optimizers and initializers run them under no_grad().
+    def _check_inplace(self, name):
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(
+                f"{name}: in-place operation on a tensor that requires grad; "
+                "wrap it in `with minitorch_cv.no_grad():`"
+            )
+
+    def _operand(self, other):
+        return other.array if isinstance(other, Tensor) else other
+
+    def zero_(self):
+        self._check_inplace("zero_")
+        self.array[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        self.array[...] = self._operand(value)
+        return self
+
+    def copy_(self, source):
+        self._check_inplace("copy_")
+        values = source.array if isinstance(source, Tensor) else source
+        self.array[...] = _device.to_device(values, self.device)
+        return self
+
+    def add_(self, other, alpha=1):
+        self._check_inplace("add_")
+        operand = self._operand(other)
+        self.array += operand if alpha == 1 else alpha * operand
+        return self
+
+    def sub_(self, other, alpha=1):
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other):
+        self._check_inplace("mul_")
+        self.array *= self._operand(other)
+        return self
+
+    def div_(self, other):
+        self._check_inplace("div_")
+        self.array /= self._operand(other)
+        return self
+
+    def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
+        self._check_inplace("clamp_")
+        xp = _device.array_module(self.device)
+        xp.clip(self.array, min, max, out=self.array)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0):
+        self._check_inplace("normal_")
+        from .random import generator
+
+        values = generator(self.device).standard_normal(self.shape) * std + mean
+        self.array[...] = values
+        return self
+
+    def uniform_(self, low=0.0, high=1.0):
+        self._check_inplace("uniform_")
+        from .random import generator
+
+        self.array[...] = generator(self.device).uniform(low, high, self.shape)
+        return self
+
+    def __setitem__(self, key, value):
+        self._check_inplace("__setitem__")
+        key = ops.indexing.array_key(key, _device.namespace(self.array))
+        self.array[key] = self._operand(value)
+
+    # ------------------------------------------------------------ arithmetic
+    def __add__(self, other):
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.sub(other, self)
+
+    def __mul__(self, other):
+        return ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.div(other, self)
+
+    def __pow__(self, exponent):
+        return ops.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return ops.pow(base, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __neg__(self):
+        return ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return ops.abs(self)
+
+    def __getitem__(self, key):
+        return ops.getitem(self, key)
+
+    # comparisons and logic (no gradient)
+    def __eq__(self, other):
+        return ops.eq(self, other)
+
+    def __ne__(self, other):
+        return ops.ne(self, other)
+
+    def __lt__(self, other):
+        return ops.lt(self, other)
+
+    def __le__(self, other):
+        return ops.le(self, other)
+
+    def __gt__(self, other):
+        return ops.gt(self, other)
+
+    def __ge__(self, other):
+        return ops.ge(self, other)
+
+    def __and__(self, other):
+        return ops.logical_and(self, other)
+
+    def __or__(self, other):
+        return ops.logical_or(self, other)
+
+    def __invert__(self):
+        return ops.logical_not(self)
+
+    def add(self, other, alpha=1):
+        return ops.add(self, other if alpha == 1 else ops.mul(other, alpha))
+
+    def sub(self, other, alpha=1):
+        return ops.sub(self, other if alpha == 1 else ops.mul(other, alpha))
+
+    def mul(self, other):
+        return ops.mul(self, other)
+
+    def div(self, other):
+        return ops.div(self, other)
+
+    def pow(self, exponent):
+        return ops.pow(self, exponent)
+
+    def matmul(self, other):
+        return ops.matmul(self, other)
+
+    def eq(self, other):
+        return ops.eq(self, other)
+
+    def ne(self, other):
+        return ops.ne(self, other)
+
+    def lt(self, other):
+        return ops.lt(self, other)
+
+    def le(self, other):
+        return ops.le(self, other)
+
+    def gt(self, other):
+        return ops.gt(self, other)
+
+    def ge(self, other):
+        return ops.ge(self, other)
+
+    # ------------------------------------------------------------ reductions
+    def sum(self, dim=None, keepdim=False):
+        return ops.sum(self, dim, keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return ops.mean(self, dim, keepdim)
+
+    def amax(self, dim=(), keepdim=False):
+        return ops.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return ops.amin(self, dim, keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        return ops.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return ops.min(self, dim, keepdim)
+
+    def var(self, dim=None, *, correction=None, unbiased=None, keepdim=False):
+        return ops.var(self, dim, correction=correction, unbiased=unbiased, keepdim=keepdim)
+
+    def std(self, dim=None, *, correction=None, unbiased=None, keepdim=False):
+        return ops.std(self, dim, correction=correction, unbiased=unbiased, keepdim=keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return ops.logsumexp(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return ops.argmin(self, dim, keepdim)
+
+    def all(self):
+        return ops.all(self)
+
+    def any(self):
+        return ops.any(self)
+
+    # ----------------------------------------------------------------- shape
+    def reshape(self, *shape):
+        return ops.reshape(self, _shape_args(shape))
+
+    def view(self, *shape):
+        return ops.view(self, _shape_args(shape))
+
+    def view_as(self, other):
+        return ops.view(self, other.shape)
+
+    def transpose(self, dim0, dim1):
+        return ops.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return ops.permute(self, _shape_args(dims))
+
+    @property
+    def T(self):  # noqa: N802 - PyTorch's name
+        return ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self):  # noqa: N802 - PyTorch's name
+        return ops.transpose(self, -2, -1)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return ops.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim=None):
+        return ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return ops.unsqueeze(self, dim)
+
+    def expand(self, *sizes):
+        return ops.expand(self, _shape_args(sizes))
+
+    def expand_as(self, other):
+        return ops.expand(self, other.shape)
+
+    def contiguous(self):
+        return ops.contiguous(self)
+
+    def split(self, split_size_or_sections, dim=0):
+        return ops.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return ops.chunk(self, chunks, dim)
+
+    # ------------------------------------------------------------ elementwise
+    def exp(self):
+        return ops.exp(self)
+
+    def log(self):
+        return ops.log(self)
+
+    def sqrt(self):
+        return ops.sqrt(self)
+
+    def abs(self):
+        return ops.abs(self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
+        return ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def tanh(self):
+        return ops.tanh(self)
+
+    def sigmoid(self):
+        return ops.sigmoid(self)
+
+    def relu(self):
+        return ops.relu(self)
+
+    def maximum(self, other):
+        return ops.maximum(self, other)
+
+    def minimum(self, other):
+        return ops.minimum(self, other)
+
+
+def _shape_args(args):
+    """Accept both ``x.reshape(2, 3)`` and ``x.reshape((2, 3))``."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _looks_like_device(arg):
+    if not isinstance(arg, str):
+        return False
+    try:
+        _device.normalize(arg)
+        return True
+    except ValueError:
+        return False
+
+
+# Imported last: the ops create Tensors, so they import this module.
+from . import ops  # noqa: E402
