@@ -14,3 +14,5 @@ from ..ops import (  # noqa: F401
     softplus,
     tanh,
 )
+from ..ops.layer_norm import group_norm, layer_norm  # noqa: F401
+from ..ops.local_response_norm import local_response_norm  # noqa: F401
