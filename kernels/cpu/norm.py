@@ -5,10 +5,13 @@ that file first). Each public function is a thin Python wrapper that makes the a
 contiguous, allocates the outputs, turns ``weight=None``/``bias=None`` into ones/zeros,
 computes any tiny per-channel coefficient arrays, and calls one ``@njit`` loop nest.
 
-Precision: the loads, stores and the elementwise arithmetic of the normalize passes
-are in the input dtype (float32 stays float32: per-channel coefficients are cast to
-it before the loop); every SUM is accumulated in a float64 scalar, so a channel of a
-million float32 values loses no digits to the running total. Statistics are two-pass:
+Precision: the elementwise arithmetic of the normalize passes (forward, and the
+batch/group norm input gradient) is in the input dtype: float32 stays float32, with
+per-row or per-channel coefficients cast to it before the loop. Every REDUCTION
+converts its operands to float64 and accumulates in a float64 scalar, so a channel of
+a million float32 values loses no digits to the running total, and the products summed
+(dy * xhat) are not rounded to float32 first. The layer-norm input gradient, a
+per-row reduction followed by one pass over the same row, runs in float64 throughout. Statistics are two-pass:
 the mean first, then the mean of squared deviations from it (no E[x^2] - E[x]^2
 cancellation); the second pass re-reads data that is usually still in cache.
 
@@ -97,19 +100,19 @@ def layer_norm_backward_input(dy, x, mean, rstd, weight):
 def _layer_norm_backward_input(dy, x, mean, rstd, weight, dx):
     R, D = x.shape
     for r in prange(R):
-        m = mean[r]
-        inv = rstd[r]
+        m = float(mean[r])  # the whole row runs in float64 (D values, read twice)
+        inv = float(rstd[r])
         sum_g = 0.0
         sum_g_xhat = 0.0
         for j in range(D):
-            g = dy[r, j] * weight[j]
+            g = float(dy[r, j]) * weight[j]
             sum_g += g
             sum_g_xhat += g * ((x[r, j] - m) * inv)
         mean_g = sum_g / D
         mean_g_xhat = sum_g_xhat / D
         for j in range(D):
             xhat = (x[r, j] - m) * inv
-            dx[r, j] = inv * (dy[r, j] * weight[j] - mean_g - xhat * mean_g_xhat)
+            dx[r, j] = inv * (float(dy[r, j]) * weight[j] - mean_g - xhat * mean_g_xhat)
 
 
 def layer_norm_backward_affine(dy, x, mean, rstd):
@@ -138,10 +141,10 @@ def _layer_norm_backward_affine(dy, x, mean, rstd, dweight, dbias):
         sum_dy_xhat = np.zeros(_COLUMN_BLOCK)  # float64 accumulators, one per column
         sum_dy = np.zeros(_COLUMN_BLOCK)
         for r in range(R):
-            m = mean[r]
-            inv = rstd[r]
+            m = float(mean[r])
+            inv = float(rstd[r])
             for j in range(first, last):
-                sum_dy_xhat[j - first] += dy[r, j] * ((x[r, j] - m) * inv)
+                sum_dy_xhat[j - first] += float(dy[r, j]) * ((x[r, j] - m) * inv)
                 sum_dy[j - first] += dy[r, j]
         for j in range(first, last):
             dweight[j] = sum_dy_xhat[j - first]
@@ -216,14 +219,14 @@ def _group_norm_backward_reduce(dy, x, mean, rstd, N, C, S, G, sum_dy, sum_dy_xh
         n = row // C
         c = row % C
         group = n * G + c // CG
-        m = mean[group]
-        inv = rstd[group]
+        m = float(mean[group])
+        inv = float(rstd[group])
         base = row * S
         total_dy = 0.0
         total_dy_xhat = 0.0
         for s in range(S):
             total_dy += dy[base + s]
-            total_dy_xhat += dy[base + s] * ((x[base + s] - m) * inv)
+            total_dy_xhat += float(dy[base + s]) * ((x[base + s] - m) * inv)
         sum_dy[row] = total_dy
         sum_dy_xhat[row] = total_dy_xhat
 
@@ -329,14 +332,14 @@ def batch_norm_backward_reduce(dy, x, mean, invstd):
 @njit(parallel=True, cache=True, fastmath=_REDUCE, error_model="numpy")
 def _batch_norm_backward_reduce(dy, x, mean, invstd, N, C, S, sum_dy, sum_dy_xhat):
     for c in prange(C):
-        m = mean[c]
+        m = float(mean[c])
         total_dy = 0.0
         total_dy_centered = 0.0  # sum dy * (x - mean); times invstd once at the end
         for n in range(N):
             base = (n * C + c) * S
             for s in range(S):
                 total_dy += dy[base + s]
-                total_dy_centered += dy[base + s] * (x[base + s] - m)
+                total_dy_centered += float(dy[base + s]) * (x[base + s] - m)
         sum_dy[c] = total_dy
         sum_dy_xhat[c] = total_dy_centered * invstd[c]
 

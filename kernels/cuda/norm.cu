@@ -8,10 +8,11 @@
 // Reductions (a row's, a group's or a channel's sums) run one BLOCK of NORM_BLOCK
 // threads per reduced set: thread t takes elements t, t + blockDim.x, t + 2 blockDim.x,
 // ... of the set and keeps a partial sum, then block_sum adds the block's partial sums
-// through shared memory (no warp shuffles: the CPU emulation has no warps). Sums are
-// accumulated in double for both builds, as in the Numba kernels: the kernels are
-// limited by memory bandwidth, so the double additions cost nothing measurable, and a
-// float running sum over thousands of values would lose digits.
+// through shared memory (no warp shuffles: the CPU emulation has no warps). Reductions
+// convert their operands to double and accumulate in double for both builds, as the
+// Numba kernels do: the kernels are limited by memory bandwidth, so the double
+// arithmetic costs little, and a float running sum over thousands of values would lose
+// digits. Elementwise passes run in scalar_t (layer norm's input gradient in double).
 //
 // Statistics are two-pass, not Welford: pass one sums x for the mean, pass two sums
 // (x - mean)^2. Both passes are plain sums, so a single tree reduction in shared
@@ -85,7 +86,7 @@ extern "C" __global__ void layer_norm_forward(const scalar_t* __restrict__ x, co
 //     g = dy[r, j] * weight[j],  xhat = (x[r, j] - mean[r]) * rstd[r]
 //     dx[r, j] = rstd[r] * (g - sum_j g / D - xhat * sum_j g * xhat / D)
 // One block per row: r = blockIdx.x; thread t handles columns j = t, t + blockDim.x, ...
-// The two row sums go through block_sum; the final pass runs in double, like Numba's.
+// The two row sums go through block_sum; the whole kernel computes in double.
 extern "C" __global__ void layer_norm_backward_input(const scalar_t* __restrict__ dy,
                                                      const scalar_t* __restrict__ x,
                                                      const scalar_t* __restrict__ mean,
@@ -96,13 +97,13 @@ extern "C" __global__ void layer_norm_backward_input(const scalar_t* __restrict_
     const long long r = blockIdx.x;
     const int t = threadIdx.x;
     const long long base = r * D;
-    const scalar_t m = mean[r];
-    const scalar_t inv = rstd[r];
+    const double m = mean[r];  // the whole row runs in double (D values, read twice)
+    const double inv = rstd[r];
 
     double sum_g = 0.0;
     double sum_g_xhat = 0.0;
     for (long long j = t; j < D; j += blockDim.x) {
-        const scalar_t g = dy[base + j] * weight[j];
+        const double g = (double)dy[base + j] * weight[j];
         sum_g += g;
         sum_g_xhat += g * ((x[base + j] - m) * inv);
     }
@@ -110,8 +111,8 @@ extern "C" __global__ void layer_norm_backward_input(const scalar_t* __restrict_
     const double mean_g_xhat = block_sum(sum_g_xhat, buffer) / D;
 
     for (long long j = t; j < D; j += blockDim.x) {
-        const scalar_t xhat = (x[base + j] - m) * inv;
-        dx[base + j] = (scalar_t)(inv * (dy[base + j] * weight[j] - mean_g - xhat * mean_g_xhat));
+        const double xhat = (x[base + j] - m) * inv;
+        dx[base + j] = (scalar_t)(inv * ((double)dy[base + j] * weight[j] - mean_g - xhat * mean_g_xhat));
     }
 }
 
@@ -131,9 +132,9 @@ extern "C" __global__ void layer_norm_backward_affine(const scalar_t* __restrict
     double sum_dy_xhat = 0.0;
     double sum_dy = 0.0;
     for (long long r = 0; r < R; ++r) {
-        const scalar_t m = mean[r];
-        const scalar_t inv = rstd[r];
-        sum_dy_xhat += dy[r * D + j] * ((x[r * D + j] - m) * inv);
+        const double m = mean[r];
+        const double inv = rstd[r];
+        sum_dy_xhat += (double)dy[r * D + j] * ((x[r * D + j] - m) * inv);
         sum_dy += dy[r * D + j];
     }
     dweight[j] = (scalar_t)sum_dy_xhat;
@@ -202,15 +203,15 @@ extern "C" __global__ void group_norm_backward_reduce(const scalar_t* __restrict
     const long long n = row / C;
     const int c = (int)(row % C);
     const long long group = n * G + c / CG;
-    const scalar_t m = mean[group];
-    const scalar_t inv = rstd[group];
+    const double m = mean[group];
+    const double inv = rstd[group];
     const long long base = row * S;
 
     double total_dy = 0.0;
     double total_dy_xhat = 0.0;
     for (long long s = t; s < S; s += blockDim.x) {
         total_dy += dy[base + s];
-        total_dy_xhat += dy[base + s] * ((x[base + s] - m) * inv);
+        total_dy_xhat += (double)dy[base + s] * ((x[base + s] - m) * inv);
     }
     total_dy = block_sum(total_dy, buffer);
     total_dy_xhat = block_sum(total_dy_xhat, buffer);
@@ -271,7 +272,7 @@ extern "C" __global__ void batch_norm_backward_reduce(const scalar_t* __restrict
     const int c = blockIdx.x;
     const int t = threadIdx.x;
     const long long M = N * S;
-    const scalar_t m = mean[c];
+    const double m = mean[c];
 
     double total_dy = 0.0;
     double total_dy_centered = 0.0;
@@ -280,7 +281,7 @@ extern "C" __global__ void batch_norm_backward_reduce(const scalar_t* __restrict
         const long long s = j - n * S;
         const long long index = (n * C + c) * S + s;
         total_dy += dy[index];
-        total_dy_centered += dy[index] * (x[index] - m);
+        total_dy_centered += (double)dy[index] * (x[index] - m);
     }
     total_dy = block_sum(total_dy, buffer);
     total_dy_centered = block_sum(total_dy_centered, buffer);
