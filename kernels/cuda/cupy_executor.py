@@ -39,6 +39,11 @@ def module_code(source_text, source_name, ctype):
     )
 
 
+def compile_exception():
+    """CuPy's exception for an NVRTC error (a function, so tests can stand in for CuPy)."""
+    return importlib.import_module("cupy.cuda.compiler").CompileException
+
+
 class CupyBuild:
     """One .cu source for one dtype as a lazily compiled ``cupy.RawModule``."""
 
@@ -53,7 +58,7 @@ class CupyBuild:
         if name not in self._functions:
             try:
                 self._functions[name] = self._module.get_function(name)  # compiles on first use
-            except importlib.import_module("cupy.cuda.compiler").CompileException as error:
+            except compile_exception() as error:
                 what = f"GPU build of {self._source_name} (scalar_t = {self._ctype}) with NVRTC"
                 raise CudaBuildError(format_build_error(what, self._source_name, self._source_text, str(error))) from None
         return self._functions[name]

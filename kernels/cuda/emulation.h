@@ -282,16 +282,31 @@ inline double __longlong_as_double(long long x) { return mtcv::from_bits<double>
 template <typename T>
 inline T __ldg(const T* address) { return *address; }
 
-// min/max for any pair of numbers, converted to their common type as CUDA's overloads do.
-template <typename A, typename B,
-          typename = typename std::enable_if<std::is_arithmetic<A>::value && std::is_arithmetic<B>::value>::type>
-inline typename std::common_type<A, B>::type max(A a, B b) {
-    typedef typename std::common_type<A, B>::type T;
-    return (T)a > (T)b ? (T)a : (T)b;
-}
-template <typename A, typename B,
-          typename = typename std::enable_if<std::is_arithmetic<A>::value && std::is_arithmetic<B>::value>::type>
-inline typename std::common_type<A, B>::type min(A a, B b) {
-    typedef typename std::common_type<A, B>::type T;
-    return (T)a < (T)b ? (T)a : (T)b;
-}
+// min and max: exactly CUDA's overloads (so that a call ambiguous for nvcc, such as
+// max(int, double), is ambiguous here too); mixed pairs compute in the wider type.
+#define MTCV_MIN_MAX(A, B, T)                                             \
+    inline T max(A a, B b) { return (T)a > (T)b ? (T)a : (T)b; }          \
+    inline T min(A a, B b) { return (T)a < (T)b ? (T)a : (T)b; }
+MTCV_MIN_MAX(int, int, int)
+MTCV_MIN_MAX(unsigned int, unsigned int, unsigned int)
+MTCV_MIN_MAX(int, unsigned int, unsigned int)
+MTCV_MIN_MAX(unsigned int, int, unsigned int)
+MTCV_MIN_MAX(long, long, long)
+MTCV_MIN_MAX(unsigned long, unsigned long, unsigned long)
+MTCV_MIN_MAX(long, unsigned long, unsigned long)
+MTCV_MIN_MAX(unsigned long, long, unsigned long)
+MTCV_MIN_MAX(long long, long long, long long)
+MTCV_MIN_MAX(unsigned long long, unsigned long long, unsigned long long)
+MTCV_MIN_MAX(long long, unsigned long long, unsigned long long)
+MTCV_MIN_MAX(unsigned long long, long long, unsigned long long)
+MTCV_MIN_MAX(float, float, float)
+MTCV_MIN_MAX(double, double, double)
+MTCV_MIN_MAX(float, double, double)
+MTCV_MIN_MAX(double, float, double)
+#undef MTCV_MIN_MAX
+inline unsigned int umax(unsigned int a, unsigned int b) { return max(a, b); }
+inline unsigned int umin(unsigned int a, unsigned int b) { return min(a, b); }
+inline long long llmax(long long a, long long b) { return max(a, b); }
+inline long long llmin(long long a, long long b) { return min(a, b); }
+inline unsigned long long ullmax(unsigned long long a, unsigned long long b) { return max(a, b); }
+inline unsigned long long ullmin(unsigned long long a, unsigned long long b) { return min(a, b); }

@@ -30,8 +30,8 @@ The rules it enforces (each would otherwise be a silent wrong answer on the GPU)
   sees raw memory and ignores strides; outputs (non-``const`` pointers) are never
   copied, because the kernel's writes would land in the copy: the wrapper must
   allocate them contiguous, and a non-contiguous or read-only output is an error.
-- The build is chosen by dtype: the floating-point arrays decide (they must agree),
-  ``dtype=`` overrides for kernels without floating-point arrays.
+- The build is chosen by dtype: the arrays of ``scalar_t*`` parameters decide (they
+  must agree), ``dtype=`` overrides for kernels without such arrays.
 - grid, block and shared_mem are within the limits of every GPU since compute
   capability 7.0 (1024 threads per block, 48 KiB of shared memory without opt-in).
 """
@@ -152,7 +152,8 @@ class CudaSource:
 
         grid, block: an int or a tuple of up to 3 ints. args: arrays (all NumPy or all
         CuPy) and NumPy scalars, one per kernel parameter. dtype: the build to use
-        (float32 or float64); by default that of the floating-point arrays.
+        (float32 or float64); by default the dtype of the arrays passed for scalar_t*
+        parameters.
         """
         kernel = self._kernel(name)
         args = tuple(args)
@@ -225,7 +226,7 @@ def _check_kind(kernel_name, parameter, value):
                 f"got {_describe(value)}"
             )
         return
-    if isinstance(value, (bool, int, float)):
+    if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):  # np.float64 is a float
         raise TypeError(
             f"kernel {kernel_name}, parameter '{parameter}': got a bare Python {type(value).__name__} "
             f"({value!r}); a bare Python int must never reach a kernel (CuPy would pass it as 64 bits): "
@@ -260,19 +261,21 @@ def _build_dtype(kernel_name, kernel, args, dtype):
         dtype = np.dtype(dtype)
         _scalar_type(dtype)
         return dtype
+    # The arrays whose element type is the build's: those of scalar_t* parameters (a
+    # float* or double* parameter takes the same dtype whatever the build).
     found = {}  # dtype -> first parameter holding it
     for parameter, value in zip(kernel.parameters, args):
-        if _is_array(value) and value.dtype.kind == "f":
+        if parameter.pointer and parameter.type_name == "scalar_t":
             found.setdefault(np.dtype(value.dtype), parameter.name)
     if len(found) > 1:
         (a, pa), (b, pb) = list(found.items())[:2]
         raise TypeError(
-            f"kernel {kernel_name}: floating-point arrays must share one dtype, got {a} ('{pa}') "
+            f"kernel {kernel_name}: the scalar_t arrays must share one dtype, got {a} ('{pa}') "
             f"and {b} ('{pb}'); convert them, or pass dtype= to choose the build"
         )
     if not found:
         raise TypeError(
-            f"kernel {kernel_name}: no floating-point array to choose the build from; pass dtype=np.float32 or np.float64"
+            f"kernel {kernel_name}: no scalar_t array to choose the build from; pass dtype=np.float32 or np.float64"
         )
     (dtype,) = found
     if dtype not in SCALAR_TYPES:
