@@ -159,9 +159,10 @@ def _matching(text, start, opening, closing):
     raise CudaSourceError(f"unbalanced {opening}{closing} in the CUDA source")
 
 
-def _top_level_blocks(code, offset=0):
-    """Yields (header, body, header_start) for every brace block at the top level of
-    ``code``, descending into namespaces and extern "C" { } blocks."""
+def _top_level_blocks(code, offset=0, extern_c=False):
+    """Yields (header, body, header_start, extern_c) for every brace block at the top
+    level of ``code``, descending into namespaces and extern "C" { } blocks (extern_c
+    says whether the block is inside one)."""
     i, statement_start = 0, 0
     while i < len(code):
         char = code[i]
@@ -170,10 +171,12 @@ def _top_level_blocks(code, offset=0):
         elif char == "{":
             end = _matching(code, i, "{", "}")
             header, body = code[statement_start:i], code[i + 1 : end - 1]
-            if re.search(r"\bnamespace\b", header) or re.fullmatch(r'\s*extern\s+"C"\s*', header):
-                yield from _top_level_blocks(body, offset + i + 1)
+            if re.search(r"\bnamespace\b", header):
+                yield from _top_level_blocks(body, offset + i + 1, extern_c)
+            elif re.fullmatch(r'\s*extern\s+"C"\s*', header):
+                yield from _top_level_blocks(body, offset + i + 1, True)
             else:
-                yield header, body, offset + statement_start
+                yield header, body, offset + statement_start, extern_c
             i = end
             statement_start = end
             continue
@@ -278,7 +281,7 @@ def parse_kernels(text, filename="<source>"):
     functions = {}  # name -> body text (overloads merged: conservative)
     kernels = []
     conservative = False  # synchronizing code outside any function we understand
-    for header, body, start in _top_level_blocks(code):
+    for header, body, start, extern_c in _top_level_blocks(code):
         name, parameters = _function_name(header)
         if name is None:
             if _identifiers(body) & SYNCHRONIZING_INTRINSICS:
@@ -287,13 +290,13 @@ def parse_kernels(text, filename="<source>"):
         functions[name] = functions.get(name, "") + "\n" + body
         if re.search(r"\b__global__\b", header):
             line = code.count("\n", 0, start + len(header) - len(header.lstrip())) + 1
-            kernels.append((name, header, parameters, line))
+            kernels.append((name, header, parameters, line, extern_c))
 
     synchronizing = _synchronizing_names(functions, macros)
     result = {}
-    for name, header, parameters, line in kernels:
+    for name, header, parameters, line, extern_c in kernels:
         where = f"{filename}:{line}"
-        if not re.search(r'\bextern\s+"C"', header):
+        if not extern_c and not re.search(r'\bextern\s+"C"', header):
             raise CudaSourceError(
                 f'kernel {name} ({where}) must be declared extern "C" __global__ void {name}(...): '
                 "both executors look kernels up by their plain C name"

@@ -139,11 +139,11 @@ extern "C" __global__ void mismatched_masks(scalar_t* out) {
 
 // __syncthreads_count/_and/_or: block-wide votes.
 extern "C" __global__ void block_votes(const int* flags, int* out) {
-    const int t = threadIdx.x;
-    const int count = __syncthreads_count(flags[t]);
-    const int all = __syncthreads_and(flags[t]);
-    const int any = __syncthreads_or(flags[t]);
-    if (t == 0) {
+    const int flag = flags[blockIdx.x * blockDim.x + threadIdx.x];
+    const int count = __syncthreads_count(flag);
+    const int all = __syncthreads_and(flag);
+    const int any = __syncthreads_or(flag);
+    if (threadIdx.x == 0) {
         out[3 * blockIdx.x + 0] = count;
         out[3 * blockIdx.x + 1] = all;
         out[3 * blockIdx.x + 2] = any;
