@@ -11,9 +11,10 @@ per-row or per-channel coefficients cast to it before the loop. Every REDUCTION
 converts its operands to float64 and accumulates in a float64 scalar, so a channel of
 a million float32 values loses no digits to the running total, and the products summed
 (dy * xhat) are not rounded to float32 first. The layer-norm input gradient, a
-per-row reduction followed by one pass over the same row, runs in float64 throughout. Statistics are two-pass:
-the mean first, then the mean of squared deviations from it (no E[x^2] - E[x]^2
-cancellation); the second pass re-reads data that is usually still in cache.
+per-row reduction followed by one pass over the same row, runs in float64 throughout.
+Statistics are two-pass: the mean first, then the mean of squared deviations from it
+(no E[x^2] - E[x]^2 cancellation); the second pass re-reads data that is usually
+still in cache.
 
 Parallel loops: every kernel has exactly one ``prange``, over independent units that
 each write their own outputs (a row, an (n, group), a channel, or a block of
@@ -30,7 +31,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-_REDUCE = {"reassoc"}  # reordering sums is all we allow (vectorized float64 accumulators)
+_REDUCE = {"reassoc"}  # reordering sums is all we allow: it vectorizes the float64 accumulators
 _COLUMN_BLOCK = 64  # columns per iteration of layer_norm_backward_affine (cache lines)
 
 
@@ -191,9 +192,16 @@ def _group_norm_forward(x, weight, bias, N, C, S, G, eps, y, mean, rstd):
         rstd[row] = 1.0 / math.sqrt(squares / M + eps)
         m = mean[row]
         inv = rstd[row]
-        for i in range(M):
-            c = g * CG + i // S
-            y[base + i] = (x[base + i] - m) * inv * weight[c] + bias[c]
+        # Element i = cc * S + s of the group has channel c = g * CG + cc (the CUDA
+        # kernel decodes cc = i / S); looping over cc and s keeps the inner loop free of
+        # divisions, so it vectorizes.
+        for cc in range(CG):
+            c = g * CG + cc
+            scale = inv * weight[c]
+            shift = bias[c]
+            start = base + cc * S
+            for s in range(S):
+                y[start + s] = (x[start + s] - m) * scale + shift
 
 
 def group_norm_backward_reduce(dy, x, mean, rstd, G):
@@ -280,44 +288,11 @@ def _rowwise_backward_input(dy, x, mean, A, B, K, rows, S, P, dx):
 # ----------------------------------------------------------------------- batch norm
 
 
-def batch_norm_statistics(x):
-    """Per-channel mean and biased variance over (n, s), two-pass (see the reference).
-
-    prange over channels c: a channel's values are N runs of S contiguous values,
-    at (n * C + c) * S; one iteration owns one channel (the CUDA block of channel c).
-    """
-    x = np.ascontiguousarray(x)
-    N, C, S = x.shape
-    mean = np.empty(C, x.dtype)
-    var = np.empty(C, x.dtype)
-    _batch_norm_statistics(x.reshape(-1), N, C, S, mean, var)
-    return mean, var
-
-
-@njit(parallel=True, cache=True, fastmath=_REDUCE, error_model="numpy")
-def _batch_norm_statistics(x, N, C, S, mean, var):
-    M = N * S
-    for c in prange(C):
-        total = 0.0
-        for n in range(N):
-            base = (n * C + c) * S
-            for s in range(S):
-                total += x[base + s]
-        channel_mean = total / M
-        squares = 0.0
-        for n in range(N):
-            base = (n * C + c) * S
-            for s in range(S):
-                deviation = x[base + s] - channel_mean
-                squares += deviation * deviation
-        mean[c] = channel_mean
-        var[c] = squares / M
-
-
 def batch_norm_backward_reduce(dy, x, mean, invstd):
     """sum_dy[c] = sum dy;  sum_dy_xhat[c] = sum dy * (x - mean[c]) * invstd[c].
 
-    prange over channels c, as in ``batch_norm_statistics``.
+    prange over channels c: a channel's values are N runs of S contiguous values, at
+    (n * C + c) * S; one iteration owns one channel (the CUDA block of channel c).
     """
     x = np.ascontiguousarray(x)
     dy = np.ascontiguousarray(dy, dtype=x.dtype)

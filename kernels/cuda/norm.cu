@@ -180,7 +180,7 @@ extern "C" __global__ void group_norm_forward(const scalar_t* __restrict__ x, co
     }
     for (long long i = t; i < M; i += blockDim.x) {
         const int c = g * CG + (int)(i / S);
-        y[base + i] = (x[base + i] - m) * inv * weight[c] + bias[c];
+        y[base + i] = (x[base + i] - m) * (inv * weight[c]) + bias[c];
     }
 }
 
@@ -223,44 +223,11 @@ extern "C" __global__ void group_norm_backward_reduce(const scalar_t* __restrict
 
 // ------------------------------------------------------------------------ batch norm
 
-// batch_norm_statistics (two-pass):
-//     mean[c] = sum_{n, s} x[n, c, s] / M,   var[c] = sum_{n, s} (x[n, c, s] - mean[c])^2 / M,
-//     M = N * S (the biased variance).
-// One block per channel: c = blockIdx.x. Thread t handles the channel's elements
-// j = t, t + blockDim.x, ... with j = n * S + s, at (n * C + c) * S + s.
-extern "C" __global__ void batch_norm_statistics(const scalar_t* __restrict__ x, scalar_t* __restrict__ mean,
-                                                 scalar_t* __restrict__ var, long long N, int C, long long S) {
-    __shared__ double buffer[NORM_BLOCK];
-    const int c = blockIdx.x;
-    const int t = threadIdx.x;
-    const long long M = N * S;
-
-    double total = 0.0;
-    for (long long j = t; j < M; j += blockDim.x) {
-        const long long n = j / S;
-        const long long s = j - n * S;
-        total += (double)x[(n * C + c) * S + s];
-    }
-    const double channel_mean = block_sum(total, buffer) / M;
-
-    double squares = 0.0;
-    for (long long j = t; j < M; j += blockDim.x) {
-        const long long n = j / S;
-        const long long s = j - n * S;
-        const double deviation = (double)x[(n * C + c) * S + s] - channel_mean;
-        squares += deviation * deviation;
-    }
-    const double channel_var = block_sum(squares, buffer) / M;
-    if (t == 0) {
-        mean[c] = (scalar_t)channel_mean;
-        var[c] = (scalar_t)channel_var;
-    }
-}
-
 // batch_norm_backward_reduce:
 //     sum_dy[c] = sum_{n, s} dy[n, c, s],
 //     sum_dy_xhat[c] = invstd[c] * sum_{n, s} dy[n, c, s] * (x[n, c, s] - mean[c])
-// One block per channel, threads as in batch_norm_statistics.
+// One block per channel: c = blockIdx.x. Thread t handles the channel's elements
+// j = t, t + blockDim.x, ... with j = n * S + s, at (n * C + c) * S + s.
 extern "C" __global__ void batch_norm_backward_reduce(const scalar_t* __restrict__ dy,
                                                       const scalar_t* __restrict__ x,
                                                       const scalar_t* __restrict__ mean,

@@ -170,23 +170,6 @@ def _rowwise_backward_input(dy, x, mean, A, B, K, P):
 # ----------------------------------------------------------------------- batch norm
 
 
-def batch_norm_statistics(x):
-    """One block per channel c of x (N, C, S); see batch_norm_statistics in norm.cu."""
-    xp = namespace(x)
-    N, C, S = x.shape
-    mean = xp.empty(C, x.dtype)
-    var = xp.empty(C, x.dtype)
-    if C == 0:
-        return mean, var
-    _SOURCE.launch(
-        "batch_norm_statistics",
-        grid=(C,),
-        block=(NORM_BLOCK,),
-        args=(x, mean, var, np.int64(N), np.int32(C), np.int64(S)),
-    )
-    return mean, var
-
-
 def batch_norm_backward_reduce(dy, x, mean, invstd):
     """One block per channel c; see batch_norm_backward_reduce in norm.cu."""
     xp = namespace(x)

@@ -113,7 +113,6 @@ def group_norm_backward_reduce(dy, x, mean, rstd, G):
     Summed over n they are the bias and weight gradients; weighted by ``weight`` and
     summed over a group they give the two means of the input gradient.
     """
-    N, C, S = x.shape
     xhat = _group_xhat(x, mean, rstd, G)
     dy64 = dy.astype(np.float64)
     return dy64.sum(axis=2).astype(x.dtype), (dy64 * xhat).sum(axis=2).astype(x.dtype)
@@ -153,18 +152,9 @@ def _group_xhat(x, mean, rstd, G):
 
 
 # ----------------------------------------------------------------------- batch norm
-
-
-def batch_norm_statistics(x):
-    """Per-channel mean and BIASED variance over n and s (two-pass).
-
-    x: (N, C, S). Returns (mean (C,), var (C,)).
-    """
-    x64 = x.astype(np.float64)
-    mean = x64.mean(axis=(0, 2))
-    centered = x64 - mean[None, :, None]
-    var = (centered * centered).mean(axis=(0, 2))
-    return mean.astype(x.dtype), var.astype(x.dtype)
+# Batch norm's forward (per-channel sums, then y = x * scale[c] + shift[c]) uses the
+# ``channel`` family (kernels/*/channel), shared with other per-channel ops; its
+# backward kernels are here.
 
 
 def batch_norm_backward_reduce(dy, x, mean, invstd):
