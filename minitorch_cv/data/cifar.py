@@ -24,8 +24,14 @@ import os
 
 import numpy as np
 
-from .download import NETWORK_ERRORS, download_url, read_tar_members, verify_known_file
-from .errors import DatasetCorruptError, DatasetNotFoundError, default_root, not_found_message
+from .download import download_url, read_tar_members, verify_known_file
+from .errors import (
+    DatasetCorruptError,
+    DatasetNotFoundError,
+    DownloadError,
+    default_root,
+    not_found_message,
+)
 from .safe_pickle import safe_load_dict
 from .vision import ImageArrayDataset
 
@@ -193,13 +199,13 @@ class CIFAR10(ImageArrayDataset):
         target = os.path.join(root, ARCHIVE)
         try:
             return download_url(URL, target, md5=ARCHIVE_MD5)
-        except NETWORK_ERRORS as error:
+        except DownloadError as error:
             raise DatasetNotFoundError(
                 not_found_message(
                     "CIFAR-10",
                     [root],
                     _LAYOUTS,
-                    f"Downloading {URL} failed ({type(error).__name__}: {error}); on a machine "
+                    f"Downloading {URL} failed ({error}); on a machine "
                     f"without internet access, copy {ARCHIVE} (MD5 {ARCHIVE_MD5}) to {target}.",
                 )
             ) from error

@@ -83,8 +83,6 @@ class Subset(Dataset):
         return len(self.indices)
 
     def __getitem__(self, index):
-        if isinstance(index, (list, np.ndarray)):
-            return [self.dataset[int(i)] for i in self.indices[index]]
         return self.dataset[int(self.indices[index])]
 
     def get_batch(self, indices, generator=None):

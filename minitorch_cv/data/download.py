@@ -1,6 +1,7 @@
 """Fetching data files: download with a progress bar, checksums, safe archive reading.
 
     download_url(url, path, md5=...)   fetch to path + ".part", check, rename into place
+                                       (DownloadError when the transfer fails)
     file_digest(path, "md5")           hex digest, read in 1 MiB chunks
     verify_known_file(path, table)     check a file against the digests we know for it
     read_tar_members(archive, names)   the bytes of chosen members, nothing extracted
@@ -15,21 +16,15 @@ changes the gzip bytes but not the content) is not rejected here; the format par
 validate its structure instead. Hashing costs about 0.1 s for 50 MB.
 """
 import hashlib
-import http.client
 import os
 import sys
 import tarfile
 import time
-import urllib.request
 import zlib
 
-from .errors import DatasetCorruptError
+from .errors import DatasetCorruptError, DownloadError
 
 _CHUNK = 1 << 20
-
-# What a failed download raises: no network, DNS failure, refused connection, timeout,
-# HTTP error status (urllib.error.URLError/HTTPError are OSErrors), a cut connection.
-NETWORK_ERRORS = (OSError, http.client.HTTPException)
 
 
 def file_digest(path, algorithm):
@@ -78,6 +73,7 @@ class ProgressBar:
         self.done = 0
         self.start = time.monotonic()
         self._last_draw = 0.0
+        self._last_width = 0
 
     def update(self, count):
         self.done += count
@@ -104,7 +100,9 @@ class ProgressBar:
             )
         else:
             text = f"{self.name} {_format_bytes(self.done)} {_format_bytes(rate)}/s"
-        self.stream.write("\r" + text)
+        # Pad with spaces so a shorter line fully covers the previous one.
+        self.stream.write("\r" + text.ljust(self._last_width))
+        self._last_width = len(text)
         self.stream.flush()
 
 
@@ -113,8 +111,14 @@ def download_url(url, path, md5=None, timeout=30, progress=True):
 
     The bytes go to ``path + ".part"`` first and are renamed into place only after the
     checksum matches, so an interrupted or damaged download never looks like a good file.
-    Raises one of ``NETWORK_ERRORS`` when the address cannot be reached, ``DatasetCorruptError`` on a checksum mismatch.
+    Raises ``DownloadError`` when the transfer fails (no network, no such server, HTTP
+    error, connection cut), ``DatasetCorruptError`` on a checksum mismatch.
     """
+    # Imported here, not at the top: they pull in ssl (~50 ms), which reading local
+    # files never needs.
+    import http.client
+    import urllib.request
+
     partial = path + ".part"
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     digest = hashlib.md5()
@@ -135,9 +139,12 @@ def download_url(url, path, md5=None, timeout=30, progress=True):
                 f"{url}: downloaded file has MD5 {digest.hexdigest()}, expected {md5}; "
                 "the download was damaged or the server sent something else"
             )
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(partial):
             os.remove(partial)
+        # URLError/HTTPError/timeouts are OSErrors; a cut connection may be HTTPException.
+        if isinstance(error, (OSError, http.client.HTTPException)):
+            raise DownloadError(f"{type(error).__name__}: {error}") from error
         raise
     os.replace(partial, path)
     return path

@@ -22,6 +22,11 @@ class DatasetCorruptError(ValueError):
     pass
 
 
+class DownloadError(OSError):
+    """A download failed: no network, no such server, an HTTP error, a cut connection.
+    The data sets turn it into a ``DatasetNotFoundError`` saying where to put the files."""
+
+
 def not_found_message(name, searched, expected, download_hint):
     """A message telling the user exactly where to put which files.
 

@@ -19,8 +19,14 @@ import os
 
 import numpy as np
 
-from .download import NETWORK_ERRORS, download_url, verify_known_file
-from .errors import DatasetCorruptError, DatasetNotFoundError, default_root, not_found_message
+from .download import download_url, verify_known_file
+from .errors import (
+    DatasetCorruptError,
+    DatasetNotFoundError,
+    DownloadError,
+    default_root,
+    not_found_message,
+)
 from .idx import read_idx
 from .vision import ImageArrayDataset
 
@@ -120,9 +126,9 @@ class MNIST(ImageArrayDataset):
             name = stem + ".gz"
             try:
                 download_url(self.mirror + name, os.path.join(folder, name), md5=self.md5[name])
-            except NETWORK_ERRORS as error:
+            except DownloadError as error:
                 hint = (
-                    f"Downloading {self.mirror + name} failed ({type(error).__name__}: {error}); "
+                    f"Downloading {self.mirror + name} failed ({error}); "
                     f"on a machine without internet access, copy the files to {folder}."
                 )
                 raise DatasetNotFoundError(self._not_found(root, stems, hint)) from error
