@@ -32,9 +32,10 @@ loader fixes everything). ``loader.epoch`` is the epoch the next ``iter()`` uses
     state = loader.state_dict()                   # {"seed", "epoch", "batch"} ints
     loader.load_state_dict(state)                 # continues at that batch of that epoch
 
-``state_dict()`` taken while an epoch is being iterated records how many batches of it
-were handed out, so a run interrupted mid-epoch resumes with the next batch. Nothing
-else needs saving: the draws of batch k depend on (seed, epoch, k) only.
+``state_dict()`` taken during an epoch, or after one was interrupted (Ctrl-C, ``break``),
+records how many of its batches were handed out, so a run interrupted mid-epoch resumes
+with the next batch. Nothing else needs saving: the draws of batch k depend on (seed,
+epoch, k) only.
 
 Differences from PyTorch: no ``num_workers`` (one background thread instead, enough for
 array-backed sets), no ``sampler``/``collate_fn``; ``transform``, ``device``,
@@ -43,7 +44,6 @@ set that has no ``get_batch`` draw from the global generator and are then not
 reproducible under prefetch; prefer the loader's ``transform``.
 """
 import numbers
-import weakref
 
 import numpy as np
 
@@ -92,7 +92,10 @@ class DataLoader:
         self.seed = seeding.base_seed(generator)
         self.epoch = 0
         self._start_batch = 0
-        self._live = None  # weak reference to the iterator of the epoch in progress
+        # (epoch, batches handed out) of the epoch started last, while it is unfinished;
+        # only the newest iterator (ticket == self._iterations) reports into it.
+        self._in_progress = None
+        self._iterations = 0
 
     def __len__(self):
         """Batches per epoch: ceil(N / batch_size), or floor with drop_last (PyTorch)."""
@@ -106,12 +109,17 @@ class DataLoader:
             raise ValueError(f"epoch: expected a non-negative integer, got {epoch!r}")
         self.epoch = int(epoch)
         self._start_batch = 0
+        self._in_progress = None
 
     def state_dict(self):
-        """{"seed", "epoch", "batch"}: where the next batch will come from."""
-        live = self._live() if self._live is not None else None
-        if live is not None and not live.finished:
-            epoch, batch = live.epoch, live.position
+        """{"seed", "epoch", "batch"}: where the next batch will come from.
+
+        Between epochs: (the next epoch, 0). During an epoch, or after it was left
+        unfinished (``break``, Ctrl-C, an exception): that epoch and the number of its
+        batches already handed out, so a resumed run continues with the next one.
+        """
+        if self._in_progress is not None:
+            epoch, batch = self._in_progress
         else:
             epoch, batch = self.epoch, self._start_batch
         return {"seed": self.seed, "epoch": epoch, "batch": batch}
@@ -168,9 +176,14 @@ class DataLoader:
         batches = self._batches(epoch, start)
         if self.prefetch:
             batches = BackgroundIterator(batches, depth=PREFETCH_DEPTH)
-        iterator = _EpochIterator(self, epoch, start, batches)
-        self._live = weakref.ref(iterator)
-        return iterator
+        self._iterations += 1
+        self._in_progress = (epoch, start)
+        return _EpochIterator(self, self._iterations, epoch, start, batches)
+
+    def _report(self, ticket, position):
+        """Called by the iterator ``ticket`` after each batch; None once the epoch is done."""
+        if ticket == self._iterations:
+            self._in_progress = position
 
     def __repr__(self):
         return (
@@ -182,10 +195,11 @@ class DataLoader:
 
 
 class _EpochIterator:
-    """One pass over the loader; counts the batches it hands out (for ``state_dict``)."""
+    """One pass over the loader; reports the batches it hands out (for ``state_dict``)."""
 
-    def __init__(self, loader, epoch, start, batches):
+    def __init__(self, loader, ticket, epoch, start, batches):
         self.loader = loader
+        self.ticket = ticket
         self.epoch = epoch
         self.position = start
         self.finished = False
@@ -202,10 +216,16 @@ class _EpochIterator:
             raise StopIteration
         try:
             fields = next(self._batches)
-        except BaseException:
+        except StopIteration:
+            self.finished = True
+            self.loader._report(self.ticket, None)
+            raise
+        except BaseException:  # the position stays: a resumed run retries this batch
             self.finished = True
             raise
         self.position += 1
+        done = self.position >= len(self.loader)
+        self.loader._report(self.ticket, None if done else (self.epoch, self.position))
         return self.loader._to_tensors(fields)
 
     def close(self):

@@ -145,23 +145,46 @@ def test_resume_at_an_epoch_with_set_epoch(cifar_test):
     _assert_same_batches(_epoch(resumed), _epoch(original))  # and continues in step
 
 
+def _train_until_interrupted(loader, batches):
+    """Iterate like a training loop that gets Ctrl-C after ``batches`` batches."""
+    for k, _ in enumerate(loader):
+        if k + 1 == batches:
+            raise KeyboardInterrupt
+
+
 def test_resume_mid_epoch_with_state_dict(cifar_test):
     original = data.DataLoader(cifar_test, 100, shuffle=True, generator=5, transform=AUGMENT)
     _epoch(original)  # epoch 0
     full_epoch_1 = _epoch(original)
-    # Replay epoch 1 and stop after 3 batches, as an interrupted run would.
-    original.set_epoch(1)
-    iterator = iter(original)
-    for _ in range(3):
-        next(iterator)
+    original.set_epoch(1)  # replay epoch 1, interrupted after 3 batches
+    with pytest.raises(KeyboardInterrupt):
+        _train_until_interrupted(original, 3)
+    gc.collect()  # the interrupted iterator is gone; the loader still knows the position
     state = original.state_dict()
     assert state == {"seed": 5, "epoch": 1, "batch": 3}
-    iterator.close()
     resumed = data.DataLoader(cifar_test, 100, shuffle=True, generator=999, transform=AUGMENT)
     resumed.load_state_dict(state)
     rest = _epoch(resumed)
     _assert_same_batches(rest, full_epoch_1[3:])
     assert resumed.state_dict() == {"seed": 5, "epoch": 2, "batch": 0}
+
+
+def test_state_dict_during_an_epoch():
+    loader = data.DataLoader(_indexed(10), 3, generator=0)
+    iterator = iter(loader)
+    assert loader.state_dict() == {"seed": 0, "epoch": 0, "batch": 0}
+    next(iterator), next(iterator)
+    assert loader.state_dict() == {"seed": 0, "epoch": 0, "batch": 2}
+    next(iterator), next(iterator)  # the last batch: the epoch is complete
+    assert loader.state_dict() == {"seed": 0, "epoch": 1, "batch": 0}
+    stale = iter(loader)  # epoch 1 ...
+    newer = iter(loader)  # ... abandoned for epoch 2: only the newest iterator reports
+    next(stale)
+    assert loader.state_dict() == {"seed": 0, "epoch": 2, "batch": 0}
+    next(newer)
+    assert loader.state_dict() == {"seed": 0, "epoch": 2, "batch": 1}
+    loader.set_epoch(5)
+    assert loader.state_dict() == {"seed": 0, "epoch": 5, "batch": 0}
 
 
 def test_state_dict_between_epochs():
@@ -231,6 +254,10 @@ def test_thread_ends_when_iteration_stops_early(cifar_test):
 
 
 def test_thread_ends_when_iterator_and_loader_are_dropped(cifar_test):
+    def prefetch_threads():
+        return {t for t in threading.enumerate() if t.name == "minitorch_cv-prefetch"}
+
+    before = prefetch_threads()
     loader = data.DataLoader(cifar_test, 16, transform=AUGMENT)
     for _ in loader:
         break  # the for loop drops its iterator
@@ -241,7 +268,7 @@ def test_thread_ends_when_iterator_and_loader_are_dropped(cifar_test):
     gc.collect()
     thread.join(timeout=5)
     assert not thread.is_alive()
-    assert not [t for t in threading.enumerate() if t.name == "minitorch_cv-prefetch"]
+    assert prefetch_threads() <= before
 
 
 # ---------------------------------------------------------------- data sets and collate
