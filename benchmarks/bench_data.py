@@ -65,34 +65,47 @@ def main():
     rows = []
 
     archive = root / "cifar-10-subset-python.tar.gz"
-    rows.append(("load CIFAR-10 subset train (tar.gz)", _median_ms(lambda: data.CIFAR10(archive), args.repeats)))
-    rows.append(("load MNIST train (IDX gzip)", _median_ms(lambda: data.MNIST(root), args.repeats)))
+
+    def measure(name, fn):
+        rows.append((name, _median_ms(fn, args.repeats)))
+        return rows[-1][1]
+
+    measure("load CIFAR-10 subset train (tar.gz)", lambda: data.CIFAR10(archive))
+    measure("load MNIST train (IDX gzip)", lambda: data.MNIST(root))
     cifar = data.CIFAR10(archive)
     mnist = data.MNIST(root)
 
     augment = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(),
                          T.Normalize(data.CIFAR10_MEAN, data.CIFAR10_STD)])  # fmt: skip
-    rows.append((f"crop+flip+normalize, one batch of all {len(cifar)} images",
-                 _median_ms(lambda: augment(cifar.data, generator=0), args.repeats)))  # fmt: skip
+    measure(f"crop+flip+normalize, one batch of all {len(cifar)} images",
+            lambda: augment(cifar.data, generator=0))  # fmt: skip
+
+    def cifar_loader(prefetch):
+        return data.DataLoader(cifar, 128, shuffle=True, generator=0, transform=augment,
+                               prefetch=prefetch)  # fmt: skip
+
     for prefetch in (False, True):
-        loader = data.DataLoader(cifar, 128, shuffle=True, generator=0, transform=augment, prefetch=prefetch)
-        rows.append((f"CIFAR epoch ({len(cifar)}), batch 128, crop+flip+normalize, prefetch={prefetch}",
-                     _median_ms(_epoch(loader), args.repeats)))  # fmt: skip
-    per_batch = rows[-2][1] / len(loader)
+        epoch_ms = measure(
+            f"CIFAR epoch ({len(cifar)}), batch 128, crop+flip+normalize, prefetch={prefetch}",
+            _epoch(cifar_loader(prefetch)),
+        )
+        if not prefetch:
+            per_batch = epoch_ms / len(cifar_loader(False))
     step = _fake_step(per_batch)
     for prefetch in (False, True):
-        loader = data.DataLoader(cifar, 128, shuffle=True, generator=0, transform=augment, prefetch=prefetch)
-        rows.append((f"  + consumer of {per_batch:.1f} ms/batch, prefetch={prefetch}",
-                     _median_ms(_epoch(loader, step), args.repeats)))  # fmt: skip
-    rows.append((f"  consumer alone ({len(loader)} steps)",
-                 _median_ms(lambda: [step(None) for _ in range(len(loader))], args.repeats)))  # fmt: skip
+        measure(f"  + consumer of {per_batch:.1f} ms/batch, prefetch={prefetch}",
+                _epoch(cifar_loader(prefetch), step))  # fmt: skip
+    steps = len(cifar_loader(False))
+    measure(f"  consumer alone ({steps} steps)", lambda: [step(None) for _ in range(steps)])
+
     normalize = T.Normalize(data.MNIST_MEAN, data.MNIST_STD)
     for prefetch in (False, True):
-        loader = data.DataLoader(mnist, 128, shuffle=True, generator=0, transform=normalize, prefetch=prefetch)
-        rows.append((f"MNIST epoch ({len(mnist)}), batch 128, normalize, prefetch={prefetch}",
-                     _median_ms(_epoch(loader), args.repeats)))  # fmt: skip
+        loader = data.DataLoader(mnist, 128, shuffle=True, generator=0, transform=normalize,
+                                 prefetch=prefetch)  # fmt: skip
+        measure(f"MNIST epoch ({len(mnist)}), batch 128, normalize, prefetch={prefetch}",
+                _epoch(loader))  # fmt: skip
     loader = data.DataLoader(mnist, 128, shuffle=True, generator=0, prefetch=False)
-    rows.append(("MNIST epoch, batch 128, uint8 (no transform)", _median_ms(_epoch(loader), args.repeats)))
+    measure("MNIST epoch, batch 128, uint8 (no transform)", _epoch(loader))
 
     try:
         import torch
@@ -103,8 +116,7 @@ def main():
     if torch is not None:
         torch_set = TorchTensors(torch.from_numpy(mnist.data), torch.from_numpy(mnist.targets))
         torch_loader = TorchLoader(torch_set, batch_size=128, shuffle=True)
-        rows.append(("PyTorch: MNIST epoch, batch 128, uint8 (TensorDataset)",
-                     _median_ms(_epoch(torch_loader), args.repeats)))  # fmt: skip
+        measure("PyTorch: MNIST epoch, batch 128, uint8 (TensorDataset)", _epoch(torch_loader))
 
     width = max(len(name) for name, _ in rows)
     print(f"{'what'.ljust(width)}  ms (median of {args.repeats})")

@@ -4,10 +4,10 @@
     from minitorch_cv.data import transforms as T
 
     train = data.CIFAR10("../shared/data/cifar-10-subset-python.tar.gz", train=True)
+    augment = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(),
+                         T.Normalize(data.CIFAR10_MEAN, data.CIFAR10_STD)])
     loader = data.DataLoader(train, batch_size=128, shuffle=True, generator=0,
-                             transform=T.Compose([T.RandomCrop(32, padding=4),
-                                                  T.RandomHorizontalFlip(),
-                                                  T.Normalize(data.CIFAR10_MEAN, data.CIFAR10_STD)]))
+                             transform=augment)
     for images, labels in loader:   # float32 (128, 3, 32, 32), int64 (128,)
         ...
 

@@ -134,14 +134,16 @@ def _parse_batch(payload, source):
             f"{source}: expected keys 'data' and 'labels', found {sorted(batch)}"
         )
     data, labels = batch["data"], np.asarray(batch["labels"])
-    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+    is_rows = isinstance(data, np.ndarray) and data.ndim == 2 and data.shape[1] == 3072
+    if not is_rows or data.dtype != np.uint8:
         raise DatasetCorruptError(
             f"{source}: 'data' must be a uint8 array (n, 3072), got "
             f"{getattr(data, 'dtype', type(data).__name__)} {getattr(data, 'shape', '')}"
         )
     if labels.shape != (data.shape[0],) or labels.dtype.kind not in "iu":
         raise DatasetCorruptError(
-            f"{source}: 'labels' must be {data.shape[0]} integers, got {labels.dtype} {labels.shape}"
+            f"{source}: 'labels' must be {data.shape[0]} integers, "
+            f"got {labels.dtype} {labels.shape}"
         )
     if labels.size and (labels.min() < 0 or labels.max() >= len(CLASSES)):
         raise DatasetCorruptError(f"{source}: labels outside 0..9")

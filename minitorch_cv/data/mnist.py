@@ -154,19 +154,35 @@ class FashionMNIST(MNIST):
     known_files = {
         "train-images-idx3-ubyte.gz": [
             (26421880, "md5", md5["train-images-idx3-ubyte.gz"]),
-            (26421856, "sha256", "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7"),
+            (
+                26421856,
+                "sha256",
+                "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
+            ),
         ],
         "train-labels-idx1-ubyte.gz": [
             (29515, "md5", md5["train-labels-idx1-ubyte.gz"]),
-            (29491, "sha256", "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056"),
+            (
+                29491,
+                "sha256",
+                "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
+            ),
         ],
         "t10k-images-idx3-ubyte.gz": [
             (4422102, "md5", md5["t10k-images-idx3-ubyte.gz"]),
-            (4422079, "sha256", "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"),
+            (
+                4422079,
+                "sha256",
+                "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
+            ),
         ],
         "t10k-labels-idx1-ubyte.gz": [
             (5148, "md5", md5["t10k-labels-idx1-ubyte.gz"]),
-            (5125, "sha256", "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"),
+            (
+                5125,
+                "sha256",
+                "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
+            ),
         ],
     }
     classes = [

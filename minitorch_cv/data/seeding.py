@@ -34,7 +34,8 @@ def numpy_generator(generator):
         return _random.generator("cpu")
     if isinstance(generator, np.random.Generator):
         return generator
-    if isinstance(generator, numbers.Integral) and not isinstance(generator, bool) and generator >= 0:
+    is_int = isinstance(generator, numbers.Integral) and not isinstance(generator, bool)
+    if is_int and generator >= 0:
         return np.random.default_rng(int(generator))
     raise TypeError(
         f"generator: expected None, a non-negative int seed or a numpy.random.Generator, "

@@ -254,7 +254,9 @@ class ToFloat(Transform):
 def _channel_vector(values, name, channels):
     vector = np.asarray(values, dtype=np.float32).reshape(-1)
     if vector.size not in (1, channels):
-        raise ValueError(f"{name}: expected 1 or {channels} values (one per channel), got {vector.size}")
+        raise ValueError(
+            f"{name}: expected 1 or {channels} values (one per channel), got {vector.size}"
+        )
     return np.broadcast_to(vector, (channels,)).reshape(channels, 1, 1)
 
 

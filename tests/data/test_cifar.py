@@ -95,7 +95,8 @@ def test_channel_statistics_constants(cifar_train):
     pixels = cifar_train.data
     n = pixels.size // 3
     sums = pixels.sum(axis=(0, 2, 3), dtype=np.uint64).astype(np.float64)  # exact integers
-    squares = (pixels.astype(np.uint32) ** 2).sum(axis=(0, 2, 3), dtype=np.uint64).astype(np.float64)
+    squares = (pixels.astype(np.uint32) ** 2).sum(axis=(0, 2, 3), dtype=np.uint64)
+    squares = squares.astype(np.float64)
     mean = sums / n
     std = np.sqrt(squares / n - mean**2)
     np.testing.assert_allclose(mean / 255, data.CIFAR10_MEAN, atol=0.005)
@@ -210,7 +211,9 @@ def test_payload_is_real(tmp_path, make_payload, refused_name):
 
 @pytest.mark.parametrize("as_archive", [False, True], ids=["folder", "archive"])
 @pytest.mark.parametrize("make_payload, refused_name", MALICIOUS)
-def test_malicious_pickle_is_refused_and_never_runs(tmp_path, make_payload, refused_name, as_archive):
+def test_malicious_pickle_is_refused_and_never_runs(
+    tmp_path, make_payload, refused_name, as_archive
+):
     marker = tmp_path / "payload_ran"
     layout = tmp_path / "layout"
     write_cifar_folder(layout)

@@ -28,7 +28,8 @@ def _closed_port_url(path):
 @pytest.fixture
 def fake_cifar_archive(tmp_path):
     written = write_cifar_folder(tmp_path / "server_files")
-    archive = make_tar_gz(tmp_path / "server_files" / "cifar-10-batches-py", tmp_path / "served.tar.gz")
+    folder = tmp_path / "server_files" / "cifar-10-batches-py"
+    archive = make_tar_gz(folder, tmp_path / "served.tar.gz")
     return archive, written
 
 

@@ -127,8 +127,9 @@ def test_numpy_generator_argument():
 
 
 def test_each_batch_and_epoch_draws_its_own_augmentation():
-    same_image = np.broadcast_to(np.arange(3 * 32 * 32, dtype=np.uint8).reshape(1, 3, 32, 32), (8, 3, 32, 32))
-    dataset = data.TensorDataset(np.ascontiguousarray(same_image), np.zeros(8, np.int64))
+    image = np.arange(3 * 32 * 32, dtype=np.uint8).reshape(1, 3, 32, 32)
+    same_image = np.repeat(image, 8, axis=0)
+    dataset = data.TensorDataset(same_image, np.zeros(8, np.int64))
     loader = data.DataLoader(dataset, 4, generator=0, transform=T.RandomCrop(32, padding=4))
     epoch_0, epoch_1 = _epoch(loader), _epoch(loader)
     assert not np.array_equal(epoch_0[0][0], epoch_0[1][0])  # batch 0 vs batch 1
@@ -207,7 +208,9 @@ def test_prefetch_on_and_off_give_identical_batches(cifar_test):
 
 def test_fast_path_equals_per_sample_path(cifar_test):
     fast = data.DataLoader(cifar_test, 50, shuffle=True, generator=2, transform=AUGMENT)
-    slow = data.DataLoader(PlainDataset(cifar_test), 50, shuffle=True, generator=2, transform=AUGMENT)
+    slow = data.DataLoader(
+        PlainDataset(cifar_test), 50, shuffle=True, generator=2, transform=AUGMENT
+    )
     _assert_same_batches(_epoch(fast), _epoch(slow))
 
 
@@ -298,7 +301,10 @@ def test_tensor_dataset():
 
 
 def test_collate_rules():
-    samples = [(np.ones((2, 2), np.uint8), 3, 0.5, {"id": 1}), (np.zeros((2, 2), np.uint8), 4, 1.5, {"id": 2})]
+    samples = [
+        (np.ones((2, 2), np.uint8), 3, 0.5, {"id": 1}),
+        (np.zeros((2, 2), np.uint8), 4, 1.5, {"id": 2}),
+    ]
     images, ints, floats, dicts = data.collate(samples)
     assert images.shape == (2, 2, 2) and images.dtype == np.uint8
     assert ints.dtype == np.int64 and floats.dtype == np.float64  # PyTorch's rules

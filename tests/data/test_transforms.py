@@ -48,7 +48,8 @@ def test_random_crop_constant_padding_matches_a_hand_crop(size, padding, pads):
 
 def test_random_crop_reflect_padding():
     images = _images((5, 3, 6, 8))
-    crop = T.RandomCrop((6, 8), padding=(3, 2), padding_mode="reflect")  # left/right 3, top/bottom 2
+    # padding (3, 2): 3 columns left and right, 2 rows top and bottom
+    crop = T.RandomCrop((6, 8), padding=(3, 2), padding_mode="reflect")
     top, left = crop.draw(images.shape, np.random.default_rng(1))
     out = crop(images, generator=np.random.default_rng(1))
     for n in range(5):
@@ -61,9 +62,10 @@ def test_random_crop_reflect_padding():
 
 def test_random_crop_fill_and_edge_mode():
     images = _images((2, 1, 3, 3))
-    constant = T.RandomCrop(5, padding=1, fill=7).apply(images, (np.array([0, 0]), np.array([0, 0])))
+    corner = (np.array([0, 0]), np.array([0, 0]))  # top-left offsets for both images
+    constant = T.RandomCrop(5, padding=1, fill=7).apply(images, corner)
     assert constant[0, 0, 0, 0] == 7 and constant[0, 0, 1, 1] == images[0, 0, 0, 0]
-    edge = T.RandomCrop(5, padding=1, padding_mode="edge").apply(images, (np.array([0, 0]), np.array([0, 0])))
+    edge = T.RandomCrop(5, padding=1, padding_mode="edge").apply(images, corner)
     assert edge[1, 0, 0, 0] == images[1, 0, 0, 0] and edge[1, 0, 4, 4] == images[1, 0, 2, 2]
 
 
