@@ -5,32 +5,34 @@ A pickle is a small program: ``GLOBAL os system`` followed by ``REDUCE`` calls
 internet is therefore code execution. The official CIFAR-10 "python version" batches are
 pickles (written by Python 2, protocol 2), so they must be read with a restricted
 unpickler: every global the stream names goes through ``find_class``, and ours answers
-only the three names that a pickled NumPy array needs. Checked against the real files
-with ``pickletools.genops``: a data batch names exactly
+only the few names that a pickled NumPy array needs. Checked against the real files with
+``pickletools.genops``: a data batch names exactly
 
-    numpy.core.multiarray._reconstruct   build an empty array (NumPy 2 spells the module
-                                         numpy._core.multiarray; both are accepted)
+    numpy.core.multiarray._reconstruct   make an empty array (NumPy 2 writes the module
+                                         as numpy._core.multiarray; both are accepted)
     numpy.ndarray                        the class passed to _reconstruct
-    numpy.dtype                          the element type ('u1')
+    numpy.dtype                          the element type: dtype('u1', False, True)
 
 and ``batches.meta`` names none. A file re-saved by Python 3 may also name
-``_codecs.encode`` (protocol 2 spells bytes as ``encode(text, 'latin1')``) and
-``numpy._core.numeric._frombuffer`` (protocol 5 arrays); both are accepted in the exact
-form those writers use. Anything else (``os.system``, ``builtins.eval``,
-``subprocess.Popen``, ...) raises ``DatasetCorruptError`` before it is called.
+``_codecs.encode`` (how protocol 2 writes bytes) or ``numpy._core.numeric._frombuffer``
+(protocol 5 arrays); both are accepted in the exact form those writers use. Anything
+else (``os.system``, ``builtins.eval``, ``numpy.load``, ...) raises
+``DatasetCorruptError`` before it could be called.
 
-The three are narrowed further so that even they cannot be abused:
-  - ``numpy.ndarray`` resolves to a marker that only ``_reconstruct`` accepts, so a
-    stream cannot call ``ndarray(shape)`` to allocate arbitrary memory;
-  - ``_reconstruct`` accepts only the arguments NumPy itself writes: (ndarray, (0,), 'b');
-  - ``_frombuffer`` only reshapes a buffer already in the stream, with such a dtype;
-  - ``_codecs.encode`` only turns a str into bytes with latin1;
-  - ``dtype`` accepts only plain numeric types (bool, ints, floats): no object arrays,
-    whose elements would be unpickled as arbitrary objects, no structured types.
-After loading, the whole result is walked and must consist of dicts, lists, tuples,
-str/bytes, numbers, None and numeric arrays only.
+Not even NumPy's own unpickling code runs. The names above resolve to stand-ins:
+``_reconstruct`` returns an ``_ArrayState`` and ``dtype`` a ``_DtypeState``; the BUILD
+opcodes that follow hand them their state, which they check field by field (plain
+numeric element type, byte order, no fields or sub-arrays, a shape of non-negative ints,
+exactly prod(shape) * itemsize raw bytes) before building the array with
+``np.frombuffer``. So a crafted state cannot make NumPy interpret bytes as object
+pointers, and object or structured arrays, whose elements would be arbitrary Python
+objects, are refused. The stand-ins and the allowed callables keep no settable
+attributes (``__slots__``), so a BUILD aimed at them cannot modify them. After loading,
+the result is walked: it must consist of dicts, lists, tuples, str/bytes, numbers, None
+and numeric arrays only.
 """
 import io
+import math
 import numbers
 import pickle
 
@@ -38,68 +40,150 @@ import numpy as np
 
 from .errors import DatasetCorruptError
 
-try:  # NumPy >= 2 moved the module; older versions only have numpy.core
-    from numpy._core.multiarray import _reconstruct as _numpy_reconstruct
-except ImportError:  # pragma: no cover - NumPy 1.x
-    from numpy.core.multiarray import _reconstruct as _numpy_reconstruct
+
+def _refuse(message):
+    raise pickle.UnpicklingError(message)
 
 
-class _NdarrayMarker:
-    """Stands for ``numpy.ndarray`` inside a pickle stream; deliberately not callable."""
-
-    def __repr__(self):
-        return "<numpy.ndarray (for _reconstruct only)>"
-
-
-_NDARRAY = _NdarrayMarker()
-
-
-def _reconstruct(subtype, shape, dtype_code):
-    """NumPy's ``_reconstruct``, restricted to the exact call NumPy writes into pickles:
-    an empty 1-d array that the following BUILD fills from the raw bytes."""
-    if subtype is not _NDARRAY or tuple(shape) != (0,) or dtype_code not in (b"b", "b"):
-        raise pickle.UnpicklingError(
-            f"numpy _reconstruct called with unexpected arguments "
-            f"({subtype!r}, {shape!r}, {dtype_code!r}); NumPy writes (ndarray, (0,), b'b')"
-        )
-    return _numpy_reconstruct(np.ndarray, (0,), b"b")
-
-
-def _dtype(spec, align=False, copy=False):
-    """``numpy.dtype`` restricted to plain numeric element types."""
+def _plain_dtype(spec, byteorder="="):
+    """A plain numeric dtype (bool, ints, floats) from a spec such as 'u1' or b'<f8'."""
     if isinstance(spec, bytes):
         spec = spec.decode("ascii")
-    if not isinstance(spec, str):
-        raise pickle.UnpicklingError(f"numpy dtype spec must be a string, got {spec!r}")
-    dtype = np.dtype(spec, bool(align), bool(copy))
+    if not isinstance(spec, str) or byteorder not in ("|", "<", ">", "="):
+        _refuse(f"numpy dtype with unexpected spec {spec!r} / byte order {byteorder!r}")
+    dtype = np.dtype(spec)
     if dtype.kind not in "biuf" or dtype.fields is not None or dtype.subdtype is not None:
-        raise pickle.UnpicklingError(f"numpy dtype {dtype} is not a plain numeric type")
-    return dtype
+        _refuse(f"numpy dtype {dtype} is not a plain numeric type")
+    return dtype if byteorder == "|" else dtype.newbyteorder(byteorder)
 
 
-def _frombuffer(buffer, dtype, shape, order, axis_order=None):
-    """NumPy's protocol-5 array constructor: view the in-stream buffer as an array."""
-    if not isinstance(dtype, np.dtype) or order not in ("C", "F") or axis_order is not None:
-        raise pickle.UnpicklingError("numpy _frombuffer called with unexpected arguments")
-    shape = tuple(int(size) for size in shape)
-    return np.frombuffer(buffer, dtype=_dtype(dtype.str)).reshape(shape, order=order).copy()
+class _DtypeState:
+    """Stands for ``numpy.dtype(spec, align, copy)`` until its BUILD gives the state
+    (version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])."""
+
+    __slots__ = ("spec", "dtype")
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.dtype = _plain_dtype(spec)
+
+    def __setstate__(self, state):
+        if not isinstance(state, tuple) or len(state) not in (8, 9) or state[0] not in (3, 4):
+            _refuse(f"numpy dtype state {state!r} is not the form NumPy writes")
+        if state[2:5] != (None, None, None):
+            _refuse("numpy dtype with sub-arrays or fields is not a plain numeric type")
+        self.dtype = _plain_dtype(self.spec, state[1])
 
 
-def _encode_latin1(text, encoding):
-    """``_codecs.encode`` as Python 3 uses it to write bytes in protocol 2."""
-    if not isinstance(text, str) or encoding != "latin1":
-        raise pickle.UnpicklingError("_codecs.encode called with unexpected arguments")
-    return text.encode("latin1")
+class _ArrayState:
+    """Stands for the empty array ``_reconstruct`` makes until its BUILD gives the state
+    (version, shape, dtype, is_fortran, raw bytes); then ``array`` holds the result."""
+
+    __slots__ = ("array",)
+
+    def __init__(self):
+        self.array = None
+
+    def __setstate__(self, state):
+        if self.array is not None:
+            _refuse("numpy array state given twice")
+        if isinstance(state, tuple) and len(state) == 5 and state[0] == 1:
+            state = state[1:]
+        if not isinstance(state, tuple) or len(state) != 4:
+            _refuse("numpy array state is not the form NumPy writes")
+        shape, dtype, is_fortran, raw = state
+        self.array = _array_from_bytes(raw, dtype, shape, "F" if is_fortran else "C")
+
+
+def _array_from_bytes(raw, dtype, shape, order):
+    if isinstance(dtype, _DtypeState):
+        dtype = dtype.dtype
+    if not isinstance(dtype, np.dtype):
+        _refuse(f"numpy array with dtype {dtype!r}")
+    if isinstance(raw, str):  # Python-2 str read with encoding="latin1"
+        raw = raw.encode("latin1")
+    if not isinstance(raw, (bytes, bytearray, pickle.PickleBuffer)):
+        _refuse(f"numpy array data of type {type(raw).__name__}, expected raw bytes")
+    if not isinstance(shape, tuple) or not all(
+        isinstance(size, int) and not isinstance(size, bool) and size >= 0 for size in shape
+    ):
+        _refuse(f"numpy array shape {shape!r} is not a tuple of non-negative ints")
+    expected = math.prod(shape) * dtype.itemsize
+    raw = memoryview(raw).cast("B")
+    if raw.nbytes != expected:
+        _refuse(f"numpy array {shape} of {dtype} needs {expected} bytes, got {raw.nbytes}")
+    array = np.frombuffer(raw, dtype=dtype).reshape(shape, order=order)
+    return array.astype(dtype.newbyteorder("="), order="C")  # a native, writable copy
+
+
+class _Global:
+    """The allowed globals: objects without instance state (``__slots__ = ()``)."""
+
+    __slots__ = ()
+
+
+class _NdarrayMarker(_Global):
+    """``numpy.ndarray``: only ever passed to ``_reconstruct``; deliberately not callable."""
+
+    __slots__ = ()
+
+
+class _Reconstruct(_Global):
+    """``_reconstruct(ndarray, (0,), b'b')``, the only call NumPy writes into pickles."""
+
+    __slots__ = ()
+
+    def __call__(self, subtype, shape, dtype_code):
+        expected = isinstance(subtype, _NdarrayMarker) and shape == (0,)
+        if not expected or dtype_code not in (b"b", "b"):
+            _refuse(
+                f"numpy _reconstruct called with unexpected arguments ({subtype!r}, "
+                f"{shape!r}, {dtype_code!r}); NumPy writes (ndarray, (0,), b'b')"
+            )
+        return _ArrayState()
+
+
+class _Dtype(_Global):
+    """``numpy.dtype(spec, align, copy)`` for plain numeric specs."""
+
+    __slots__ = ()
+
+    def __call__(self, spec, align=False, copy=False):
+        if align not in (False, 0) or copy not in (True, False, 0, 1):
+            _refuse("numpy dtype with unexpected align/copy arguments")
+        return _DtypeState(spec)
+
+
+class _FromBuffer(_Global):
+    """NumPy's protocol-5 array constructor ``_frombuffer(buffer, dtype, shape, order)``."""
+
+    __slots__ = ()
+
+    def __call__(self, buffer, dtype, shape, order, axis_order=None):
+        if order not in ("C", "F") or axis_order is not None:
+            _refuse("numpy _frombuffer called with unexpected arguments")
+        return _array_from_bytes(buffer, dtype, shape, order)
+
+
+class _EncodeLatin1(_Global):
+    """``_codecs.encode(text, 'latin1')``: how Python 3 writes bytes in protocol 2."""
+
+    __slots__ = ()
+
+    def __call__(self, text, encoding):
+        if not isinstance(text, str) or encoding != "latin1":
+            _refuse("_codecs.encode called with unexpected arguments")
+        return text.encode("latin1")
 
 
 _ALLOWED_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
-    ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
-    ("numpy", "ndarray"): _NDARRAY,
-    ("numpy", "dtype"): _dtype,
-    ("numpy.core.numeric", "_frombuffer"): _frombuffer,
-    ("numpy._core.numeric", "_frombuffer"): _frombuffer,
-    ("_codecs", "encode"): _encode_latin1,
+    ("numpy.core.multiarray", "_reconstruct"): _Reconstruct(),
+    ("numpy._core.multiarray", "_reconstruct"): _Reconstruct(),
+    ("numpy", "ndarray"): _NdarrayMarker(),
+    ("numpy", "dtype"): _Dtype(),
+    ("numpy.core.numeric", "_frombuffer"): _FromBuffer(),
+    ("numpy._core.numeric", "_frombuffer"): _FromBuffer(),
+    ("_codecs", "encode"): _EncodeLatin1(),
 }
 
 
@@ -120,25 +204,26 @@ class _RefusedGlobal(pickle.UnpicklingError):
         self.qualified_name = f"{module}.{name}"
 
 
-def _check_plain(value, source, depth=0):
-    """Raise unless ``value`` is built only from plain data (see the module docstring)."""
+def _finish(value, source, depth=0):
+    """``value`` with every ``_ArrayState`` replaced by its array; raises unless it is
+    built only from plain data (see the module docstring)."""
     if depth > 20:
         raise DatasetCorruptError(f"{source}: data nested deeper than the format allows")
     if value is None or isinstance(value, (str, bytes, bool, numbers.Number)):
-        return
-    if isinstance(value, np.ndarray):
-        if type(value) is not np.ndarray or value.dtype.kind not in "biuf":
-            raise DatasetCorruptError(f"{source}: unexpected array of dtype {value.dtype}")
-        return
+        return value
+    if isinstance(value, _ArrayState):
+        if value.array is None:
+            raise DatasetCorruptError(f"{source}: a numpy array without its data")
+        return value.array
+    if isinstance(value, np.ndarray):  # from _frombuffer
+        return value
     if isinstance(value, (list, tuple)):
-        for item in value:
-            _check_plain(item, source, depth + 1)
-        return
+        items = [_finish(item, source, depth + 1) for item in value]
+        return items if isinstance(value, list) else tuple(items)
     if isinstance(value, dict):
-        for key, item in value.items():
-            _check_plain(key, source, depth + 1)
-            _check_plain(item, source, depth + 1)
-        return
+        if not all(isinstance(key, (str, bytes, int)) for key in value):
+            raise DatasetCorruptError(f"{source}: dict keys must be str, bytes or int")
+        return {key: _finish(item, source, depth + 1) for key, item in value.items()}
     raise DatasetCorruptError(f"{source}: unexpected object of type {type(value).__name__}")
 
 
@@ -177,5 +262,4 @@ def safe_load_dict(payload, source):
         raise DatasetCorruptError(
             f"{source}: expected a pickled dict, got {type(value).__name__}"
         )
-    _check_plain(value, source)
-    return _str_keys(value)
+    return _str_keys(_finish(value, source))

@@ -59,7 +59,10 @@ def test_ndarray_cannot_be_called_directly():
 
 
 def test_reconstruct_only_with_numpys_own_arguments():
-    from numpy._core.multiarray import _reconstruct
+    try:
+        from numpy._core.multiarray import _reconstruct
+    except ImportError:  # NumPy 1.x
+        from numpy.core.multiarray import _reconstruct
 
     crafted = _Reduce(_reconstruct, (np.ndarray, (10**12,), b"b"))
     with pytest.raises(DatasetCorruptError, match="_reconstruct called with unexpected arguments"):
@@ -80,3 +83,53 @@ def test_not_a_dict_and_garbage():
         safe_load_dict(b"\x80\x02this is not a pickle", "test")
     with pytest.raises(DatasetCorruptError, match="not a valid data pickle"):
         safe_load_dict(pickle.dumps({"x": np.zeros(1000)})[:-50], "test")
+
+
+def test_byte_order_and_fortran_arrays_keep_their_values():
+    big_endian = np.arange(-5, 7, dtype=">i2").reshape(3, 4)
+    fortran = np.asfortranarray(np.linspace(0, 1, 6).reshape(2, 3))
+    loaded = safe_load_dict(pickle.dumps({"a": big_endian, "b": fortran}, protocol=2), "test")
+    np.testing.assert_array_equal(loaded["a"], big_endian)
+    assert loaded["a"].dtype == np.int16 and loaded["a"].dtype.isnative
+    np.testing.assert_array_equal(loaded["b"], fortran)
+
+
+def _array_stream(dtype_state, raw, shape=(4,)):
+    """A protocol-2 stream {'x': array} with a hand-written dtype state and raw data."""
+
+    class Dtype:
+        def __reduce__(self):
+            return np.dtype, ("u1", False, True), dtype_state
+
+    class Array:
+        def __reduce__(self):
+            return np.ndarray.__reduce__(np.zeros(0, np.uint8))[:2] + (
+                (1, shape, Dtype(), False, raw),
+            )
+
+    return pickle.dumps({"x": Array()}, protocol=2)
+
+
+def test_hand_written_array_state_is_checked():
+    plain = (3, "|", None, None, None, -1, -1, 0)
+    loaded = safe_load_dict(_array_stream(plain, b"\x01\x02\x03\x04"), "test")
+    np.testing.assert_array_equal(loaded["x"], [1, 2, 3, 4])
+    # Flags are ignored: a dtype cannot be made to claim it holds object pointers.
+    claims_objects = (3, "|", None, None, None, -1, -1, 0xFF)
+    loaded = safe_load_dict(_array_stream(claims_objects, b"\x01\x02\x03\x04"), "test")
+    assert loaded["x"].dtype == np.uint8
+    with pytest.raises(DatasetCorruptError, match="needs 4 bytes, got 3"):
+        safe_load_dict(_array_stream(plain, b"\x01\x02\x03"), "test")
+    with pytest.raises(DatasetCorruptError, match="sub-arrays or fields"):
+        safe_load_dict(_array_stream((3, "|", None, ("a",), {"a": 1}, 1, 1, 0), b"1234"), "test")
+    with pytest.raises(DatasetCorruptError, match="shape"):
+        safe_load_dict(_array_stream(plain, b"1234", shape=(-4,)), "test")
+
+
+@pytest.mark.parametrize("name", [b"numpy\ndtype\n", b"numpy\nndarray\n", b"_codecs\nencode\n"])
+def test_build_cannot_modify_an_allowed_global(name):
+    """GLOBAL x; BUILD {...} would set attributes on x: refused (nothing to set)."""
+    state = b"}X\x03\x00\x00\x00fooK\x01s"  # {'foo': 1}
+    stream = b"\x80\x02}X\x01\x00\x00\x00xc" + name + state + b"bs."
+    with pytest.raises(DatasetCorruptError, match="has no attribute '__dict__'"):
+        safe_load_dict(stream, "test")
