@@ -90,7 +90,8 @@ def _locate(root):
         return "folder", os.path.join(root, FOLDER)
     archives = [os.path.join(root, ARCHIVE)]
     for suffix in _ARCHIVE_SUFFIXES:
-        archives += sorted(glob.glob(os.path.join(root, "cifar-10*" + suffix)))
+        # "cifar-10-*", not "cifar-10*", which would also match cifar-100-python.tar.gz
+        archives += sorted(glob.glob(os.path.join(root, "cifar-10-*" + suffix)))
     for archive in archives:
         if os.path.isfile(archive):
             return "archive", archive

@@ -17,7 +17,7 @@ image by image.
 """
 import numpy as np
 
-from .dataset import Dataset
+from .dataset import Dataset, collate
 from .transforms import Transform, apply_transform
 
 
@@ -63,7 +63,7 @@ class ImageArrayDataset(Dataset):
         if isinstance(self.transform, Transform):
             images = self.transform(images, generator=generator)
         elif self.transform is not None:
-            images = np.stack([self.transform(image) for image in images])
+            images = collate([self.transform(image) for image in images])
         return [images, labels]
 
     def __repr__(self):

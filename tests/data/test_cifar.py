@@ -238,3 +238,16 @@ def test_object_array_is_refused(tmp_path):
         pickle.dump({b"data": evil, b"labels": [0, 1]}, handle, protocol=2)
     with pytest.raises(data.DatasetCorruptError, match="not a plain numeric type"):
         data.CIFAR10(tmp_path, train=False)
+
+
+def test_cifar100_archive_is_not_mistaken_for_cifar10(tmp_path):
+    (tmp_path / "cifar-100-python.tar.gz").write_bytes(b"not ours")
+    with pytest.raises(data.DatasetNotFoundError):
+        data.CIFAR10(tmp_path)
+
+
+def test_per_sample_callable_transform_in_the_loader(cifar_archive, cifar_test):
+    """A plain callable as the data set's transform: applied image by image."""
+    flipped = data.CIFAR10(cifar_archive, train=False, transform=lambda image: image[:, :, ::-1])
+    images, labels = next(iter(data.DataLoader(flipped, batch_size=5)))
+    np.testing.assert_array_equal(images.numpy(), cifar_test.data[:5, :, :, ::-1])
