@@ -15,9 +15,10 @@ restricted unpickler of ``safe_pickle`` (a crafted batch cannot run code).
 ``root`` may be: the archive itself (any .tar.gz/.tgz/.tar with this layout, e.g. the
 ``cifar-10-subset-python.tar.gz`` of ../shared/data, read directly without extracting);
 the ``cifar-10-batches-py`` folder; a folder containing it; or a folder containing the
-archive. ``root=None`` means ``$MINITORCH_CV_DATA``. ``download=True`` fetches the
-official archive into ``root`` (with a progress bar and its MD5 checked) when none of
-these is found.
+archive. ``root=None`` means ``$MINITORCH_CV_DATA``, or when that is not set the
+download cache ``~/.cache/minitorch_cv`` (``errors.cache_dir``). ``download=True``
+fetches the official archive into ``root`` (with a progress bar and its MD5 checked)
+when none of these is found.
 """
 import glob
 import os

@@ -46,13 +46,18 @@ def not_found_message(name, searched, expected, download_hint):
     return "\n".join(lines)
 
 
+def cache_dir():
+    """Where downloads go when no location is given: $XDG_CACHE_HOME/minitorch_cv, by
+    default ~/.cache/minitorch_cv."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "minitorch_cv")
+
+
 def default_root(root):
-    """``root`` as given, else ``$MINITORCH_CV_DATA``; an error when neither is set."""
+    """``root`` as given, else ``$MINITORCH_CV_DATA``, else the download cache."""
     if root is not None:
         return os.fspath(os.path.expanduser(root))
     env = os.environ.get(ENV_VAR)
     if env:
         return os.path.expanduser(env)
-    raise DatasetNotFoundError(
-        f"root: no data location given; pass root=/path/to/data or set {ENV_VAR}=/path/to/data"
-    )
+    return cache_dir()

@@ -8,7 +8,8 @@ Both ship four files with the same names,
 (uncompressed copies without ``.gz`` are accepted too). ``root`` may be the folder
 holding them, or a parent holding ``mnist/`` / ``fashion-mnist/`` (the layout of
 ../shared/data) or torchvision's ``MNIST/raw/`` / ``FashionMNIST/raw/``; ``root=None``
-means ``$MINITORCH_CV_DATA``. ``download=True`` fetches missing files into
+means ``$MINITORCH_CV_DATA``, else the download cache ``~/.cache/minitorch_cv``.
+``download=True`` fetches missing files into
 ``root/mnist`` (``root/fashion-mnist``) from the official mirror, checking torchvision's
 MD5 sums.
 

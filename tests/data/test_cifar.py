@@ -68,12 +68,15 @@ def test_all_layouts_give_the_same_data(cifar_test, cifar_extracted, data_dir):
         np.testing.assert_array_equal(loaded.targets, cifar_test.targets)
 
 
-def test_root_from_environment(cifar_archive, monkeypatch):
+def test_root_from_environment_then_the_cache(cifar_archive, tmp_path, monkeypatch):
     monkeypatch.setenv("MINITORCH_CV_DATA", str(cifar_archive))
     assert len(data.CIFAR10(train=False)) == 846
     monkeypatch.delenv("MINITORCH_CV_DATA")
-    with pytest.raises(data.DatasetNotFoundError, match="MINITORCH_CV_DATA"):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with pytest.raises(data.DatasetNotFoundError) as caught:
         data.CIFAR10(train=False)
+    assert str(tmp_path / "minitorch_cv") in str(caught.value)
+    assert "MINITORCH_CV_DATA" in str(caught.value)
 
 
 def test_getitem(cifar_test):

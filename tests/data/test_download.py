@@ -128,3 +128,13 @@ def test_progress_bar_without_total():
     bar.update(2_500_000)
     bar.close()
     assert "file 2.5 MB" in stream.getvalue()
+
+
+def test_download_without_a_root_goes_to_the_cache(tmp_path, fake_cifar_archive, monkeypatch):
+    archive, _ = fake_cifar_archive
+    monkeypatch.setattr(cifar, "URL", archive.as_uri())
+    monkeypatch.setattr(cifar, "ARCHIVE_MD5", _md5(archive))
+    monkeypatch.delenv("MINITORCH_CV_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert len(data.CIFAR10(train=False, download=True)) == 4
+    assert (tmp_path / "cache" / "minitorch_cv" / "cifar-10-python.tar.gz").is_file()
