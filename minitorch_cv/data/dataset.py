@@ -46,14 +46,14 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors):
         if not tensors:
             raise ValueError("TensorDataset: expected at least one tensor")
-        lengths = {int(_as_array(t).shape[0]) if _as_array(t).ndim else -1 for t in tensors}
-        if len(lengths) != 1 or -1 in lengths:
-            shapes = [tuple(_as_array(t).shape) for t in tensors]
+        tensors = [t if isinstance(t, Tensor) else Tensor(np.asarray(t)) for t in tensors]
+        shapes = [t.shape for t in tensors]
+        if any(len(shape) == 0 for shape in shapes) or len({s[0] for s in shapes}) != 1:
             raise ValueError(
                 f"tensors: expected tensors with the same size in the first dimension, "
                 f"got shapes {shapes}"
             )
-        self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(np.asarray(t)) for t in tensors)
+        self.tensors = tuple(tensors)
 
     def __len__(self):
         return self.tensors[0].shape[0]
@@ -136,14 +136,14 @@ def random_split(dataset, lengths, generator=None):
     """
     total = len(dataset)
     lengths = list(lengths)
-    if lengths and all(isinstance(x, float) and 0 <= x <= 1 for x in lengths) and abs(
-        sum(lengths) - 1
-    ) < 1e-6:
+    fractions = bool(lengths) and all(isinstance(x, float) and 0 <= x <= 1 for x in lengths)
+    if fractions and abs(sum(lengths) - 1) < 1e-6:
         counts = [int(np.floor(total * fraction)) for fraction in lengths]
         for i in range(total - sum(counts)):
             counts[i % len(counts)] += 1
         lengths = counts
-    if any(not isinstance(x, numbers.Integral) or x < 0 for x in lengths) or sum(lengths) != total:
+    valid = all(isinstance(x, numbers.Integral) and x >= 0 for x in lengths)
+    if not valid or sum(lengths) != total:
         raise ValueError(
             f"lengths: expected non-negative integers summing to len(dataset)={total} "
             f"or fractions summing to 1, got {lengths}"

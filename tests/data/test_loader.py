@@ -286,6 +286,10 @@ def test_subset_and_random_split(cifar_test):
     np.testing.assert_array_equal(labels.numpy(), cifar_test.targets[first.indices[:10]])
     image, label = first[0]
     np.testing.assert_array_equal(image, cifar_test.data[first.indices[0]])
+    parts = data.random_split(_indexed(10), [0.33, 0.33, 0.34], generator=0)
+    assert [len(p) for p in parts] == [4, 3, 3]  # floors 3, 3, 3; the remainder goes first
+    parts = data.random_split(_indexed(10), [2, 8], generator=0)
+    assert sorted(np.concatenate([p.indices for p in parts]).tolist()) == list(range(10))
     with pytest.raises(ValueError, match="lengths"):
         data.random_split(cifar_test, [100, 100])
     with pytest.raises(IndexError, match="indices"):
