@@ -163,7 +163,7 @@ class ConvTranspose2d(_ConvNd):
             raise ValueError(f"ConvTranspose2d: output_size must have 2 entries, got {output_size}")
         padding = []
         for i in range(2):
-            size = input.shape[2 + i]
+            size = input.shape[-2 + i]
             smallest = ((size - 1) * self.stride[i] - 2 * self.padding[i]
                         + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
             largest = smallest + self.stride[i] - 1
@@ -171,14 +171,16 @@ class ConvTranspose2d(_ConvNd):
                 raise ValueError(
                     f"ConvTranspose2d: requested an output size of {output_size}, but valid "
                     f"sizes for dim {i} range from {smallest} to {largest} (for an input of "
-                    f"{tuple(input.shape[2:])})"
+                    f"{tuple(input.shape[-2:])})"
                 )
             padding.append(output_size[i] - smallest)
         return tuple(padding)
 
     def forward(self, input, output_size=None):  # noqa: A002
-        if input.ndim != 4:
-            raise ValueError(f"ConvTranspose2d: expected a 4-D (N, C, H, W) input, got shape {input.shape}")
+        if input.ndim not in (3, 4):
+            raise ValueError(
+                f"ConvTranspose2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}"
+            )
         output_padding = self._output_padding(input, output_size)
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                   output_padding, self.groups, self.dilation)
