@@ -27,7 +27,7 @@ def test_batchnorm_parameters_buffers_and_state_dict_keys():
     np.testing.assert_array_equal(bn.bias.numpy(), np.zeros(5))
     np.testing.assert_array_equal(bn.running_var.numpy(), np.ones(5))
     assert bn.num_batches_tracked.dtype == mt.int64 and bn.num_batches_tracked.shape == ()
-    assert repr(bn) == "BatchNorm2d(5, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    assert repr(bn) == "BatchNorm2d(5, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
     # a torchvision-style block has torchvision's keys
     block = nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4))
     assert list(block.state_dict()) == [
@@ -35,6 +35,8 @@ def test_batchnorm_parameters_buffers_and_state_dict_keys():
     ]
     bare = nn.BatchNorm1d(3, affine=False, track_running_stats=False)
     assert list(bare.parameters()) == [] and list(bare.state_dict()) == []
+    no_bias = nn.BatchNorm2d(3, bias=False)
+    assert list(no_bias.state_dict()) == ["weight", "running_mean", "running_var", "num_batches_tracked"]
 
 
 @requires_ops("batch_norm")
@@ -131,7 +133,7 @@ def test_layer_norm_layer():
     manual = (data - data.mean(-1, keepdims=True)) / np.sqrt(data.var(-1, keepdims=True) + 1e-6)
     manual = manual.reshape(2, 5, 3, 4) * ln.weight.numpy()
     np.testing.assert_allclose(ln(x).numpy(), manual, rtol=1e-10, atol=1e-12)
-    assert repr(nn.LayerNorm(8)) == "LayerNorm((8,), eps=1e-05, elementwise_affine=True)"
+    assert repr(nn.LayerNorm(8)) == "LayerNorm((8,), eps=1e-05, elementwise_affine=True, bias=True)"
     assert nn.LayerNorm(8, bias=False).bias is None
     assert list(nn.LayerNorm(8, elementwise_affine=False).parameters()) == []
 
@@ -146,7 +148,7 @@ def test_group_norm_layer():
     data = x.numpy().reshape(3, 2, -1)
     manual = (data - data.mean(-1, keepdims=True)) / np.sqrt(data.var(-1, keepdims=True) + 1e-5)
     np.testing.assert_allclose(gn(x).numpy(), manual.reshape(x.shape), rtol=1e-10, atol=1e-12)
-    assert repr(gn) == "GroupNorm(2, 6, eps=1e-05, affine=True)"
+    assert repr(gn) == "GroupNorm(2, 6, eps=1e-05, affine=True, bias=True)"
     with pytest.raises(ValueError, match="divisible by num_groups"):
         nn.GroupNorm(4, 6)
 
