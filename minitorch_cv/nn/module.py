@@ -438,12 +438,12 @@ class Module:
 
         errors = []
         if strict:
-            if unexpected:
-                listed = ", ".join(f'"{k}"' for k in unexpected)
-                errors.append(f"Unexpected key(s) in state_dict: {listed}. ")
             if missing:
                 listed = ", ".join(f'"{k}"' for k in missing)
                 errors.append(f"Missing key(s) in state_dict: {listed}. ")
+            if unexpected:
+                listed = ", ".join(f'"{k}"' for k in unexpected)
+                errors.append(f"Unexpected key(s) in state_dict: {listed}. ")
         pairs = []
         for key, target in expected.items():
             if key not in state_dict:
