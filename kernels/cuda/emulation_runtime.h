@@ -26,6 +26,11 @@
 // no thread can move and reports which threads wait where.
 #pragma once
 
+#if defined(__APPLE__)  // macOS keeps the (deprecated) ucontext functions behind these
+#define _XOPEN_SOURCE 700
+#define _DARWIN_C_SOURCE
+#endif
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
