@@ -2,8 +2,8 @@
 
 A .cu source is compiled by the host C++ compiler (``g++``, or ``$CXX``) into a shared
 library, once per (source, dtype), through the compatibility header emulation.h (the
-CUDA C surface) and emulation_runtime.h (how a grid runs: blocks over OS threads,
-the threads of a block as fibers that meet at barriers). The translation unit is::
+CUDA C surface), emulation_grid.h (blocks shared out among OS threads) and
+emulation_block.h (the threads of a block as fibers that meet at barriers). The translation unit is::
 
     #define scalar_t float
     #include "emulation.h"
@@ -36,7 +36,7 @@ import numpy as np
 from .errors import CudaBuildError, CudaLaunchError, format_build_error
 
 HEADER_DIR = pathlib.Path(__file__).resolve().parent
-HEADERS = ("emulation.h", "emulation_runtime.h")
+HEADERS = ("emulation.h", "emulation_grid.h", "emulation_block.h")
 ABI_VERSION = 1  # bump when the stub's calling convention changes
 CXXFLAGS = ("-std=c++17", "-O2", "-fPIC", "-shared", "-pthread", "-fvisibility=hidden", "-fno-math-errno")
 ERROR_BUFFER_BYTES = 4096
@@ -49,7 +49,7 @@ _STUB = (
 
 
 class LaunchConfig(ctypes.Structure):
-    """Mirror of mtcv::LaunchConfig in emulation_runtime.h."""
+    """Mirror of mtcv::LaunchConfig in emulation_grid.h."""
 
     _fields_ = [
         ("grid", ctypes.c_uint * 3),
