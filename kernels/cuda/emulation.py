@@ -27,6 +27,7 @@ import hashlib
 import os
 import pathlib
 import re
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -36,7 +37,7 @@ import numpy as np
 from .errors import CudaBuildError, CudaLaunchError, format_build_error
 
 HEADER_DIR = pathlib.Path(__file__).resolve().parent
-HEADERS = ("emulation.h", "emulation_grid.h", "emulation_block.h")
+HEADERS = ("emulation.h", "emulation_grid.h", "emulation_block.h", "emulation_fiber.h")
 ABI_VERSION = 1  # bump when the stub's calling convention changes
 CXXFLAGS = ("-std=c++17", "-O2", "-fPIC", "-shared", "-pthread", "-fvisibility=hidden", "-fno-math-errno")
 ERROR_BUFFER_BYTES = 4096
@@ -71,6 +72,11 @@ def cache_dir():
 
 def compiler():
     return os.environ.get("CXX") or "g++"
+
+
+def compiler_flags():
+    """CXXFLAGS plus $MINITORCH_CV_EMULATION_CXXFLAGS (e.g. -DMTCV_USE_UCONTEXT, -g)."""
+    return (*CXXFLAGS, *shlex.split(os.environ.get("MINITORCH_CV_EMULATION_CXXFLAGS", "")))
 
 
 @functools.lru_cache(maxsize=None)
@@ -128,7 +134,7 @@ def build_key(unit):
     """Hash of everything that determines the library's bytes."""
     digest = hashlib.sha256()
     cxx = compiler()
-    for part in (unit, cxx, compiler_version(cxx), " ".join(CXXFLAGS), str(ABI_VERSION)):
+    for part in (unit, cxx, compiler_version(cxx), " ".join(compiler_flags()), str(ABI_VERSION)):
         digest.update(part.encode())
         digest.update(b"\0")
     for header in HEADERS:
@@ -154,7 +160,7 @@ def build_library(unit, source_path, source_text, ctype):
     work = pathlib.Path(tempfile.mkdtemp(prefix=f".{stem}-", dir=directory))
     try:
         (work / "unit.cpp").write_text(unit)
-        command = [compiler(), *CXXFLAGS, "-I", str(HEADER_DIR), "unit.cpp", "-o", "library.so"]
+        command = [compiler(), *compiler_flags(), "-I", str(HEADER_DIR), "unit.cpp", "-o", "library.so"]
         result = subprocess.run(command, cwd=work, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             what = f"CPU emulation build of {pathlib.Path(source_path).name} (scalar_t = {ctype}) with {compiler()}"

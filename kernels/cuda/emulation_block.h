@@ -6,7 +6,7 @@
 // call graph; the Python launcher decides this from the source) runs its threads one
 // after the other as plain function calls: "direct mode", as fast as a loop (see
 // emulation_grid.h). Any other kernel runs each CUDA thread of the block as a fiber (a
-// ucontext with a stack of its own), all on one OS thread. A fiber runs until it
+// stack of its own, emulation_fiber.h), all on one OS thread. A fiber runs until it
 // reaches a barrier or a warp exchange, then hands control back to the block's
 // scheduler (run_block below), which resumes the next fiber. When every thread that
 // must meet at a barrier is there, the scheduler releases them all. So all threads of
@@ -23,22 +23,17 @@
 // no thread can move on and reports which threads wait where.
 #pragma once
 
-#if defined(__APPLE__)  // macOS keeps the (deprecated) ucontext functions behind these
-#define _XOPEN_SOURCE 700
-#define _DARWIN_C_SOURCE
-#endif
-
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <ucontext.h>
 
 #include <type_traits>
 #include <utility>
+
+#include "emulation_fiber.h"
 
 // ---------------------------------------------------------------- CUDA vector types
 struct uint3 {
@@ -61,8 +56,6 @@ constexpr int warpSize = 32;
 
 namespace mtcv {
 
-constexpr size_t kFiberStackBytes = 256 * 1024;  // per CUDA thread; pages are touched lazily
-constexpr size_t kGuardBytes = 4096;             // an inaccessible page below each stack
 constexpr size_t kMessageBytes = 2048;
 
 // Appends printf-style text to a message buffer of kMessageBytes.
@@ -83,7 +76,7 @@ enum class State { ready, at_barrier, at_warp, done, failed };
 enum class WarpOp { sync, shfl_idx, shfl_up, shfl_down, shfl_xor, ballot, any, all };
 
 struct Fiber {
-    ucontext_t context;
+    Context context;  // where it resumes
     char* stack;
     State state;
     int line;          // the .cu line of the barrier or exchange it waits at
@@ -103,7 +96,7 @@ struct Block {
     Fiber* fibers;
     int num_threads;
     int current;  // the fiber now running
-    ucontext_t scheduler;
+    Context scheduler;  // where the scheduler resumes
     int barrier_result;  // __syncthreads_count/_and/_or of the last release
     void (*invoke)(void*);
     void* closure;
@@ -144,7 +137,7 @@ inline void fail(const char* message) {
     if (block->error[0] == '\0') snprintf(block->error, kMessageBytes, "%s", message);
     Fiber& self = block->fibers[block->current];
     self.state = State::failed;
-    swapcontext(&self.context, &block->scheduler);  // never resumed
+    switch_to(self.context, block->scheduler);  // never resumed
 }
 
 // The running thread waits: back to the scheduler until it releases this thread.
@@ -154,7 +147,7 @@ inline void wait_here(State state, int line, const char* what) {
     self.state = state;
     self.line = line;
     self.what = what;
-    swapcontext(&self.context, &block->scheduler);
+    switch_to(self.context, block->scheduler);
 }
 
 // A synchronizing intrinsic called in direct mode: fine only in a one-thread block
@@ -226,8 +219,9 @@ inline int shuffle_source(const Fiber& f, int lane) {
 inline void fiber_main() {
     Block& block = *current_block;
     block.invoke(block.closure);
-    block.fibers[block.current].state = State::done;
-    // returning resumes uc_link: the scheduler
+    Fiber& self = block.fibers[block.current];
+    self.state = State::done;
+    switch_to(self.context, block.scheduler);  // never resumed: a fiber never returns
 }
 
 inline bool all_done(const Block& block) {
@@ -350,18 +344,14 @@ inline bool run_block(Block& block) {
     for (int t = 0; t < block.num_threads; ++t) {
         Fiber& f = block.fibers[t];
         f.state = State::ready;
-        f.context.uc_stack.ss_sp = f.stack;
-        f.context.uc_stack.ss_size = kFiberStackBytes;
-        f.context.uc_stack.ss_flags = 0;
-        f.context.uc_link = &block.scheduler;
-        makecontext(&f.context, fiber_main, 0);
+        prepare(f.context, f.stack, kFiberStackBytes, fiber_main);
     }
     for (;;) {
         for (int t = 0; t < block.num_threads; ++t) {  // run every ready thread until it waits
             if (block.fibers[t].state != State::ready) continue;
             block.current = t;
             set_thread_index(t);
-            swapcontext(&block.scheduler, &block.fibers[t].context);
+            switch_to(block.scheduler, block.fibers[t].context);
             if (block.error[0] != '\0') return false;
         }
         if (all_done(block)) return true;

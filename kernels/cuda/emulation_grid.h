@@ -58,32 +58,26 @@ inline void* work(void* argument) {
     char direct_error[kMessageBytes] = "";
     direct_mode_error = direct_error;
 
-    // Fiber mode: a stack per CUDA thread, each above an inaccessible guard page, so that
-    // a stack overflow faults instead of overwriting the neighbouring thread's stack.
+    // Fiber mode: a stack per CUDA thread of the block (emulation_fiber.h).
     Block* block = nullptr;
-    char* stacks = nullptr;
-    size_t slot = kFiberStackBytes + kGuardBytes, stack_bytes = slot * grid.num_threads;
+    StackSet* stacks = nullptr;
     if (config.use_fibers) {
-        void* memory = mmap(nullptr, stack_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        stacks = acquire_stacks(grid.num_threads);
         block = static_cast<Block*>(calloc(1, sizeof(Block)));
         Fiber* fibers = static_cast<Fiber*>(calloc(grid.num_threads, sizeof(Fiber)));
-        if (memory == MAP_FAILED || block == nullptr || fibers == nullptr) {
+        if (stacks == nullptr || block == nullptr || fibers == nullptr) {
             report(grid, "could not allocate the fiber stacks of a block");
+            if (stacks != nullptr) release_stacks(stacks);
             free(block);
             free(fibers);
             free(shared);
             return nullptr;
         }
-        stacks = static_cast<char*>(memory);
         block->fibers = fibers;
         block->num_threads = grid.num_threads;
         block->invoke = grid.invoke;
         block->closure = grid.closure;
-        for (int t = 0; t < grid.num_threads; ++t) {
-            mprotect(stacks + t * slot, kGuardBytes, PROT_NONE);
-            fibers[t].stack = stacks + t * slot + kGuardBytes;
-            getcontext(&fibers[t].context);
-        }
+        for (int t = 0; t < grid.num_threads; ++t) fibers[t].stack = stacks->stack(t);
     }
     while (!__atomic_load_n(&grid.failed, __ATOMIC_SEQ_CST)) {
         long long b = __atomic_fetch_add(&grid.next_block, 1, __ATOMIC_SEQ_CST);
@@ -106,7 +100,7 @@ inline void* work(void* argument) {
         }
     }
     if (block != nullptr) {
-        munmap(stacks, stack_bytes);
+        release_stacks(stacks);
         free(block->fibers);
         free(block);
     }
