@@ -2,8 +2,9 @@
 
 A .cu source is compiled by the host C++ compiler (``g++``, or ``$CXX``) into a shared
 library, once per (source, dtype), through the compatibility header emulation.h (the
-CUDA C surface), emulation_grid.h (blocks shared out among OS threads) and
-emulation_block.h (the threads of a block as fibers that meet at barriers). The translation unit is::
+CUDA C surface), emulation_grid.h (blocks shared out among OS threads),
+emulation_block.h (the threads of a block as fibers that meet at barriers) and
+emulation_fiber.h (switching between fibers). The translation unit is::
 
     #define scalar_t float
     #include "emulation.h"

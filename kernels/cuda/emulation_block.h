@@ -115,6 +115,11 @@ struct DynamicShared {
 };
 
 inline void set_thread_index(int t) {
+    if (blockDim.y == 1 && blockDim.z == 1) {  // the common 1-D block: no divisions
+        threadIdx.x = t;
+        threadIdx.y = threadIdx.z = 0;
+        return;
+    }
     threadIdx.x = t % blockDim.x;
     threadIdx.y = (t / blockDim.x) % blockDim.y;
     threadIdx.z = t / (blockDim.x * blockDim.y);
