@@ -96,3 +96,16 @@ def test_channel_sums_of_a_batch_norm_sized_input(implementation):
 def test_bad_input_is_rejected_before_any_kernel_runs(implementation, call, error, message):
     with pytest.raises(error, match=message):
         call(kernel_module(implementation, "channel"))
+
+
+@pytest.mark.parametrize("implementation", KERNEL_IMPLEMENTATIONS)
+@pytest.mark.parametrize("shape", [(0, 3, 2, 2), (2, 0, 4), (2, 3, 0)])
+def test_empty_dimensions(implementation, shape):
+    x = np.zeros(shape, dtype=np.float32)
+    C = shape[1]
+    sums, squares = call_kernel(implementation, "channel", "channel_sums", x)
+    np.testing.assert_array_equal(sums, np.zeros(C, np.float32))
+    np.testing.assert_array_equal(squares, np.zeros(C, np.float32))
+    scale, shift = np.ones(C, np.float32), np.ones(C, np.float32)
+    y = call_kernel(implementation, "channel", "channel_scale_shift", x, scale, shift)
+    assert y.shape == shape and y.dtype == np.float32

@@ -10,7 +10,7 @@ from math import erf
 import numpy as np
 import pytest
 
-from minitorch_cv.kernels.cuda.launcher import CudaLaunchError, grid_1d
+from minitorch_cv.kernels.cuda.launcher import CudaLaunchError, CudaSource, grid_1d
 from tests.kernels.cuda_testing import checks_source, line_of
 
 DTYPES = [np.float32, np.float64]
@@ -202,3 +202,25 @@ def test_x86_64_linux_fibers_switch_without_swapcontext(tmp_path, monkeypatch):
     monkeypatch.delenv("MINITORCH_CV_EMULATION_CXXFLAGS", raising=False)
     library = checks_source().build("emulation", np.float32).path
     assert b"swapcontext" not in library.read_bytes()
+
+
+HIDDEN_BARRIER = """\
+// Token pasting hides the barrier from the launcher's reading of the source.
+#define PASTE(a, b) a##b
+extern "C" __global__ void hidden_barrier(scalar_t* out) {
+    PASTE(__sync, threads)();
+    out[threadIdx.x] = 1;
+}
+"""
+
+
+def test_a_barrier_the_source_analysis_missed_is_reported_not_ignored(tmp_path):
+    path = tmp_path / "hidden.cu"
+    path.write_text(HIDDEN_BARRIER)
+    source = CudaSource(path)
+    assert not source.kernels["hidden_barrier"].synchronizes  # what the launcher believed
+    with pytest.raises(CudaLaunchError, match=r"__syncthreads\(\) at line 4 ran in direct mode"):
+        source.launch("hidden_barrier", grid=1, block=32, args=(np.zeros(32, np.float32),))
+    out = np.zeros(1, np.float32)
+    source.launch("hidden_barrier", grid=1, block=1, args=(out,))  # one thread: nothing to wait for
+    assert out[0] == 1
