@@ -15,6 +15,7 @@ import minitorch_cv.nn.functional as F
 from minitorch_cv import backend
 from minitorch_cv.gradcheck import check_backward
 from tests.helpers import DEVICES, assert_close
+from tests.strategies import layouts, make_tensor
 
 REDUCTIONS = ["none", "mean", "sum"]
 
@@ -75,19 +76,11 @@ def numpy_cross_entropy_probabilities(x, probs, weight, reduction, eps):
     return numpy_reduce(losses, reduction, losses.size)
 
 
-def in_layout(values, order):
-    """The same values in storage with permuted axes (non-contiguous unless identity)."""
-    storage = np.empty([values.shape[axis] for axis in order], dtype=values.dtype)
-    view = storage.transpose(np.argsort(order))
-    view[...] = values
-    return view
-
-
 # ------------------------------------------------------------------ strategies
 @st.composite
 def classification_cases(draw):
     """Logits (N, C, d1..dk) with N 1..3, C in {1, 2, ...6}, k in 0..2, in a drawn
-    layout; int64 targets with ignore_index present at a drawn rate (the first element
+    memory layout (tests/strategies.py); int64 targets with ignore_index present at a drawn rate (the first element
     always a class, so a mean is never 0/0); optional weights; eps; reduction."""
     n = draw(st.integers(1, 3))
     num_classes = draw(st.integers(1, 6))
@@ -102,7 +95,7 @@ def classification_cases(draw):
     weight = rng.uniform(0.2, 2.0, num_classes) if draw(st.booleans()) else None
     return {
         "x": x,
-        "order": tuple(draw(st.permutations(range(len(shape))))),
+        "layout": draw(layouts()),
         "target": target.astype(np.int64),
         "weight": weight,
         "ignore_index": ignore_index,
@@ -115,7 +108,7 @@ def classification_cases(draw):
 
 
 def _tensors(case, device, dtype=np.float64):
-    x = mt.Tensor(in_layout(case["x"].astype(dtype), case["order"])).to(device)
+    x = make_tensor(case["x"].astype(dtype), device, case["layout"])
     target = mt.tensor(case["target"], device=device)
     weight = None if case["weight"] is None else mt.tensor(case["weight"], dtype=dtype, device=device)
     return x, target, weight
