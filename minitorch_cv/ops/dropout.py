@@ -15,6 +15,7 @@ Mask generation is plain array code (uniform draws compared with p, in the input
 dtype); the only full-size arrays are the noise (kept for backward, and by
 ``dropout2d`` only (N, C)-sized) and the output.
 """
+import numbers
 import warnings
 
 from .. import dtypes
@@ -69,7 +70,7 @@ def _check(name, x, p):
         raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
     if not dtypes.is_floating(x.dtype):
         raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
-    if not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+    if not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
         raise ValueError(f"{name}: dropout probability p has to be between 0 and 1, but got {p!r}")
     return float(p)
 

@@ -22,6 +22,7 @@ mean, applied to both terms of the smoothed loss), else by the number of element
 (for class-probability targets: the number of samples N d1 ... dk). A mean over
 nothing is NaN, as in PyTorch.
 """
+import numbers
 import warnings
 
 import numpy as np
@@ -136,7 +137,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     probabilities (``input``'s shape and dtype); see the module docstring."""
     _check_logits("cross_entropy", input)
     _check_reduction("cross_entropy", reduction)
-    if not isinstance(label_smoothing, (int, float)) or not 0.0 <= label_smoothing <= 1.0:
+    if not isinstance(label_smoothing, numbers.Real) or not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
             f"cross_entropy: label_smoothing must be a number in [0.0, 1.0], got {label_smoothing!r}"
         )
@@ -152,7 +153,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         loss = _cross_entropy_probabilities(input, target, weight, reduction, float(label_smoothing))
     else:
         _check_class_target("cross_entropy", input, target, ignore_index)
-        weight = _default_weight(weight, input, num_classes)
+        weight = _default_weight("cross_entropy", weight, input, num_classes)
         loss = CrossEntropy.apply(input, target, weight, int(ignore_index), reduction, float(label_smoothing))
     if unbatched and reduction == "none":
         loss = loss.squeeze(0)
@@ -200,7 +201,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  
         if isinstance(target, Tensor):
             target = target.unsqueeze(0)
     num_classes = input.shape[1]
-    weight = _default_weight(_check_weight("nll_loss", weight, input, num_classes), input, num_classes)
+    weight = _check_weight("nll_loss", weight, input, num_classes)
+    weight = _default_weight("nll_loss", weight, input, num_classes)
     _check_class_target("nll_loss", input, target, ignore_index)
     loss = NLLLoss.apply(input, target, weight, int(ignore_index), reduction)
     if unbatched and reduction == "none":
@@ -323,7 +325,9 @@ def _check_logits(name, x):
     if x.dtype == dtypes.float16:
         raise TypeError(f"{name}: input must be float32 or float64, got float16; call .float()")
     if x.ndim == 0:
-        raise ValueError(f"{name}: input must have a class dim: shape (C,), (N, C) or (N, C, d1, ...), got ()")
+        raise ValueError(
+            f"{name}: input must have a class dim: shape (C,), (N, C) or (N, C, d1, ...), got ()"
+        )
     class_count = x.shape[1] if x.ndim > 1 else x.shape[0]
     if class_count == 0:
         raise ValueError(f"{name}: input must have at least one class, got shape {x.shape}")
@@ -368,12 +372,12 @@ def _check_weight(name, weight, x, num_classes):
     return weight
 
 
-def _default_weight(weight, x, num_classes):
+def _default_weight(name, weight, x, num_classes):
     """The class weights the kernels need: the user's (no gradient flows to them, as
     in PyTorch), or all ones."""
     if weight is None:
         return Tensor._wrap(namespace(x.array).ones(num_classes, dtype=x.dtype))
-    _check_not_differentiable("cross_entropy", "weight", weight)
+    _check_not_differentiable(name, "weight", weight)
     return weight.detach()
 
 

@@ -93,7 +93,7 @@ def _implicit_dim(name, ndim):
         f"{name}: implicit dimension choice has been deprecated (as in PyTorch); "
         "change the call to include dim=X as an argument",
         UserWarning,
-        stacklevel=3,
+        stacklevel=4,  # the caller of softmax / log_softmax
     )
     return 0 if ndim in (0, 1, 3) else 1
 

@@ -80,8 +80,9 @@ def numpy_cross_entropy_probabilities(x, probs, weight, reduction, eps):
 @st.composite
 def classification_cases(draw):
     """Logits (N, C, d1..dk) with N 1..3, C in {1, 2, ...6}, k in 0..2, in a drawn
-    memory layout (tests/strategies.py); int64 targets with ignore_index present at a drawn rate (the first element
-    always a class, so a mean is never 0/0); optional weights; eps; reduction."""
+    memory layout (tests/strategies.py); int64 targets with ignore_index present at a
+    drawn rate (the first element always a class, so a mean is never 0/0); optional
+    weights; eps; reduction."""
     n = draw(st.integers(1, 3))
     num_classes = draw(st.integers(1, 6))
     spatial = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
@@ -206,8 +207,10 @@ def test_cross_entropy_large_logits_stay_finite():
     target = mt.tensor([1, 2])
     x = mt.tensor(1e4 + offsets, dtype=mt.float32)
     expected = numpy_cross_entropy(offsets, np.array([1, 2]), None, -100, "none", 0.3)
-    assert_close(F.cross_entropy(x, target, reduction="none", label_smoothing=0.3), expected.astype(np.float32))
-    check_backward(lambda a, t: F.cross_entropy(a, t, label_smoothing=0.3), [mt.tensor(1e4 + offsets), target])
+    loss = F.cross_entropy(x, target, reduction="none", label_smoothing=0.3)
+    assert_close(loss, expected.astype(np.float32))
+    x64 = mt.tensor(1e4 + offsets)
+    check_backward(lambda a, t: F.cross_entropy(a, t, label_smoothing=0.3), [x64, target])
 
 
 # -------------------------------------------------------------------- nll_loss
@@ -216,7 +219,9 @@ def test_cross_entropy_large_logits_stay_finite():
 def test_nll_loss_values_and_gradient(device, case):
     x, target, weight = _tensors(case, device)
     args = (weight, case["ignore_index"], case["reduction"])
-    expected = numpy_nll_loss(case["x"], case["target"], case["weight"], case["ignore_index"], case["reduction"])
+    expected = numpy_nll_loss(
+        case["x"], case["target"], case["weight"], case["ignore_index"], case["reduction"]
+    )
     assert_close(F.nll_loss(x, target, *args), np.asarray(expected))
     check_backward(lambda a, t: F.nll_loss(a, t, *args), [x, target])
 
@@ -233,7 +238,9 @@ def test_nll_loss_of_log_softmax_is_cross_entropy():
 def regression_cases(draw):
     """(input, target) shapes: equal, or a target that broadcasts (size-1 dims)."""
     shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
-    target_shape = tuple(1 if draw(st.booleans()) else side for side in shape) if draw(st.booleans()) else shape
+    target_shape = shape
+    if draw(st.booleans()):
+        target_shape = tuple(1 if draw(st.booleans()) else side for side in shape)
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     return rng.standard_normal(shape), rng.standard_normal(target_shape), draw(st.sampled_from(REDUCTIONS))
 
@@ -270,7 +277,9 @@ def test_mse_loss_values_and_gradients(device, case):
 def binary_cases(draw):
     shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    weight = rng.uniform(0.2, 2.0, shape[-1:] if draw(st.booleans()) else shape) if draw(st.booleans()) else None
+    weight = None
+    if draw(st.booleans()):
+        weight = rng.uniform(0.2, 2.0, shape[-1:] if draw(st.booleans()) else shape)
     pos_weight = rng.uniform(0.2, 3.0, shape[-1:]) if draw(st.booleans()) else None
     x = rng.standard_normal(shape) * 3
     return x, rng.random(shape), weight, pos_weight, draw(st.sampled_from(REDUCTIONS))
@@ -291,7 +300,9 @@ def test_bce_with_logits_values_and_gradients(device, case):
     losses = np.broadcast_to(losses, x_values.shape)
     loss = F.binary_cross_entropy_with_logits(x, y, weight, reduction, pos_weight)
     assert_close(loss, np.asarray(numpy_reduce(losses, reduction, losses.size)))
-    check_backward(lambda a, b: F.binary_cross_entropy_with_logits(a, b, weight, reduction, pos_weight), [x, y])
+    check_backward(
+        lambda a, b: F.binary_cross_entropy_with_logits(a, b, weight, reduction, pos_weight), [x, y]
+    )
 
 
 def test_bce_with_logits_is_stable_for_large_logits():
