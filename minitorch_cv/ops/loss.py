@@ -126,8 +126,10 @@ def _cross_entropy_probabilities(x, target, weight, reduction, label_smoothing):
     loss = -product.sum(1)
     if reduction == "none":
         return loss
-    if reduction == "sum" or loss.numel() == 0:
-        return loss.sum() * (float("nan") if reduction == "mean" else 1.0)
+    if reduction == "sum":
+        return loss.sum()
+    if loss.numel() == 0:  # a mean over no sample is NaN, as in PyTorch
+        return loss.sum() * float("nan")
     return loss.sum() / loss.numel()
 
 

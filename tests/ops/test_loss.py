@@ -202,6 +202,19 @@ def test_cross_entropy_unbatched_and_all_ignored():
     assert F.cross_entropy(logits, ignored, reduction="sum").item() == 0
 
 
+@pytest.mark.parametrize("implementation", ["cpu", "cuda"])
+def test_cross_entropy_empty_batch(implementation):
+    """No sample: the mean is NaN and the sum 0 (PyTorch), and no kernel is launched
+    on an empty grid."""
+    x = mt.zeros(0, 3, requires_grad=True)
+    with backend.use_cpu_kernels(implementation):
+        assert math.isnan(F.cross_entropy(x, mt.zeros(0).long()).item())
+        assert math.isnan(F.cross_entropy(x, mt.zeros(0, 3)).item())
+        total = F.cross_entropy(x, mt.zeros(0).long(), reduction="sum")
+        total.backward()
+    assert total.item() == 0 and x.grad.shape == (0, 3)
+
+
 def test_cross_entropy_large_logits_stay_finite():
     offsets = np.array([[0.0, 2.0, -1.0], [1.0, 1.0, 1.0]])
     target = mt.tensor([1, 2])
