@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from minitorch_cv.kernels.cpu import softmax as cpu_kernels
 from minitorch_cv.kernels.reference import softmax as reference
 from tests.helpers import KERNEL_IMPLEMENTATIONS, assert_close, call_kernel
 
@@ -124,3 +125,29 @@ def test_large_logits_stay_finite(implementation, dtype):
             y = call_kernel(implementation, "softmax", kernel, x)
         assert np.all(np.isfinite(y))
         assert_close(y, expected.astype(dtype), dtype)
+
+
+def test_cpu_kernels_on_the_thread_pool(monkeypatch):
+    """The drawn shapes are small, so the Numba kernels ran on one thread; here every
+    array is large enough for Numba's thread pool (more rows than threads, rows of
+    uneven length), and the results must not change."""
+    monkeypatch.setattr(cpu_kernels, "PARALLEL_MIN_ELEMENTS", 0)
+    rng = np.random.default_rng(5)
+    rows, cols = 37, 301
+    x, dy = rng.standard_normal((rows, cols)) * 4, rng.standard_normal((rows, cols))
+    target = rng.integers(0, cols, rows)
+    target[::5] = IGNORE_INDEX
+    weight, grad_loss = rng.uniform(0.1, 2.0, cols), rng.standard_normal(rows)
+    for kernel in ("softmax", "log_softmax"):
+        y = getattr(reference, kernel + "_forward")(x)
+        assert_close(getattr(cpu_kernels, kernel + "_forward")(x), y)
+        expected = getattr(reference, kernel + "_backward")(y, dy)
+        assert_close(getattr(cpu_kernels, kernel + "_backward")(y, dy), expected)
+    args = (IGNORE_INDEX, 0.1)
+    loss, lse = reference.cross_entropy_forward(x, target, weight, *args)
+    for actual, expected in zip(cpu_kernels.cross_entropy_forward(x, target, weight, *args), (loss, lse)):
+        assert_close(actual, expected)
+    assert_close(
+        cpu_kernels.cross_entropy_backward(x, lse, target, weight, grad_loss, *args),
+        reference.cross_entropy_backward(x, lse, target, weight, grad_loss, *args),
+    )
