@@ -10,6 +10,7 @@ from ..ops import (  # noqa: F401
     hardswish,
     hardtanh,
     leaky_relu,
+    linear,
     log_softmax,
     mse_loss,
     nll_loss,

@@ -36,6 +36,7 @@ from .conversion import cast, to_device
 from .dropout import dropout, dropout2d
 from .elementwise import absolute, clamp, exp, log, maximum, minimum, sigmoid, sqrt, tanh, where
 from .indexing import getitem
+from .linear import linear
 from .loss import binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
 from .matmul import matmul
 from .pad import pad
