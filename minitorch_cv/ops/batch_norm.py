@@ -29,13 +29,7 @@ import numbers
 from .. import backend
 from ..autograd import Function
 from ..device import device_of_array, namespace
-from ._norm_checks import (
-    check_input,
-    check_more_than_one_value,
-    check_number,
-    check_per_channel,
-    check_positive,
-)
+from ._norm_checks import check_input, check_more_than_one_value, check_per_channel, check_positive
 
 
 class BatchNorm(Function):
@@ -145,9 +139,10 @@ def batch_norm(
         )
     check_per_channel("batch_norm", "weight", weight, (C,), input)
     check_per_channel("batch_norm", "bias", bias, (C,), input)
-    if momentum is None or not isinstance(momentum, numbers.Real):
+    if not isinstance(momentum, numbers.Real) or isinstance(momentum, bool):
+        # (nn.BatchNorm turns momentum=None into a cumulative average before calling this)
         raise TypeError(f"batch_norm: momentum must be a float, got {momentum!r}")
-    momentum = check_number("batch_norm", "momentum", momentum)
+    momentum = float(momentum)
     eps = check_positive("batch_norm", "eps", eps)
     training = bool(training)
     if training:
