@@ -14,3 +14,4 @@ from ..ops import (  # noqa: F401
     softplus,
     tanh,
 )
+from ..ops.attention import scaled_dot_product_attention  # noqa: F401,E402

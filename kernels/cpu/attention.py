@@ -1,0 +1,162 @@
+"""Scaled dot-product attention on the CPU with Numba, without building the (L x S)
+score matrix: one query row at a time, keys in tiles of TILE, with an online softmax.
+
+Notation and formulas: see ``kernels/reference/attention.py`` (B batch, NH heads,
+L query length, S key length, E query/key head dim, Ev value head dim).
+
+The online softmax (one pass over the keys instead of max, then sum, then weights):
+    keep a running max m, a running sum l = sum_j exp(s_j - m) and acc = sum_j exp(s_j - m) v_j;
+    when a tile of keys raises the max to m', multiply l and acc by exp(m - m') first;
+    after the last key, out = acc / l and lse = m + log(l).
+
+The bias is read through ``np.broadcast_to`` views: a broadcast dim has stride 0, so
+a (NH, L, S) relative position bias or a (B, 1, 1, S) padding mask is never copied
+out to (B, NH, L, S).
+"""
+import numpy as np
+from numba import njit, prange
+
+from ..reference.attention import reduce_to_bias_shape
+
+MAX_HEAD_DIM = None  # per-row loops: any head dim works
+TILE = 16  # keys per tile: the running max is raised (and acc rescaled) once per tile
+
+
+def attention_forward(q, k, v, bias, scale, causal):
+    """Return ``(out, lse)`` (see the reference). Fully masked rows: out 0, lse +inf."""
+    q, k, v = (np.ascontiguousarray(a) for a in (q, k, v))
+    B, NH, L, _ = q.shape
+    S, Ev = k.shape[2], v.shape[3]
+    out = np.zeros((B, NH, L, Ev), dtype=q.dtype)
+    lse = np.empty((B, NH, L), dtype=q.dtype)
+    if out.size == 0:
+        lse[...] = np.inf  # no keys at all: every row is fully masked
+        return out, lse
+    _forward_rows(q, k, v, _broadcast_bias(bias, q, S), float(scale), bool(causal), out, lse)
+    return out, lse
+
+
+def attention_backward(q, k, v, bias, out, lse, dout, scale, causal, need_dbias=True):
+    """Return ``(dq, dk, dv, dbias)`` (see the reference); p is recomputed from lse."""
+    q, k, v, out, lse, dout = (np.ascontiguousarray(a) for a in (q, k, v, out, lse, dout))
+    B, NH, L, _ = q.shape
+    S = k.shape[2]
+    dq, dk, dv = np.zeros_like(q), np.zeros_like(k), np.zeros_like(v)
+    with_dbias = bias is not None and need_dbias
+    # dbias needs ds for every (b, h, i, j): it is the only (B, NH, L, S) array, made
+    # only when the bias needs a gradient, then summed down to the bias's shape.
+    ds_full = np.zeros((B, NH, L, S) if with_dbias else (1, 1, 1, 1), dtype=q.dtype)
+    if q.size and k.size:
+        _backward_heads(
+            q, k, v, _broadcast_bias(bias, q, S), out, lse, dout, float(scale),
+            bool(causal), with_dbias, dq, dk, dv, ds_full,
+        )
+    dbias = reduce_to_bias_shape(ds_full, bias.shape) if with_dbias else None
+    return dq, dk, dv, dbias
+
+
+def _broadcast_bias(bias, q, S):
+    """The bias as a (B, NH, L, S) view with stride 0 on broadcast dims (no copy);
+    no bias is a single 0 broadcast everywhere, so the kernels need no branch."""
+    B, NH, L, _ = q.shape
+    if bias is None:
+        bias = np.zeros((1, 1, 1, 1), dtype=q.dtype)
+    return np.broadcast_to(bias, (B, NH, L, S))
+
+
+@njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
+def _forward_rows(q, k, v, bias, scale, causal, out, lse):
+    """out[b, h, i] and lse[b, h, i] for every query row.
+
+    prange over the B*NH*L query rows: each row is independent (its own m, l and
+    output row), so rows never race, and there are enough of them to keep every core
+    busy even for batch 1. Row index decoding: row = (b * NH + h) * L + i.
+    fastmath reassoc/contract lets LLVM vectorize the dot products; it does not assume
+    finite values, so -inf scores from masks keep their meaning.
+    """
+    B, NH, L, E = q.shape
+    S = k.shape[2]
+    Ev = v.shape[3]
+    for row in prange(B * NH * L):
+        i = row % L
+        h = (row // L) % NH
+        b = row // (L * NH)
+        acc = out[b, h, i]  # the output row is the accumulator (zeros on entry)
+        scores = np.empty(TILE, dtype=q.dtype)
+        n_keys = min(S, i + 1) if causal else S  # causal: keys j <= i only
+        m = -np.inf  # running max of the scores seen so far
+        l = 0.0  # running sum of exp(s_j - m)
+        for k0 in range(0, n_keys, TILE):
+            k1 = min(k0 + TILE, n_keys)
+            # 1. the scores of this tile and their max
+            tile_max = -np.inf
+            for j in range(k0, k1):
+                s = 0.0
+                for d in range(E):
+                    s += q[b, h, i, d] * k[b, h, j, d]
+                s = s * scale + bias[b, h, i, j]
+                scores[j - k0] = s
+                tile_max = max(tile_max, s)
+            m_new = max(m, tile_max)
+            if m_new == -np.inf:
+                continue  # every key so far is masked out: nothing to add yet
+            # 2. rescale what was summed under the old max (exp(-inf) = 0 at the start)
+            alpha = np.exp(m - m_new)
+            l *= alpha
+            for d in range(Ev):
+                acc[d] *= alpha
+            # 3. add this tile's weights exp(s_j - m_new) and weighted values
+            for j in range(k0, k1):
+                p = np.exp(scores[j - k0] - m_new)
+                l += p
+                for d in range(Ev):
+                    acc[d] += p * v[b, h, j, d]
+            m = m_new
+        if l == 0.0:
+            lse[b, h, i] = np.inf  # fully masked row: out stays 0, and p = exp(s - inf) = 0
+        else:
+            for d in range(Ev):
+                acc[d] /= l
+            lse[b, h, i] = m + np.log(l)
+
+
+@njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
+def _backward_heads(q, k, v, bias, out, lse, dout, scale, causal, with_dbias, dq, dk, dv, ds_full):
+    """dq, dk, dv (and ds for the bias) of every head, p recomputed as exp(s - lse).
+
+    prange over the B*NH heads: dk_j and dv_j sum over every query row i of the head,
+    so the iteration that owns head (b, h) owns all of dq, dk, dv of that head and no
+    two iterations write the same element (race-free without atomics or per-thread
+    copies). Head index decoding: bh = b * NH + h.
+    """
+    B, NH, L, E = q.shape
+    S = k.shape[2]
+    Ev = v.shape[3]
+    for bh in prange(B * NH):
+        h = bh % NH
+        b = bh // NH
+        for i in range(L):
+            lse_i = lse[b, h, i]
+            D_i = 0.0  # D_i = <dout_i, out_i> = sum_j p_ij dp_ij
+            for d in range(Ev):
+                D_i += dout[b, h, i, d] * out[b, h, i, d]
+            n_keys = min(S, i + 1) if causal else S
+            for j in range(n_keys):
+                s = 0.0
+                for d in range(E):
+                    s += q[b, h, i, d] * k[b, h, j, d]
+                s = s * scale + bias[b, h, i, j]
+                p = np.exp(s - lse_i)
+                if p == 0.0:
+                    continue  # masked (or negligible): ds = 0 and nothing to add
+                dp = 0.0
+                for d in range(Ev):
+                    dp += dout[b, h, i, d] * v[b, h, j, d]
+                ds = p * (dp - D_i)
+                if with_dbias:
+                    ds_full[b, h, i, j] = ds
+                for d in range(Ev):
+                    dv[b, h, j, d] += p * dout[b, h, i, d]
+                for d in range(E):
+                    dq[b, h, i, d] += scale * ds * k[b, h, j, d]
+                    dk[b, h, j, d] += scale * ds * q[b, h, i, d]
