@@ -97,17 +97,18 @@ def _forward_rows(q, k, v, bias, scale, causal, out, lse):
                 s = s * scale + bias[b, h, i, j]
                 scores[j - k0] = s
                 tile_max = max(tile_max, s)
+            # 2. the new running max, and the shift used in the exps: while the row is
+            #    fully masked m_new = -inf and the shift is 0, so exp(-inf) = 0, not nan
             m_new = max(m, tile_max)
-            if m_new == -np.inf:
-                continue  # every key so far is masked out: nothing to add yet
-            # 2. rescale what was summed under the old max (exp(-inf) = 0 at the start)
-            alpha = np.exp(m - m_new)
+            shift = 0.0 if m_new == -np.inf else m_new
+            # 3. rescale what was summed under the old max (0 on the first unmasked
+            #    tile), then add this tile's weights exp(s_j - shift) and weighted values
+            alpha = np.exp(m - shift)
             l *= alpha
             for d in range(Ev):
                 acc[d] *= alpha
-            # 3. add this tile's weights exp(s_j - m_new) and weighted values
             for j in range(k0, k1):
-                p = np.exp(scores[j - k0] - m_new)
+                p = np.exp(scores[j - k0] - shift)
                 l += p
                 for d in range(Ev):
                     acc[d] += p * v[b, h, j, d]
