@@ -9,9 +9,10 @@ The online softmax (one pass over the keys instead of max, then sum, then weight
     when a tile of keys raises the max to m', multiply l and acc by exp(m - m') first;
     after the last key, out = acc / l and lse = m + log(l).
 
-The bias is read through ``np.broadcast_to`` views: a broadcast dim has stride 0, so
-a (NH, L, S) relative position bias or a (B, 1, 1, S) padding mask is never copied
-out to (B, NH, L, S).
+The bias is passed as in the CUDA kernels: its own contiguous array, flat, with one
+element stride per dim of (B, NH, L, S) that is 0 on broadcast dims, so a (NH, L, S)
+relative position bias or a (B, 1, 1, S) padding mask is never copied out to
+(B, NH, L, S) (and every call has the same argument types: one compilation per dtype).
 """
 import numpy as np
 from numba import njit, prange
@@ -32,7 +33,8 @@ def attention_forward(q, k, v, bias, scale, causal):
     if out.size == 0:
         lse[...] = np.inf  # no keys at all: every row is fully masked
         return out, lse
-    _forward_rows(q, k, v, _broadcast_bias(bias, q, S), float(scale), bool(causal), out, lse)
+    bias, bias_strides = _bias_and_strides(bias, q)
+    _forward_rows(q, k, v, bias, *bias_strides, float(scale), bool(causal), out, lse)
     return out, lse
 
 
@@ -47,25 +49,29 @@ def attention_backward(q, k, v, bias, out, lse, dout, scale, causal, need_dbias=
     # only when the bias needs a gradient, then summed down to the bias's shape.
     ds_full = np.zeros((B, NH, L, S) if with_dbias else (1, 1, 1, 1), dtype=q.dtype)
     if q.size and k.size:
+        bias_flat, bias_strides = _bias_and_strides(bias, q)
         _backward_heads(
-            q, k, v, _broadcast_bias(bias, q, S), out, lse, dout, float(scale),
+            q, k, v, bias_flat, *bias_strides, out, lse, dout, float(scale),
             bool(causal), with_dbias, dq, dk, dv, ds_full,
         )
     dbias = reduce_to_bias_shape(ds_full, bias.shape) if with_dbias else None
     return dq, dk, dv, dbias
 
 
-def _broadcast_bias(bias, q, S):
-    """The bias as a (B, NH, L, S) view with stride 0 on broadcast dims (no copy);
-    no bias is a single 0 broadcast everywhere, so the kernels need no branch."""
-    B, NH, L, _ = q.shape
+def _bias_and_strides(bias, q):
+    """The bias, flat and contiguous, and its element strides over (B, NH, L, S), 0
+    where it broadcasts; no bias is a single 0 with every stride 0 (no branch needed)."""
     if bias is None:
-        bias = np.zeros((1, 1, 1, 1), dtype=q.dtype)
-    return np.broadcast_to(bias, (B, NH, L, S))
+        return np.zeros(1, dtype=q.dtype), (0, 0, 0, 0)
+    bias = np.ascontiguousarray(bias, dtype=q.dtype)
+    strides = tuple(
+        0 if bias.shape[d] == 1 else int(np.prod(bias.shape[d + 1 :])) for d in range(4)
+    )
+    return bias.reshape(-1), strides
 
 
 @njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
-def _forward_rows(q, k, v, bias, scale, causal, out, lse):
+def _forward_rows(q, k, v, bias, bias_sb, bias_sh, bias_sl, bias_ss, scale, causal, out, lse):
     """out[b, h, i] and lse[b, h, i] for every query row.
 
     prange over the B*NH*L query rows: each row is independent (its own m, l and
@@ -94,7 +100,7 @@ def _forward_rows(q, k, v, bias, scale, causal, out, lse):
                 s = 0.0
                 for d in range(E):
                     s += q[b, h, i, d] * k[b, h, j, d]
-                s = s * scale + bias[b, h, i, j]
+                s = s * scale + bias[b * bias_sb + h * bias_sh + i * bias_sl + j * bias_ss]
                 scores[j - k0] = s
                 tile_max = max(tile_max, s)
             # 2. the new running max, and the shift used in the exps: while the row is
@@ -122,7 +128,10 @@ def _forward_rows(q, k, v, bias, scale, causal, out, lse):
 
 
 @njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
-def _backward_heads(q, k, v, bias, out, lse, dout, scale, causal, with_dbias, dq, dk, dv, ds_full):
+def _backward_heads(
+    q, k, v, bias, bias_sb, bias_sh, bias_sl, bias_ss, out, lse, dout, scale, causal,
+    with_dbias, dq, dk, dv, ds_full,
+):
     """dq, dk, dv (and ds for the bias) of every head, p recomputed as exp(s - lse).
 
     prange over the B*NH heads: dk_j and dv_j sum over every query row i of the head,
@@ -146,7 +155,7 @@ def _backward_heads(q, k, v, bias, out, lse, dout, scale, causal, with_dbias, dq
                 s = 0.0
                 for d in range(E):
                     s += q[b, h, i, d] * k[b, h, j, d]
-                s = s * scale + bias[b, h, i, j]
+                s = s * scale + bias[b * bias_sb + h * bias_sh + i * bias_sl + j * bias_ss]
                 p = np.exp(s - lse_i)
                 if p == 0.0:
                     continue  # masked (or negligible): ds = 0 and nothing to add

@@ -58,7 +58,9 @@ def attention_backward(q, k, v, bias, out, lse, dout, scale, causal, need_dbias=
     xp = namespace(q)
     B, NH, L, E = q.shape
     S, Ev = k.shape[2], v.shape[3]
-    dq, dk, dv = xp.zeros_like(q), xp.zeros_like(k), xp.zeros_like(v)
+    # Outputs are allocated C-contiguous (zeros_like would copy a strided input's
+    # layout, and the kernels write flat row-major indices).
+    dq, dk, dv = (xp.zeros(a.shape, dtype=a.dtype) for a in (q, k, v))
     with_dbias = bias is not None and need_dbias
     # The only (B, NH, L, S) array: ds for the bias gradient, when one is needed.
     ds_full = xp.zeros((B, NH, L, S) if with_dbias else (1,), dtype=q.dtype)
