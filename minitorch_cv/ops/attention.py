@@ -9,9 +9,10 @@ Two Functions:
                              recomputes them from the saved row log-sum-exps.
   AttentionProbabilities     p = softmax(scale * q k^T + bias) as a tensor, for what
                              needs the probabilities themselves: dropout on them,
-                             ``nn.MultiheadAttention(need_weights=True)``, and head dims
-                             above the CUDA kernels' limit. It is the explicit
-                             (memory-hungry) path, like PyTorch's math fallback.
+                             ``nn.MultiheadAttention(need_weights=True)``
+                             (``attention_and_weights``), and head dims above the CUDA
+                             kernels' limit. It is the explicit (memory-hungry) path,
+                             like PyTorch's math fallback.
 
 Deviation from PyTorch: float16/bfloat16 inputs are not supported (float32/float64).
 """
@@ -105,39 +106,41 @@ def scaled_dot_product_attention(
     is_causal: query i attends to keys j <= i (top-left aligned when L != S).
     scale: defaults to 1 / sqrt(E).
     Rows whose keys are all masked out give 0 (PyTorch gives 0 too).
+    Head dims above the CUDA kernels' limit (128) take the explicit path as well.
     """
     batch, L, S = _check_inputs(query, key, value, attn_mask, dropout_p, is_causal)
     E, Ev = query.shape[-1], value.shape[-1]
-    if scale is None:
-        scale = 1.0 / math.sqrt(E)
-    scale = float(scale)
+    scale = 1.0 / math.sqrt(E) if scale is None else float(scale)
+    q, k, v, bias = _as_4d(query, key, value, attn_mask, batch)
 
-    q = _to_4d(query, batch)
-    k = _to_4d(key, batch)
-    v = _to_4d(value, batch)
-    bias = None if attn_mask is None else _bias_to_4d(_as_bias(attn_mask, query.dtype), batch)
-
-    kernels = backend.kernels("attention", query.device)
-    limit = kernels.MAX_HEAD_DIM
-    over_limit = limit is not None and max(E, Ev) > limit
-    if dropout_p > 0 or over_limit:
-        p = AttentionProbabilities.apply(q, k, bias, scale, bool(is_causal))
-        if dropout_p > 0:
-            p = p * _dropout_mask(p, dropout_p)
-        out = matmul(p, v)
+    limit = backend.kernels("attention", query.device).MAX_HEAD_DIM
+    if dropout_p > 0 or (limit is not None and max(E, Ev) > limit):
+        out, _ = _explicit_attention(q, k, v, bias, scale, bool(is_causal), dropout_p)
     else:
         out = ScaledDotProductAttention.apply(q, k, v, bias, scale, bool(is_causal))
     return reshape(out, tuple(batch) + (L, Ev))
 
 
-def attention_probabilities(query, key, attn_mask=None, is_causal=False, scale=None):
-    """softmax(query key^T * scale + mask) as a (..., L, S) tensor (differentiable), for
-    code that needs the attention weights themselves (nn.MultiheadAttention)."""
-    batch, L, S = _check_inputs(query, key, None, attn_mask, 0.0, is_causal)
+def attention_and_weights(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None
+):
+    """``(out, weights)``: scaled_dot_product_attention through the explicit path, which
+    stores the attention weights (..., L, S) and returns them too, after dropout (what
+    ``nn.MultiheadAttention(need_weights=True)`` returns, as in PyTorch). Differentiable
+    in both outputs."""
+    batch, L, S = _check_inputs(query, key, value, attn_mask, dropout_p, is_causal)
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
-    bias = None if attn_mask is None else _bias_to_4d(_as_bias(attn_mask, query.dtype), batch)
-    p = AttentionProbabilities.apply(_to_4d(query, batch), _to_4d(key, batch), bias, scale, bool(is_causal))
-    return reshape(p, tuple(batch) + (L, S))
+    q, k, v, bias = _as_4d(query, key, value, attn_mask, batch)
+    out, p = _explicit_attention(q, k, v, bias, scale, bool(is_causal), dropout_p)
+    return reshape(out, tuple(batch) + (L, value.shape[-1])), reshape(p, tuple(batch) + (L, S))
+
+
+def _explicit_attention(q, k, v, bias, scale, causal, dropout_p):
+    """p = softmax(...) as a tensor, dropout on p, then p @ v (4-D tensors in and out)."""
+    p = AttentionProbabilities.apply(q, k, bias, scale, causal)
+    if dropout_p > 0:
+        p = p * _dropout_mask(p, dropout_p)
+    return matmul(p, v), p
 
 
 def _dropout_mask(p, dropout_p):
@@ -151,7 +154,7 @@ def _dropout_mask(p, dropout_p):
 def _check_inputs(query, key, value, attn_mask, dropout_p, is_causal):
     """Raise before any kernel runs; return the broadcast batch shape, L and S."""
     name = "scaled_dot_product_attention"
-    named = [("query", query), ("key", key)] + ([("value", value)] if value is not None else [])
+    named = [("query", query), ("key", key), ("value", value)]
     for arg, x in named:
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}: {arg} must be a Tensor, got {type(x).__name__}")
@@ -181,7 +184,7 @@ def _check_inputs(query, key, value, attn_mask, dropout_p, is_causal):
             f"{name}: query (..., L, E) and key (..., S, E) must share E, got shapes "
             f"{query.shape} and {key.shape}"
         )
-    if value is not None and value.shape[-2] != S:
+    if value.shape[-2] != S:
         raise RuntimeError(
             f"{name}: key (..., S, E) and value (..., S, Ev) must share S, got shapes "
             f"{key.shape} and {value.shape}"
@@ -237,6 +240,13 @@ def _batch_4d(batch):
     if len(batch) == 1:
         return (1, batch[0])
     return (int(np.prod(batch[:-1])), batch[-1])
+
+
+def _as_4d(query, key, value, attn_mask, batch):
+    """query, key, value and the mask as the kernels' 4-D tensors (the bias None)."""
+    q, k, v = (_to_4d(x, batch) for x in (query, key, value))
+    bias = None if attn_mask is None else _bias_to_4d(_as_bias(attn_mask, query.dtype), batch)
+    return q, k, v, bias
 
 
 def _to_4d(x, batch):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import minitorch_cv as mt
 from minitorch_cv import backend
 from minitorch_cv.gradcheck import check_backward
-from minitorch_cv.ops.attention import attention_probabilities
+from minitorch_cv.ops.attention import attention_and_weights
 from tests.helpers import DEVICES, assert_close, requires_gpu
 from tests.strategies import arrays, broadcastable_to, layouts, make_tensor
 
@@ -153,19 +153,25 @@ def test_head_dims_over_the_cuda_limit_fall_back_to_the_explicit_path():
     assert_close(out, expected_attention(q, k, v))
 
 
-def test_attention_probabilities_values_and_gradients():
+def test_attention_and_weights_values_and_gradients():
+    """The explicit path: the same output, plus the weights, both differentiable."""
     rng = np.random.default_rng(8)
-    q, k = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4))
+    q, k, v = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 5, 3))
     bias = rng.standard_normal((3, 5))
     bias[2] = -np.inf
-    p = attention_probabilities(mt.tensor(q), mt.tensor(k), attn_mask=mt.tensor(bias), scale=0.7)
-    _, weights = expected_attention(q, k, np.zeros((2, 5, 1)), bias, scale=0.7, return_weights=True)
-    assert_close(p, weights)
+    out, weights = attention_and_weights(mt.tensor(q), mt.tensor(k), mt.tensor(v), attn_mask=mt.tensor(bias), scale=0.7)
+    expected_out, expected_weights = expected_attention(q, k, v, bias, scale=0.7, return_weights=True)
+    assert_close(out, expected_out)
+    assert_close(weights, expected_weights)
+
+    def both(*args):
+        return attention_and_weights(*args[:3], attn_mask=args[3] if len(args) > 3 else None, scale=0.7)
+
+    check_backward(both, [mt.tensor(a) for a in (q, k, v, bias)])
     check_backward(
-        lambda a, b, c: attention_probabilities(a, b, attn_mask=c, is_causal=False, scale=0.7),
-        [mt.tensor(q), mt.tensor(k), mt.tensor(bias)],
+        lambda a, b, c: attention_and_weights(a, b, c, is_causal=True),
+        [mt.tensor(q), mt.tensor(k), mt.tensor(v)],
     )
-    check_backward(lambda a, b: attention_probabilities(a, b, is_causal=True), [mt.tensor(q), mt.tensor(k)])
 
 
 # --------------------------------------------------------------------------- dropout
