@@ -25,7 +25,7 @@ TILE = 16  # keys per tile: the running max is raised (and acc rescaled) once pe
 
 def attention_forward(q, k, v, bias, scale, causal):
     """Return ``(out, lse)`` (see the reference). Fully masked rows: out 0, lse +inf."""
-    q, k, v = (np.ascontiguousarray(a) for a in (q, k, v))
+    q, k, v = (_read_only_contiguous(a) for a in (q, k, v))
     B, NH, L, _ = q.shape
     S, Ev = k.shape[2], v.shape[3]
     out = np.zeros((B, NH, L, Ev), dtype=q.dtype)
@@ -40,10 +40,10 @@ def attention_forward(q, k, v, bias, scale, causal):
 
 def attention_backward(q, k, v, bias, out, lse, dout, scale, causal, need_dbias=True):
     """Return ``(dq, dk, dv, dbias)`` (see the reference); p is recomputed from lse."""
-    q, k, v, out, lse, dout = (np.ascontiguousarray(a) for a in (q, k, v, out, lse, dout))
+    q, k, v, out, lse, dout = (_read_only_contiguous(a) for a in (q, k, v, out, lse, dout))
     B, NH, L, _ = q.shape
     S = k.shape[2]
-    dq, dk, dv = np.zeros_like(q), np.zeros_like(k), np.zeros_like(v)
+    dq, dk, dv = (np.zeros(a.shape, dtype=a.dtype) for a in (q, k, v))
     with_dbias = bias is not None and need_dbias
     # dbias needs ds for every (b, h, i, j): it is the only (B, NH, L, S) array, made
     # only when the bias needs a gradient, then summed down to the bias's shape.
@@ -58,12 +58,21 @@ def attention_backward(q, k, v, bias, out, lse, dout, scale, causal, need_dbias=
     return dq, dk, dv, dbias
 
 
+def _read_only_contiguous(array):
+    """A C-contiguous, read-only view (copying only a non-contiguous array): inputs
+    always reach Numba with the same type, so each dtype compiles once, whether or not
+    the caller's array is writable (broadcast views are not)."""
+    view = np.ascontiguousarray(array).view()
+    view.flags.writeable = False
+    return view
+
+
 def _bias_and_strides(bias, q):
     """The bias, flat and contiguous, and its element strides over (B, NH, L, S), 0
     where it broadcasts; no bias is a single 0 with every stride 0 (no branch needed)."""
     if bias is None:
-        return np.zeros(1, dtype=q.dtype), (0, 0, 0, 0)
-    bias = np.ascontiguousarray(bias, dtype=q.dtype)
+        return _read_only_contiguous(np.zeros(1, dtype=q.dtype)), (0, 0, 0, 0)
+    bias = _read_only_contiguous(bias)
     strides = tuple(
         0 if bias.shape[d] == 1 else int(np.prod(bias.shape[d + 1 :])) for d in range(4)
     )
