@@ -30,8 +30,7 @@ def attention_forward(q, k, v, bias, scale, causal):
     S, Ev = k.shape[2], v.shape[3]
     out = np.zeros((B, NH, L, Ev), dtype=q.dtype)
     lse = np.empty((B, NH, L), dtype=q.dtype)
-    if out.size == 0:
-        lse[...] = np.inf  # no keys at all: every row is fully masked
+    if lse.size == 0:  # no query rows
         return out, lse
     bias, bias_strides = _bias_and_strides(bias, q)
     _forward_rows(q, k, v, bias, *bias_strides, float(scale), bool(causal), out, lse)

@@ -38,7 +38,7 @@ def attention_forward(q, k, v, bias, scale, causal):
     S, Ev = k.shape[2], v.shape[3]
     out = xp.zeros((B, NH, L, Ev), dtype=q.dtype)
     lse = xp.full((B, NH, L), np.inf, dtype=q.dtype)
-    if out.size == 0:
+    if lse.size == 0:  # no query rows (no keys: every row is fully masked, lse = +inf)
         return out, lse
     bias, strides = _bias_and_strides(bias, q, S)
     tile = _tile(q.dtype)

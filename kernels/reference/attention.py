@@ -42,7 +42,7 @@ def attention_forward(q, k, v, bias, scale, causal):
     """Return ``(out, lse)``: softmax(scale * q k^T + bias) v and the row log-sum-exps."""
     scale = float(scale)  # a Python float keeps float32 arrays float32
     scores = _scores(q, k, bias, scale, causal)
-    row_max = scores.max(axis=-1, keepdims=True)
+    row_max = scores.max(axis=-1, keepdims=True, initial=-np.inf)  # -inf when S = 0
     fully_masked = row_max == -np.inf
     # Subtract the row max so that exp never overflows; a fully masked row would give
     # -inf - (-inf) = nan, so it subtracts 0 instead (its exps are all 0).

@@ -72,7 +72,10 @@ class AttentionProbabilities(Function):
             L, S = scores.shape[-2:]
             allowed = xp.tril(xp.ones((L, S), dtype=bool))
             scores = xp.where(allowed, scores, -np.inf).astype(q.dtype, copy=False)
-        row_max = scores.max(axis=-1, keepdims=True)
+        if scores.shape[-1] == 0:  # no keys: every row is fully masked
+            row_max = xp.full(scores.shape[:-1] + (1,), -np.inf, dtype=scores.dtype)
+        else:
+            row_max = scores.max(axis=-1, keepdims=True)
         fully_masked = row_max == -np.inf
         e = xp.exp(scores - xp.where(fully_masked, 0, row_max))
         row_sum = e.sum(axis=-1, keepdims=True)

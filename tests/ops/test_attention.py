@@ -135,6 +135,21 @@ def test_fully_masked_rows_give_zeros_not_nan(implementation):
     assert_close(out, expected_attention(q.numpy(), k.numpy(), v.numpy(), mask))
 
 
+@pytest.mark.parametrize("implementation", ["reference", "cpu", "cuda"])
+def test_empty_lengths(implementation):
+    """No keys (S = 0): every row is fully masked, so zeros (as PyTorch); no queries
+    (L = 0): an empty output."""
+    q = mt.randn(2, 3, 4, requires_grad=True)
+    with backend.use_cpu_kernels(implementation):
+        out = sdpa(q, mt.randn(2, 0, 4), mt.randn(2, 0, 5))
+        out.sum().backward()
+        weights = attention_and_weights(q, mt.randn(2, 0, 4), mt.randn(2, 0, 5))[1]
+        empty = sdpa(mt.randn(2, 0, 4), mt.randn(2, 3, 4), mt.randn(2, 3, 5))
+    assert out.shape == (2, 3, 5) and np.all(out.numpy() == 0) and np.all(q.grad.numpy() == 0)
+    assert weights.shape == (2, 3, 0)
+    assert empty.shape == (2, 0, 5)
+
+
 def test_causal_is_top_left_aligned_when_l_differs_from_s():
     rng = np.random.default_rng(6)
     q, k, v = rng.standard_normal((3, 2)), rng.standard_normal((5, 2)), rng.standard_normal((5, 4))
