@@ -8,6 +8,10 @@ when CuPy sees a GPU, and PyTorch's CPU F.scaled_dot_product_attention when torc
 importable. Each row is the best of --repeats runs after one warm-up run; the ratio is
 the reference's time over the row's time (above 1: faster than the reference).
 
+Threads: NumPy's BLAS, Numba and PyTorch each use every core by default; on a shared
+or small machine, compare them per core with
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python benchmarks/bench_attention.py
+
 Memory: the peak of NumPy allocations (tracemalloc) during one forward call for growing
 L = S, B = 1, NH = 6, E = 64: the reference stores the (L x S) scores and weights of
 every head, the Numba kernel only its outputs (Numba's own per-row scratch, TILE scores,
