@@ -27,7 +27,7 @@ def attention_forward(q, k, v, bias, scale, causal):
     """Return ``(out, lse)`` (see the reference). Fully masked rows: out 0, lse +inf."""
     q, k, v = (_read_only_contiguous(a) for a in (q, k, v))
     B, NH, L, _ = q.shape
-    S, Ev = k.shape[2], v.shape[3]
+    Ev = v.shape[3]
     out = np.zeros((B, NH, L, Ev), dtype=q.dtype)
     lse = np.empty((B, NH, L), dtype=q.dtype)
     if lse.size == 0:  # no query rows
