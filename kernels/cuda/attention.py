@@ -47,7 +47,7 @@ def attention_forward(q, k, v, bias, scale, causal):
         grid=(math.ceil(L / tile), NH, B),
         block=(tile * tile,),
         args=(q, k, v, bias, out, lse, *_sizes(L, S, E, Ev), *strides,
-              q.dtype.type(scale), np.int32(bool(causal)), q.dtype.type(-np.inf)),
+              q.dtype.type(scale), np.int32(bool(causal))),
     )
     return out, lse
 
@@ -80,14 +80,13 @@ def attention_backward(q, k, v, bias, out, lse, dout, scale, causal, need_dbias=
             "attention_backward_dq",
             grid=(math.ceil(L / tile), NH, B),
             block=(tile * tile,),
-            args=(q, k, v, bias_array, lse, D, dout, dq, ds_full, *common,
-                  np.int32(with_dbias), q.dtype.type(-np.inf)),
+            args=(q, k, v, bias_array, lse, D, dout, dq, ds_full, *common, np.int32(with_dbias)),
         )
         _SOURCE.launch(
             "attention_backward_dkdv",
             grid=(math.ceil(S / tile), NH, B),
             block=(tile * tile,),
-            args=(q, k, v, bias_array, lse, D, dout, dk, dv, *common, q.dtype.type(-np.inf)),
+            args=(q, k, v, bias_array, lse, D, dout, dk, dv, *common),
         )
     dbias = reduce_to_bias_shape(ds_full, bias.shape) if with_dbias else None
     return dq, dk, dv, dbias
