@@ -23,6 +23,7 @@ from ..ops import (  # noqa: F401
     softplus,
     tanh,
 )
+from ..ops.attention import scaled_dot_product_attention  # noqa: F401
+from ..ops.batch_norm import batch_norm  # noqa: F401
 from ..ops.layer_norm import group_norm, layer_norm  # noqa: F401
 from ..ops.local_response_norm import local_response_norm  # noqa: F401
-from ..ops.batch_norm import batch_norm  # noqa: F401
