@@ -117,12 +117,16 @@ def interpolate(
     mode="nearest",
     align_corners=None,
     recompute_scale_factor=None,
+    antialias=False,
 ):
-    """Resize a 4-D (N, C, H, W) tensor to ``size`` or by ``scale_factor``."""
+    """Resize a 4-D (N, C, H, W) tensor to ``size`` or by ``scale_factor``.
+    ``antialias`` is in PyTorch's signature; only its default, False, is provided."""
     fn = "interpolate"
     args.check_spatial_input(fn, input, ranks=(4,))
     if mode not in MODES:
         raise ValueError(f"{fn}: mode must be one of {MODES}, got {mode!r}")
+    if antialias:
+        raise ValueError(f"{fn}: antialias must be False (anti-aliased resampling is not provided)")
     if mode == "nearest" and align_corners is not None:
         raise ValueError(
             f"{fn}: align_corners can only be set with mode='bilinear', got "

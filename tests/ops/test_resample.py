@@ -235,3 +235,5 @@ def test_interpolate_rejects_bad_arguments():
         F.interpolate(mt.randn(2, 4, 4), size=3, mode="bilinear")
     with pytest.raises(TypeError, match="float32 or float64"):
         F.interpolate(mt.zeros(1, 1, 2, 2, dtype=mt.int64), size=3)
+    with pytest.raises(ValueError, match="antialias must be False"):
+        F.interpolate(x, size=3, mode="bilinear", antialias=True)
