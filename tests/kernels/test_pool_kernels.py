@@ -5,6 +5,8 @@ GPU (skipped without one). Max pooling must agree EXACTLY (values and indices: i
 only selects), everything that sums within the dtype's tolerance. Shapes stay small
 (at most a few hundred threads per launch) because the emulation runs every thread.
 """
+import inspect
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -12,11 +14,31 @@ from hypothesis import strategies as st
 
 from minitorch_cv.kernels.reference import pool as reference
 from minitorch_cv.ops._pool_args import pooled_size
-from tests.helpers import KERNEL_IMPLEMENTATIONS, assert_close, call_kernel
+from tests.helpers import KERNEL_IMPLEMENTATIONS, assert_close, call_kernel, kernel_module
 from tests.pool_strategies import batch_and_channels, pool_inputs, pool_windows
 from tests.strategies import layouts, with_layout
 
 DTYPES = [np.float32, np.float64]
+KERNELS = [
+    "max_pool2d_forward",
+    "max_pool2d_backward",
+    "avg_pool2d_forward",
+    "avg_pool2d_backward",
+    "adaptive_avg_pool2d_forward",
+    "adaptive_avg_pool2d_backward",
+    "adaptive_max_pool2d_forward",
+    "adaptive_max_pool2d_backward",
+    "max_unpool2d_forward",
+    "max_unpool2d_backward",
+]
+
+
+@pytest.mark.parametrize("implementation", ["cpu", "cuda"])
+def test_every_implementation_exports_the_same_kernels(implementation):
+    module = kernel_module(implementation, "pool")
+    for name in KERNELS:
+        expected = inspect.signature(getattr(reference, name))
+        assert inspect.signature(getattr(module, name)) == expected, name
 
 
 def _output_size(geometry):

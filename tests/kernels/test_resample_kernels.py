@@ -2,6 +2,7 @@
 kernels/reference/resample.py: "cpu" (Numba), "cuda" (CUDA C through the CPU
 emulation), "cuda-gpu" (skipped without a GPU). Nearest must agree exactly (it only
 copies), bilinear within the dtype's tolerance."""
+import inspect
 import math
 
 import numpy as np
@@ -10,12 +11,26 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minitorch_cv.kernels.reference import resample as reference
-from tests.helpers import KERNEL_IMPLEMENTATIONS, assert_close, call_kernel
+from tests.helpers import KERNEL_IMPLEMENTATIONS, assert_close, call_kernel, kernel_module
 from tests.pool_strategies import batch_and_channels
 from tests.strategies import arrays, layouts, with_layout
 
 DTYPES = [np.float32, np.float64]
 FACTORS = [0.3, 0.5, 2 / 3, 1.0, 1.1, 1.5, 1.7, 2.0, 2.1, 2.5, 3.0]
+KERNELS = [
+    "upsample_nearest2d_forward",
+    "upsample_nearest2d_backward",
+    "upsample_bilinear2d_forward",
+    "upsample_bilinear2d_backward",
+]
+
+
+@pytest.mark.parametrize("implementation", ["cpu", "cuda"])
+def test_every_implementation_exports_the_same_kernels(implementation):
+    module = kernel_module(implementation, "resample")
+    for name in KERNELS:
+        expected = inspect.signature(getattr(reference, name))
+        assert inspect.signature(getattr(module, name)) == expected, name
 
 
 @st.composite
