@@ -14,3 +14,5 @@ from ..ops import (  # noqa: F401
     softplus,
     tanh,
 )
+from ..ops.conv import conv2d  # noqa: F401
+from ..ops.conv_transpose import conv_transpose2d  # noqa: F401
