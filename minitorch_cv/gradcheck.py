@@ -120,18 +120,17 @@ def check_backward(
     fn:           takes the inputs (Tensors) and returns a Tensor or a tuple of Tensors.
     inputs:       Tensors; floating ones are checked in float64 on their own device.
     grad_outputs: the output gradients (default: standard normal draws from ``seed``).
-    no_grads:     positions of inputs that must receive no gradient (default: the
-                  non-floating inputs).
+    no_grads:     positions of inputs that must receive no gradient even though they
+                  require one (default: the non-floating inputs).
     exhaustive:   check every element by central differences instead of one direction.
     """
     inputs = list(inputs)
     leaves = _as_float64_inputs(inputs)
     if no_grads is None:
         no_grads = [i for i, x in enumerate(leaves) if not dtypes.is_floating(x.dtype)]
+    # Floating inputs in no_grads keep requires_grad=True: the point is that the op
+    # itself must send them nothing (a loss's target, a batch norm's running stats).
     no_grads = set(no_grads)
-    for i in no_grads:
-        if dtypes.is_floating(leaves[i].dtype):
-            leaves[i].requires_grad = False
 
     outputs = _outputs(fn, leaves)
     if grad_outputs is None:

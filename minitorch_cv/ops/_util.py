@@ -38,6 +38,13 @@ def binary_operands(name, a, b):
                 f"{name}: expected both tensors to have the same dtype, got {a.dtype} "
                 f"(shape {a.shape}) and {b.dtype} (shape {b.shape}); convert one with .to()"
             )
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ValueError(
+                f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together "
+                "(each dim, aligned from the right, must match or be 1)"
+            ) from None
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"{name}: expected at least one Tensor operand")
     return python_scalar(a), python_scalar(b)

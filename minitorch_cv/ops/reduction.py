@@ -121,7 +121,9 @@ class Var(Function):
 class LogSumExp(Function):
     """log(sum(exp(x))) computed stably as m + log(sum(exp(x - m))), m = max(x).
 
-    Its gradient is the softmax: d/dx_i = exp(x_i - out).
+    Its gradient is the softmax: d/dx_i = exp(x_i - m - log_sum). Backward uses the
+    shift m and the small log_sum separately: exp(x - out) would subtract two large
+    nearly equal numbers and lose float32 digits when |x| is large.
     """
 
     @staticmethod
@@ -130,16 +132,17 @@ class LogSumExp(Function):
         peak = x.max(axis=dims, keepdims=True)
         # An all -inf slice would give nan from (-inf) - (-inf); shift by 0 there.
         peak = xp.where(xp.isfinite(peak), peak, 0)
-        out = xp.log(xp.exp(x - peak).sum(axis=dims, keepdims=True)) + peak
-        ctx.save_for_backward(x, out)
+        log_sum = xp.log(xp.exp(x - peak).sum(axis=dims, keepdims=True))
+        ctx.save_for_backward(x, peak, log_sum)
         ctx.dims, ctx.keepdim = dims, keepdim
+        out = log_sum + peak
         return out if keepdim else out.squeeze(axis=dims)
 
     @staticmethod
     def backward(ctx, grad):
-        x, out = ctx.saved_tensors
+        x, peak, log_sum = ctx.saved_tensors
         grad = expand_reduced(grad, x.shape, ctx.dims, ctx.keepdim)
-        return grad * namespace(x).exp(x - out), None, None
+        return grad * namespace(x).exp((x - peak) - log_sum), None, None
 
 
 def _check_input(name, x):

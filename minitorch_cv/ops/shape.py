@@ -193,8 +193,14 @@ def contiguous(input):  # noqa: A002
     return Contiguous.apply(input)
 
 
+def _as_list(name, tensors):
+    if isinstance(tensors, Tensor):  # list(tensor) would silently split it into rows
+        raise TypeError(f"{name}: expected a sequence of Tensors, got a single Tensor")
+    return list(tensors)
+
+
 def _check_sequence(name, tensors):
-    if isinstance(tensors, Tensor) or not tensors:
+    if not tensors:
         raise TypeError(f"{name}: expected a non-empty sequence of Tensors")
     for t in tensors:
         _check(name, t)
@@ -205,7 +211,7 @@ def _check_sequence(name, tensors):
 
 
 def cat(tensors, dim=0):
-    tensors = list(tensors)
+    tensors = _as_list("cat", tensors)
     _check_sequence("cat", tensors)
     dim = normalize_dim(dim, tensors[0].ndim)
     for t in tensors[1:]:
@@ -222,7 +228,7 @@ concat = cat
 
 
 def stack(tensors, dim=0):
-    tensors = list(tensors)
+    tensors = _as_list("stack", tensors)
     _check_sequence("stack", tensors)
     for t in tensors[1:]:
         if t.shape != tensors[0].shape:
