@@ -74,36 +74,43 @@ def _im2col(x, col, SH, SW, PH, PW, DH, DW):
 def _col2im(col, x, SH, SW, PH, PW, DH, DW):
     """Fill x (N, C, H, W) from col (C, KH, KW, N, OH, OW) by a gather.
 
-    ``prange`` runs over the planes (n, c) of x: each iteration owns the H*W pixels of
-    one plane, so no two iterations write the same pixel (no races, no atomics) and the
-    result does not depend on the number of threads. Inside, the loops over (h, w) are
-    the two fastest digits of the CUDA thread index, and each pixel sums its entries in
-    the order kh, then kw, as the CUDA thread does.
+    ``prange`` runs over the planes (n, c) of x, decoded as the CUDA thread decodes the
+    plane of its pixel. Each iteration owns the H*W pixels of its plane, so no two
+    iterations write the same pixel (no races, no atomics) and the result does not
+    depend on the number of threads.
 
-    Which output row feeds pixel row h through tap kh depends only on (h, kh), so it is
-    looked up in a table made once per call (``source_index``, the same function the
+    The CUDA thread of pixel (h, w) loops over the taps (kh, kw); here the plane's
+    pixel loops (h, w) are moved inside the tap loops, so that the innermost loop walks
+    along one row of col instead of jumping between KH*KW rows. Every pixel still adds
+    its entries in the same order (kh, then kw, starting from 0), so the sums are the
+    same as the CUDA kernel's and the reference's.
+
+    Which output row feeds pixel row h through tap kh depends only on (h, kh): it is
+    looked up in a table made once per call with ``source_index`` (the function the
     CUDA thread evaluates per tap) instead of being divided out for every pixel.
     """
     C, KH, KW, N, OH, OW = col.shape
     _, _, H, W = x.shape
     oh_of = _source_table(H, KH, SH, PH, DH, OH)
     ow_of = _source_table(W, KW, SW, PW, DW, OW)
+    zero = col.dtype.type(0)
     for plane in prange(N * C):
         c = plane % C
         n = plane // C
         for h in range(H):
             for w in range(W):
-                total = col.dtype.type(0)
-                for kh in range(KH):
+                x[n, c, h, w] = zero
+        for kh in range(KH):
+            for kw in range(KW):
+                for h in range(H):
                     oh = oh_of[h, kh]
                     if oh < 0:
                         continue
-                    for kw in range(KW):
+                    for w in range(W):
                         ow = ow_of[w, kw]
                         if ow < 0:
                             continue
-                        total += col[c, kh, kw, n, oh, ow]
-                x[n, c, h, w] = total
+                        x[n, c, h, w] += col[c, kh, kw, n, oh, ow]
 
 
 @njit(cache=True)

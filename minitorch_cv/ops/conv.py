@@ -17,9 +17,13 @@ cuBLAS); im2col and col2im are our kernels, fetched with ``backend.kernels("conv
 Bounded memory: the column matrix is C*KH*KW times larger than the input, so the batch
 is processed in chunks whose workspace (columns plus the GEMM result) stays under
 ``get_workspace_limit()`` bytes (default 256 MiB; change it with
-``set_workspace_limit(nbytes)``). Memory then grows with the batch only by the output
-itself. A 1x1 convolution with stride 1 and no padding needs no columns at all: each
-sample's input, read as a (C, H*W) matrix, already is its column matrix.
+``set_workspace_limit(nbytes)``); a chunk holds at least one sample. Memory then grows
+with the batch only by the output itself. On the CPU, chunks are also kept under
+``CPU_CHUNK_BYTES`` (16 MiB), which is faster: the columns are still in the cache when
+the GEMM reads them back, and the allocator hands the same block to every chunk instead
+of fresh pages from the operating system (each faulted in and zeroed on first touch).
+A 1x1 convolution with stride 1 and no padding needs no columns at all: each sample's
+input, read as a (C, H*W) matrix, already is its column matrix.
 
 ``conv_forward``, ``conv_input_grad`` and ``conv_weight_grad`` are the three building
 blocks on arrays; ``conv_transpose2d`` (ops/conv_transpose.py) is made of the same three
@@ -31,13 +35,14 @@ from typing import NamedTuple
 
 from .. import backend, dtypes
 from ..autograd import Function
-from ..device import device_of_array, namespace
+from ..device import GPU, device_of_array, namespace
 from ..kernels.reference.conv import output_size
 from ..tensor import Tensor
 from .pad import pad
 from .shape import squeeze, unsqueeze
 
 _workspace_limit = 256 * 2**20
+CPU_CHUNK_BYTES = 16 * 2**20
 
 
 def get_workspace_limit():
@@ -81,9 +86,11 @@ class Geometry(NamedTuple):
         return (self.KH, self.KW, self.SH, self.SW, self.PH, self.PW, self.DH, self.DW)
 
 
-def _batch_chunks(N, bytes_per_sample):
-    """Consecutive slices of the batch, each with a workspace under the limit."""
-    per_chunk = max(1, _workspace_limit // max(1, bytes_per_sample))
+def _batch_chunks(N, bytes_per_sample, device):
+    """Consecutive slices of the batch, each with a workspace under the limit (and
+    under CPU_CHUNK_BYTES on the CPU), at least one sample each."""
+    limit = _workspace_limit if device == GPU else min(_workspace_limit, CPU_CHUNK_BYTES)
+    per_chunk = max(1, limit // max(1, bytes_per_sample))
     for start in range(0, N, per_chunk):
         yield slice(start, min(start + per_chunk, N))
 
@@ -97,7 +104,8 @@ def _rows(a, G):
 
 def conv_forward(x, w, geometry):
     """y (N, K, OH, OW) = conv2d(x, w) without bias: per chunk, one GEMM per group."""
-    xp, conv = namespace(x), backend.kernels("conv", device_of_array(x))
+    xp, device = namespace(x), device_of_array(x)
+    conv = backend.kernels("conv", device)
     N, C, H, W = x.shape
     K, Cg, KH, KW = w.shape
     G = geometry.G
@@ -108,7 +116,7 @@ def conv_forward(x, w, geometry):
 
     y = xp.empty((N, K, OH, OW), dtype=x.dtype)
     per_sample = x.itemsize * (C * KH * KW + K) * OH * OW
-    for batch in _batch_chunks(N, per_sample):
+    for batch in _batch_chunks(N, per_sample, device):
         B = batch.stop - batch.start
         col = conv.im2col(x[batch], *geometry.kernel_args())
         y_rows = w_rows @ col.reshape(G, Cg * KH * KW, B * OH * OW)
@@ -119,7 +127,8 @@ def conv_forward(x, w, geometry):
 def conv_input_grad(grad_y, w, geometry, H, W):
     """grad_x (N, C, H, W) = col2im(w^T @ grad_y), the transposed convolution of grad_y
     (N, K, OH, OW): every column entry goes back to the pixel it was copied from."""
-    xp, conv = namespace(grad_y), backend.kernels("conv", device_of_array(grad_y))
+    xp, device = namespace(grad_y), device_of_array(grad_y)
+    conv = backend.kernels("conv", device)
     N, K, OH, OW = grad_y.shape
     _, Cg, KH, KW = w.shape
     G = geometry.G
@@ -130,7 +139,7 @@ def conv_input_grad(grad_y, w, geometry, H, W):
 
     grad_x = xp.empty((N, C, H, W), dtype=grad_y.dtype)
     per_sample = grad_y.itemsize * ((C * KH * KW + K) * OH * OW + C * H * W)
-    for batch in _batch_chunks(N, per_sample):
+    for batch in _batch_chunks(N, per_sample, device):
         B = batch.stop - batch.start
         col = w_cols @ _rows(grad_y[batch], G)  # (G, C/G*KH*KW, B*OH*OW)
         col = col.reshape(C, KH, KW, B, OH, OW)
@@ -141,7 +150,8 @@ def conv_input_grad(grad_y, w, geometry, H, W):
 def conv_weight_grad(x, grad_y, geometry, KH, KW):
     """grad_w (K, C/G, KH, KW) = sum over the batch of grad_y @ col^T, one GEMM per group
     and chunk (BLAS sums over the chunk's N*OH*OW columns)."""
-    xp, conv = namespace(x), backend.kernels("conv", device_of_array(x))
+    xp, device = namespace(x), device_of_array(x)
+    conv = backend.kernels("conv", device)
     N, C, H, W = x.shape
     _, K, OH, OW = grad_y.shape
     G = geometry.G
@@ -152,7 +162,7 @@ def conv_weight_grad(x, grad_y, geometry, KH, KW):
 
     grad_w = xp.zeros((G, K // G, Cg * KH * KW), dtype=x.dtype)
     per_sample = x.itemsize * (C * KH * KW + K) * OH * OW
-    for batch in _batch_chunks(N, per_sample):
+    for batch in _batch_chunks(N, per_sample, device):
         B = batch.stop - batch.start
         col = conv.im2col(x[batch], *geometry.kernel_args())
         col = col.reshape(G, Cg * KH * KW, B * OH * OW)
