@@ -15,7 +15,8 @@ one GEMM per group for a whole chunk of the batch. The GEMM is ``xp.matmul`` (BL
 cuBLAS); im2col and col2im are our kernels, fetched with ``backend.kernels("conv", ...)``.
 
 Bounded memory: the column matrix is C*KH*KW times larger than the input, so the batch
-is processed in chunks whose workspace (columns plus the GEMM result) stays under
+is processed in chunks whose workspace (the columns, plus the chunk of grad_y or y on
+the other side of the GEMM: (C*KH*KW + K)*OH*OW values per sample) stays under
 ``get_workspace_limit()`` bytes (default 256 MiB; change it with
 ``set_workspace_limit(nbytes)``); a chunk holds at least one sample. Memory then grows
 with the batch only by the output itself. On the CPU, chunks are also kept under
@@ -46,7 +47,7 @@ CPU_CHUNK_BYTES = 16 * 2**20
 
 
 def get_workspace_limit():
-    """Bytes that the im2col columns of one batch chunk may take (default 256 MiB)."""
+    """Bytes that the workspace of one batch chunk may take (default 256 MiB)."""
     return _workspace_limit
 
 
@@ -138,7 +139,7 @@ def conv_input_grad(grad_y, w, geometry, H, W):
         return (w_cols @ grad_y.reshape(N, G, K // G, OH * OW)).reshape(N, C, H, W)
 
     grad_x = xp.empty((N, C, H, W), dtype=grad_y.dtype)
-    per_sample = grad_y.itemsize * ((C * KH * KW + K) * OH * OW + C * H * W)
+    per_sample = grad_y.itemsize * (C * KH * KW + K) * OH * OW
     for batch in _batch_chunks(N, per_sample, device):
         B = batch.stop - batch.start
         col = w_cols @ _rows(grad_y[batch], G)  # (G, C/G*KH*KW, B*OH*OW)
