@@ -15,8 +15,9 @@ one GEMM per group for a whole chunk of the batch. The GEMM is ``xp.matmul`` (BL
 cuBLAS); im2col and col2im are our kernels, fetched with ``backend.kernels("conv", ...)``.
 
 Bounded memory: the column matrix is C*KH*KW times larger than the input, so the batch
-is processed in chunks whose workspace (the columns, plus the chunk of grad_y or y on
-the other side of the GEMM: (C*KH*KW + K)*OH*OW values per sample) stays under
+is processed in chunks whose workspace (the columns and the matrix on the other side of
+the GEMM, (C*KH*KW + K)*OH*OW values per sample, plus col2im's C*H*W for the input
+gradient) stays under
 ``get_workspace_limit()`` bytes (default 256 MiB; change it with
 ``set_workspace_limit(nbytes)``); a chunk holds at least one sample. Memory then grows
 with the batch only by the output itself. On the CPU, chunks are also kept under
@@ -122,6 +123,7 @@ def conv_forward(x, w, geometry):
         col = conv.im2col(x[batch], *geometry.kernel_args())
         y_rows = w_rows @ col.reshape(G, Cg * KH * KW, B * OH * OW)
         y[batch] = y_rows.reshape(K, B, OH, OW).transpose(1, 0, 2, 3)
+        del col, y_rows  # free this chunk's workspace before the next one is allocated
     return y
 
 
@@ -139,12 +141,13 @@ def conv_input_grad(grad_y, w, geometry, H, W):
         return (w_cols @ grad_y.reshape(N, G, K // G, OH * OW)).reshape(N, C, H, W)
 
     grad_x = xp.empty((N, C, H, W), dtype=grad_y.dtype)
-    per_sample = grad_y.itemsize * (C * KH * KW + K) * OH * OW
+    per_sample = grad_y.itemsize * ((C * KH * KW + K) * OH * OW + C * H * W)  # + col2im's result
     for batch in _batch_chunks(N, per_sample, device):
         B = batch.stop - batch.start
         col = w_cols @ _rows(grad_y[batch], G)  # (G, C/G*KH*KW, B*OH*OW)
         col = col.reshape(C, KH, KW, B, OH, OW)
         grad_x[batch] = conv.col2im(col, B, C, H, W, *geometry.kernel_args())
+        del col
     return grad_x
 
 
@@ -157,17 +160,21 @@ def conv_weight_grad(x, grad_y, geometry, KH, KW):
     _, K, OH, OW = grad_y.shape
     G = geometry.G
     Cg = C // G
-    if geometry.is_pointwise():  # sum over n of (G, K/G, H*W) @ (G, H*W, C/G)
-        per_sample = grad_y.reshape(N, G, K // G, H * W) @ x.reshape(N, G, Cg, H * W).transpose(0, 1, 3, 2)
-        return per_sample.sum(axis=0).reshape(K, Cg, 1, 1)
-
     grad_w = xp.zeros((G, K // G, Cg * KH * KW), dtype=x.dtype)
+    if geometry.is_pointwise():  # per sample (G, K/G, H*W) @ (G, H*W, C/G), summed per chunk
+        for batch in _batch_chunks(N, x.itemsize * K * Cg, device):
+            B = batch.stop - batch.start
+            x_rows = x[batch].reshape(B, G, Cg, H * W).transpose(0, 1, 3, 2)
+            grad_w += (grad_y[batch].reshape(B, G, K // G, H * W) @ x_rows).sum(axis=0)
+        return grad_w.reshape(K, Cg, KH, KW)
+
     per_sample = x.itemsize * (C * KH * KW + K) * OH * OW
     for batch in _batch_chunks(N, per_sample, device):
         B = batch.stop - batch.start
         col = conv.im2col(x[batch], *geometry.kernel_args())
         col = col.reshape(G, Cg * KH * KW, B * OH * OW)
         grad_w += _rows(grad_y[batch], G) @ col.transpose(0, 2, 1)
+        del col
     return grad_w.reshape(K, Cg, KH, KW)
 
 

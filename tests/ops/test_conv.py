@@ -308,20 +308,23 @@ def _forward_backward(op, x, w, b, gy, **kwargs):
 @pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d"])
 def test_batch_chunks_give_the_same_results(op, kernel_calls, workspace_limit):
     kwargs = dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2)
+    # Per sample, the workspace is (C*KH*KW + K)*OH*OW values for im2col and its GEMM,
+    # plus C*H*W for col2im, where (C, H, W) -> (K, OH, OW) is the convolution (for
+    # conv_transpose2d, the one it transposes: from its output back to its input).
     if op == "conv2d":
         x, w, b, gy = random(0, (5, 4, 7, 6)), random(1, (6, 2, 3, 2)), random(2, 6), random(3, (5, 6, 4, 4))
-        OH, OW, columns_per_sample = 4, 4, 4 * 3 * 2  # the conv's output and C*KH*KW
+        im2col_values, col2im_values = (4 * 3 * 2 + 6) * 4 * 4, 4 * 7 * 6  # 480, 168
     else:
         kwargs["output_padding"] = (1, 0)
         x, w, b, gy = random(0, (5, 4, 4, 4)), random(1, (4, 3, 3, 2)), random(2, 6), random(3, (5, 6, 8, 6))
-        OH, OW, columns_per_sample = 4, 4, 6 * 3 * 2
+        im2col_values, col2im_values = (6 * 3 * 2 + 4) * 4 * 4, 6 * 8 * 6  # 640, 288
     function = getattr(F, op)
     whole = _forward_backward(function, x, w, b, gy, **kwargs)
     assert kernel_calls.im2col + kernel_calls.col2im == [5] * 3  # one chunk each
 
-    # A workspace of two samples ((C*KH*KW + K)*OH*OW float64 each) gives chunks 2, 2, 1.
-    K = 6 if op == "conv2d" else 4
-    workspace_limit(2 * 8 * (columns_per_sample + K) * OH * OW)
+    # Room for two samples of the col2im side (and two, not three, of the im2col side)
+    # gives chunks of 2, 2, 1 everywhere.
+    workspace_limit(2 * 8 * (im2col_values + col2im_values))
     kernel_calls.reset()
     chunked = _forward_backward(function, x, w, b, gy, **kwargs)
     assert kernel_calls.im2col + kernel_calls.col2im == [2, 2, 1] * 3
