@@ -52,10 +52,11 @@ so <im2col(x), col> == <x, col2im(col)> for all x and col: col2im is the transpo
 im2col. It computes the input gradient of a convolution and the forward of a transposed
 convolution. Copies that landed in the padding are dropped.
 
-The Numba and CUDA kernels compute col2im as a gather (one iteration/thread per pixel
-(n, c, h, w) sums its entries in the order kh, then kw), which is deterministic and needs
-no atomics. The reference below adds the taps in the same order (kh, then kw; a pixel
-gets at most one entry per tap), so all three sum in the same order.
+The CUDA and Numba kernels compute col2im as a gather: each pixel (n, c, h, w) is
+written by exactly one CUDA thread (one per pixel) or Numba iteration (one per plane
+(n, c)), which adds its entries in the order kh, then kw. That is deterministic and
+needs no atomics. The reference below adds whole taps in the same order (kh, then kw;
+a pixel gets at most one entry per tap), so all three sum each pixel in the same order.
 """
 import numpy as np
 

@@ -15,15 +15,15 @@ one GEMM per group for a whole chunk of the batch. The GEMM is ``xp.matmul`` (BL
 cuBLAS); im2col and col2im are our kernels, fetched with ``backend.kernels("conv", ...)``.
 
 Bounded memory: the column matrix is C*KH*KW times larger than the input, so the batch
-is processed in chunks whose workspace (the columns and the matrix on the other side of
-the GEMM, (C*KH*KW + K)*OH*OW values per sample, plus col2im's C*H*W for the input
-gradient) stays under
-``get_workspace_limit()`` bytes (default 256 MiB; change it with
-``set_workspace_limit(nbytes)``); a chunk holds at least one sample. Memory then grows
-with the batch only by the output itself. On the CPU, chunks are also kept under
+is processed in chunks. A chunk's workspace (the columns and the matrix on the other side
+of the GEMM, (C*KH*KW + K)*OH*OW values per sample, plus col2im's C*H*W for the input
+gradient) stays under ``get_workspace_limit()`` bytes (default 256 MiB; change it with
+``set_workspace_limit(nbytes)``), and a chunk holds at least one sample. Memory then
+grows with the batch only by the output itself. On the CPU, chunks are also kept under
 ``CPU_CHUNK_BYTES`` (16 MiB), which is faster: the columns are still in the cache when
 the GEMM reads them back, and the allocator hands the same block to every chunk instead
 of fresh pages from the operating system (each faulted in and zeroed on first touch).
+
 A 1x1 convolution with stride 1 and no padding needs no columns at all: each sample's
 input, read as a (C, H*W) matrix, already is its column matrix.
 
@@ -38,7 +38,6 @@ from typing import NamedTuple
 from .. import backend, dtypes
 from ..autograd import Function
 from ..device import GPU, device_of_array, namespace
-from ..kernels.reference.conv import output_size
 from ..tensor import Tensor
 from .pad import pad
 from .shape import squeeze, unsqueeze
@@ -78,7 +77,10 @@ class Geometry(NamedTuple):
     G: int
 
     def output_size(self, H, W):
-        return output_size(H, W, self.KH, self.KW, self.SH, self.SW, self.PH, self.PW, self.DH, self.DW)
+        """(OH, OW) for an (H, W) input; not positive when no kernel position fits."""
+        OH = (H + 2 * self.PH - self.DH * (self.KH - 1) - 1) // self.SH + 1
+        OW = (W + 2 * self.PW - self.DW * (self.KW - 1) - 1) // self.SW + 1
+        return OH, OW
 
     def is_pointwise(self):
         """1x1 taps, stride 1, no padding: im2col would only copy the input."""
@@ -329,8 +331,7 @@ def check_groups(name, groups):
 def check_output_size(name, geometry, H, W, input_shape):
     """The output must have at least one row and one column."""
     g = geometry
-    OH = (H + 2 * g.PH - g.DH * (g.KH - 1) - 1) // g.SH + 1
-    OW = (W + 2 * g.PW - g.DW * (g.KW - 1) - 1) // g.SW + 1
+    OH, OW = g.output_size(H, W)
     if OH < 1 or OW < 1:
         raise ValueError(
             f"{name}: the output would be empty: (OH, OW) = ({OH}, {OW}) for input "
