@@ -106,6 +106,7 @@ from .ops import (
     where,
 )
 from .random import get_rng_state, manual_seed, set_rng_state
+from .serialization import load, save
 from .tensor import Tensor
 
 # PyTorch's spelling; this file holds only imports, so shadowing the builtin is harmless.

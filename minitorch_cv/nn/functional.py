@@ -6,6 +6,7 @@ from ..ops import (  # noqa: F401
     hardswish,
     hardtanh,
     leaky_relu,
+    linear,
     pad,
     relu,
     relu6,

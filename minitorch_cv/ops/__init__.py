@@ -35,6 +35,7 @@ from .comparison import (
 from .conversion import cast, to_device
 from .elementwise import absolute, clamp, exp, log, maximum, minimum, sigmoid, sqrt, tanh, where
 from .indexing import getitem
+from .linear import linear
 from .matmul import matmul
 from .pad import pad
 from .reduction import (

@@ -1,0 +1,30 @@
+"""Dropout layers: active in training mode, the identity in eval mode.
+
+Dropout zeroes each element with probability p and scales the kept ones by 1/(1-p),
+so the expected value is unchanged; Dropout2d zeroes whole channels (N, C) of an
+(N, C, H, W) input. The random draws come from the input device's generator.
+"""
+from . import functional as F
+from .module import Module
+
+
+class _DropoutNd(Module):
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    def forward(self, input):  # noqa: A002 - PyTorch's argument name
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
+    def forward(self, input):  # noqa: A002
+        return F.dropout2d(input, self.p, self.training, self.inplace)
