@@ -6,14 +6,15 @@ docstring has the notation and the formulas:
     col[c, kh, kw, n, oh, ow] = x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW]   (0 in the padding)
     x has shape (N, C, H, W), col has shape (C, KH, KW, N, OH, OW)
 
-Each jitted loop decodes its indices exactly as the CUDA kernel in ``kernels/cuda/conv.cu``
+Each jitted loop decodes its indices as the CUDA kernel in ``kernels/cuda/conv.cu``
 does, with the same variable names in the same order: the ``prange`` index is the CUDA
 thread index with its fastest-moving digits turned into inner loops (a CUDA thread does
-one element; a CPU core does a long contiguous run of them).
+one element; a CPU core does a long contiguous run of them). Where the loops are nested
+differently from the CUDA thread's own loops, the docstring says why.
 
-The public functions allocate the output with NumPy (so tracemalloc sees it, and the
-jitted code never allocates) and make the input C-contiguous (so one compiled version per
-dtype serves every call).
+The public functions allocate the output with NumPy (so tracemalloc sees it; the jitted
+code allocates only two small index tables) and make the input C-contiguous (so one
+compiled version per dtype serves every call).
 """
 import numpy as np
 from numba import njit, prange

@@ -62,7 +62,8 @@ extern "C" __global__ void im2col(const scalar_t* __restrict__ x, scalar_t* __re
 // kw, ...)) exists. One thread per pixel of x: thread `index` writes x[index] and
 // nothing else, so there are no atomics and the sum (in the order kh, then kw) is the
 // same on every run. The index splits into plane = (n, c) (Numba's prange index) and
-// pixel = (h, w) (Numba's inner loops).
+// pixel = (h, w) (Numba's inner loops; Numba runs them inside the tap loops, which
+// changes nothing in any pixel's sum).
 extern "C" __global__ void col2im(const scalar_t* __restrict__ col, scalar_t* __restrict__ x,
                                   long long total, int N, int C, int H, int W, int KH, int KW,
                                   int SH, int SW, int PH, int PW, int DH, int DW, int OH, int OW) {
