@@ -1,6 +1,6 @@
 """Time conv2d forward and backward on the convolution layers of a CIFAR ResNet.
 
-    python benchmarks/bench_conv.py [--batch 128] [--repeat 5]
+    python benchmarks/bench_conv.py [--batch 128] [--repeat 5] [--threads N] [--clock cpu]
 
 Layers (3x3 kernels, padding 1, no bias, as in a ResNet):
     (N, 16, 32, 32) -> 16 channels, stride 1
@@ -13,15 +13,17 @@ when CuPy sees a GPU, and PyTorch's CPU build when it is installed. Each figure 
 best of --repeat runs after a warm-up (the machine may be shared: the best run is the
 one least disturbed). Ratios are to the reference (higher = faster) and to PyTorch
 (time / PyTorch's time, lower = better).
+
+--threads N sets the threads of Numba, of the BLAS behind NumPy and of PyTorch (default:
+each library's own choice, one per core). --clock cpu measures the process's CPU time
+instead of the wall clock: on a machine shared with other jobs it is the steadier
+figure, but only with --threads 1 (with more threads it adds up every thread's time,
+including the time they spend waiting for each other).
 """
 import argparse
+import os
+import sys
 import time
-
-import numpy as np
-
-import minitorch_cv as mt
-from minitorch_cv import backend
-from minitorch_cv.nn.functional import conv2d
 
 LAYERS = [  # (C, H=W, K, stride)
     (16, 32, 16, 1),
@@ -30,13 +32,35 @@ LAYERS = [  # (C, H=W, K, stride)
 ]
 
 
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
+    return parser.parse_args()
+
+
+ARGS = parse_arguments()
+if ARGS.threads is not None:  # must be set before NumPy's BLAS and Numba start
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[variable] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402
+
+import minitorch_cv as mt  # noqa: E402
+from minitorch_cv import backend  # noqa: E402
+from minitorch_cv.nn.functional import conv2d  # noqa: E402
+
+clock = time.process_time if ARGS.clock == "cpu" else time.perf_counter
+
 def best_time(fn, repeat):
     fn()  # warm-up: Numba compiles (or loads its cache), BLAS starts its threads
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return min(times) * 1e3
 
 
@@ -60,9 +84,9 @@ def time_minitorch(x, w, stride, device, repeat):
 
     def timed_backward():
         outputs.append(forward())
-        start = time.perf_counter()
+        start = clock()
         backward()
-        return time.perf_counter() - start
+        return clock() - start
 
     forward_ms = best_time(forward, repeat)
     timed_backward()
@@ -81,9 +105,9 @@ def time_torch(torch, x, w, stride, repeat):
 
     def timed_backward():
         y = forward()
-        start = time.perf_counter()
+        start = clock()
         torch.autograd.grad(y, (x, w), grad)
-        return time.perf_counter() - start
+        return clock() - start
 
     with torch.no_grad():
         forward_ms = best_time(forward, repeat)
@@ -101,14 +125,13 @@ def _synchronize(device):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+    args = ARGS
     try:
         import torch
     except ImportError:
         torch = None
+    if torch is not None and args.threads is not None:
+        torch.set_num_threads(args.threads)
 
     rng = np.random.default_rng(0)
     rows = []
@@ -126,6 +149,8 @@ def main():
             results["torch-cpu"] = time_torch(torch, x, w, stride, args.repeat)
         rows.append((layer, results))
 
+    threads = args.threads if args.threads is not None else "library default"
+    print(f"batch {args.batch}, best of {args.repeat}, {args.clock} clock, threads: {threads}")
     header = f"{'layer':<26} {'impl':<10} {'fwd ms':>9} {'bwd ms':>9} {'x ref':>7} {'/torch':>7}"
     print(header)
     print("-" * len(header))

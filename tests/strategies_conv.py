@@ -14,6 +14,7 @@ dilations are non-square; groups include depthwise (one input channel per group)
 batch 1 and single channels come up often. Sizes stay small so that the emulated CUDA
 kernels run a few thousand threads per call.
 """
+
 from typing import NamedTuple
 
 from hypothesis import strategies as st
@@ -59,20 +60,32 @@ class ConvCase(NamedTuple):
     def output_shape(self):
         return (self.N, self.K, self.OH, self.OW)
 
+    @property
+    def stride(self):
+        return (self.SH, self.SW)
+
+    @property
+    def padding(self):
+        return (self.PH, self.PW)
+
+    @property
+    def dilation(self):
+        return (self.DH, self.DW)
+
     def kernel_args(self):
         return (self.KH, self.KW, self.SH, self.SW, self.PH, self.PW, self.DH, self.DW)
 
     def conv2d_kwargs(self):
-        return dict(
-            stride=(self.SH, self.SW), padding=(self.PH, self.PW),
-            dilation=(self.DH, self.DW), groups=self.G,
-        )
+        return dict(stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.G)
 
     def conv_transpose2d_kwargs(self):
         """The arguments that make conv_transpose2d the adjoint of conv2d(**conv2d_kwargs())."""
         return dict(
-            stride=(self.SH, self.SW), padding=(self.PH, self.PW),
-            output_padding=(self.RH, self.RW), dilation=(self.DH, self.DW), groups=self.G,
+            stride=self.stride,
+            padding=self.padding,
+            output_padding=(self.RH, self.RW),
+            dilation=self.dilation,
+            groups=self.G,
         )
 
 
@@ -91,8 +104,15 @@ def _axis(draw, max_kernel, max_stride, max_dilation, max_padding, max_output):
 
 @st.composite
 def conv_cases(
-    draw, max_kernel=3, max_stride=3, max_dilation=2, max_padding=2, max_output=4,
-    max_batch=2, max_groups=3, max_group_channels=2,
+    draw,
+    max_kernel=3,
+    max_stride=3,
+    max_dilation=2,
+    max_padding=2,
+    max_output=4,
+    max_batch=2,
+    max_groups=3,
+    max_group_channels=2,
 ):
     """A ConvCase whose output is not empty."""
     axis = _axis(max_kernel, max_stride, max_dilation, max_padding, max_output)

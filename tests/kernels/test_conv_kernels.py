@@ -6,6 +6,7 @@ exactly. col2im adds up to KH*KW entries per pixel; all implementations add them
 same order (kh, then kw), but the comparison uses the dtype's tolerance so that a
 compiler is free to contract arithmetic differently.
 """
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -107,12 +108,7 @@ def test_reference_col2im_counts_how_often_each_pixel_is_seen():
     6 on an edge and 4 in a corner."""
     col = np.ones((1, 3, 3, 1, 4, 5))
     counts = reference.col2im(col, 1, 1, 4, 5, 3, 3, 1, 1, 1, 1, 1, 1)[0, 0]
-    expected = np.array(
-        [[4, 6, 6, 6, 4],
-         [6, 9, 9, 9, 6],
-         [6, 9, 9, 9, 6],
-         [4, 6, 6, 6, 4]]
-    )
+    expected = np.array([[4, 6, 6, 6, 4], [6, 9, 9, 9, 6], [6, 9, 9, 9, 6], [4, 6, 6, 6, 4]])
     np.testing.assert_array_equal(counts, expected)
 
 

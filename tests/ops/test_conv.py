@@ -1,12 +1,12 @@
-"""conv2d and conv_transpose2d: values against direct loops written here, gradients
-against finite differences (float64), the adjoint identity, float32 vs float64, batch
-chunking, skipped work, and every bad-input error.
+"""conv2d: values against direct loops, gradients against finite differences (float64),
+float32 vs float64, padding="same"/"valid", unbatched and empty inputs, and every
+bad-input error; for both conv2d and conv_transpose2d, batch chunking and the work that
+a backward skips.
 
 Forward and gradient tests run through each CPU kernel implementation ("reference",
 "cpu" = Numba, "cuda" = the CUDA C kernels in the emulator) and on the GPU when there is
 one, on geometries drawn by tests/strategies_conv.py.
 """
-import contextlib
 
 import numpy as np
 import pytest
@@ -18,94 +18,11 @@ from minitorch_cv import backend
 from minitorch_cv.gradcheck import check_backward
 from minitorch_cv.ops import conv as conv_ops
 from tests.helpers import requires_gpu
+from tests.ops.conv_testing import TARGETS, direct_conv2d, forbid_kernels, on, random, zeros
 from tests.strategies import layouts, make_tensor
 from tests.strategies_conv import conv_cases, seeds
 
 F = mt.nn.functional
-
-# Where an op runs: the CPU through one kernel implementation, or the GPU.
-TARGETS = ["reference", "cpu", "cuda", pytest.param("gpu", marks=requires_gpu)]
-
-
-def on(target):
-    """(device, context manager) that runs the ops of a test on ``target``."""
-    if target == "gpu":
-        return "gpu", contextlib.nullcontext()
-    return "cpu", backend.use_cpu_kernels(target)
-
-
-def random(seed, shape, dtype=np.float64):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-
-
-# ---------------------------------------------------------------- direct loops
-def direct_conv2d(x, w, b, stride, padding, dilation, groups):
-    """y[n, k, oh, ow] = b[k] + sum over the channels c of k's group and the taps
-    (kh, kw) of w[k, c, kh, kw] * x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW], by
-    plain loops over output channels, output positions and taps."""
-    N, C, H, W = x.shape
-    K, Cg, KH, KW = w.shape
-    (SH, SW), (PH, PW), (DH, DW) = stride, padding, dilation
-    OH = (H + 2 * PH - DH * (KH - 1) - 1) // SH + 1
-    OW = (W + 2 * PW - DW * (KW - 1) - 1) // SW + 1
-    Kg = K // groups
-    y = np.zeros((N, K, OH, OW))
-    for k in range(K):
-        channels = slice(k // Kg * Cg, (k // Kg + 1) * Cg)
-        for oh in range(OH):
-            for ow in range(OW):
-                for kh in range(KH):
-                    for kw in range(KW):
-                        ih = oh * SH - PH + kh * DH
-                        iw = ow * SW - PW + kw * DW
-                        if 0 <= ih < H and 0 <= iw < W:
-                            y[:, k, oh, ow] += x[:, channels, ih, iw] @ w[k, :, kh, kw]
-    if b is not None:
-        y += b.reshape(1, K, 1, 1)
-    return y
-
-
-def direct_conv_transpose2d(x, w, b, stride, padding, output_padding, dilation, groups):
-    """Every input pixel (h, w) of channel c spreads x[n, c, h, w] * w[c, j, kh, kw]
-    onto output pixel (h*SH - PH + kh*DH, w*SW - PW + kw*DW) of output channel j of
-    c's group (a scatter, the opposite way round from conv2d's loops)."""
-    N, C, H, W = x.shape
-    _, Jg, KH, KW = w.shape
-    (SH, SW), (PH, PW), (OPH, OPW), (DH, DW) = stride, padding, output_padding, dilation
-    OH = (H - 1) * SH - 2 * PH + DH * (KH - 1) + OPH + 1
-    OW = (W - 1) * SW - 2 * PW + DW * (KW - 1) + OPW + 1
-    Cg = C // groups
-    y = np.zeros((N, Jg * groups, OH, OW))
-    for c in range(C):
-        outputs = slice(c // Cg * Jg, (c // Cg + 1) * Jg)
-        for h in range(H):
-            for w_ in range(W):
-                for kh in range(KH):
-                    for kw in range(KW):
-                        oh = h * SH - PH + kh * DH
-                        ow = w_ * SW - PW + kw * DW
-                        if 0 <= oh < OH and 0 <= ow < OW:
-                            y[:, outputs, oh, ow] += np.outer(x[:, c, h, w_], w[c, :, kh, kw])
-    if b is not None:
-        y += b.reshape(1, -1, 1, 1)
-    return y
-
-
-def conv_args(case):
-    return (case.SH, case.SW), (case.PH, case.PW), (case.DH, case.DW), case.G
-
-
-@st.composite
-def transpose_cases(draw):
-    """A conv case plus an output_padding for conv_transpose2d: any value below the
-    stride or the dilation, so that output_padding >= stride (allowed when the
-    dilation is larger) comes up too. The transposed output from (OH, OW) has
-    H - RH + output_padding rows (likewise columns), so output_padding starts at
-    RH - H + 1 to keep it non-empty (RH < SH makes the range non-empty)."""
-    case = draw(conv_cases())
-    OPH = draw(st.integers(max(0, case.RH - case.H + 1), max(case.SH, case.DH) - 1))
-    OPW = draw(st.integers(max(0, case.RW - case.W + 1), max(case.SW, case.DW) - 1))
-    return case, (OPH, OPW)
 
 
 # ---------------------------------------------------------------- forward values
@@ -113,35 +30,21 @@ def transpose_cases(draw):
 @given(case=conv_cases(), layout=layouts(), seed=seeds(), with_bias=st.booleans())
 def test_conv2d_matches_direct_loops(target, case, layout, seed, with_bias):
     device, context = on(target)
-    x, w, b = random(seed, case.input_shape), random(seed + 1, case.weight_shape), random(seed + 2, case.K)
+    x, w, b = (
+        random(seed, case.input_shape),
+        random(seed + 1, case.weight_shape),
+        random(seed + 2, case.K),
+    )
     with context:
         y = F.conv2d(
-            make_tensor(x, device, layout), make_tensor(w, device),
-            make_tensor(b, device) if with_bias else None, **case.conv2d_kwargs(),
-        )
-    expected = direct_conv2d(x, w, b if with_bias else None, *conv_args(case))
-    assert y.shape == case.output_shape and y.dtype == np.float64
-    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-10, atol=1e-12)
-
-
-@pytest.mark.parametrize("target", TARGETS)
-@given(cases=transpose_cases(), layout=layouts(), seed=seeds(), with_bias=st.booleans())
-def test_conv_transpose2d_matches_direct_loops(target, cases, layout, seed, with_bias):
-    case, output_padding = cases
-    device, context = on(target)
-    # conv_transpose2d maps the conv's output (N, K, OH, OW) back towards (N, C, H, W).
-    x, w, b = random(seed, case.output_shape), random(seed + 1, case.weight_shape), random(seed + 2, case.C)
-    with context:
-        y = F.conv_transpose2d(
-            make_tensor(x, device, layout), make_tensor(w, device),
+            make_tensor(x, device, layout),
+            make_tensor(w, device),
             make_tensor(b, device) if with_bias else None,
-            stride=(case.SH, case.SW), padding=(case.PH, case.PW), output_padding=output_padding,
-            groups=case.G, dilation=(case.DH, case.DW),
+            **case.conv2d_kwargs(),
         )
-    (SH, SW), (PH, PW), (DH, DW), G = conv_args(case)
-    expected = direct_conv_transpose2d(
-        x, w, b if with_bias else None, (SH, SW), (PH, PW), output_padding, (DH, DW), G
-    )
+    bias = b if with_bias else None
+    expected = direct_conv2d(x, w, bias, case.stride, case.padding, case.dilation, case.G)
+    assert y.shape == case.output_shape and y.dtype == np.float64
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-10, atol=1e-12)
 
 
@@ -159,23 +62,6 @@ def test_conv2d_gradients(target, case, layout, seed, with_bias):
     kwargs = case.conv2d_kwargs()
     with context:
         check_backward(lambda x, w, b=None: F.conv2d(x, w, b, **kwargs), inputs, seed=seed % 1000)
-
-
-@pytest.mark.parametrize("target", TARGETS)
-@given(cases=transpose_cases(), layout=layouts(), seed=seeds(), with_bias=st.booleans())
-def test_conv_transpose2d_gradients(target, cases, layout, seed, with_bias):
-    case, output_padding = cases
-    device, context = on(target)
-    inputs = [
-        make_tensor(random(seed, case.output_shape), device, layout),
-        make_tensor(random(seed + 1, case.weight_shape), device),
-    ]
-    if with_bias:
-        inputs.append(make_tensor(random(seed + 2, case.C), device))
-    kwargs = case.conv_transpose2d_kwargs()
-    kwargs["output_padding"] = output_padding
-    with context:
-        check_backward(lambda x, w, b=None: F.conv_transpose2d(x, w, b, **kwargs), inputs, seed=seed % 1000)
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -210,21 +96,10 @@ def test_depthwise_and_pointwise_gradients(target):
     with context:
         check_backward(lambda x, w: F.conv2d(x, w, padding=1, groups=3), [x, depthwise])
         check_backward(lambda x, w: F.conv2d(x, w), [x, pointwise])
-        check_backward(lambda x, w: F.conv_transpose2d(x, w, groups=3), [x, make_tensor(random(3, (3, 2, 1, 1)), device)])
-
-
-# ---------------------------------------------------------------- adjoint
-@pytest.mark.parametrize("target", ["cpu", "cuda"])
-@given(case=conv_cases(), seed=seeds())
-def test_conv_transpose2d_is_the_adjoint_of_conv2d(target, case, seed):
-    """<conv2d(x, w), y> == <x, conv_transpose2d(y, w)>, with the output_padding that
-    brings conv_transpose2d's output back to x's size."""
-    x, w, y = random(seed, case.input_shape), random(seed + 1, case.weight_shape), random(seed + 2, case.output_shape)
-    with backend.use_cpu_kernels(target):
-        forward = F.conv2d(mt.tensor(x), mt.tensor(w), **case.conv2d_kwargs()).numpy()
-        transposed = F.conv_transpose2d(mt.tensor(y), mt.tensor(w), **case.conv_transpose2d_kwargs()).numpy()
-    assert transposed.shape == case.input_shape
-    assert np.vdot(forward, y) == pytest.approx(np.vdot(x, transposed), rel=1e-10, abs=1e-10)
+        check_backward(
+            lambda x, w: F.conv_transpose2d(x, w, groups=3),
+            [x, make_tensor(random(3, (3, 2, 1, 1)), device)],
+        )
 
 
 # ---------------------------------------------------------------- float32
@@ -234,12 +109,17 @@ def test_float32_agrees_with_float64(case, seed):
     and each gradient entry a sum of at most n' products; rounding the inputs to float32
     and summing in float32 is off by at most (n + 3) * eps32 * (the same sum of absolute
     values), the standard bound for a dot product. Checked for y, grad_x and grad_w."""
-    x, w, b = random(seed, case.input_shape), random(seed + 1, case.weight_shape), random(seed + 2, case.K)
+    x, w, b = (
+        random(seed, case.input_shape),
+        random(seed + 1, case.weight_shape),
+        random(seed + 2, case.K),
+    )
     gy = random(seed + 3, case.output_shape)
     kwargs = case.conv2d_kwargs()
 
     def run(dtype, x, w, b, gy):
-        xt, wt = mt.tensor(x.astype(dtype), requires_grad=True), mt.tensor(w.astype(dtype), requires_grad=True)
+        xt = mt.tensor(x.astype(dtype), requires_grad=True)
+        wt = mt.tensor(w.astype(dtype), requires_grad=True)
         y = F.conv2d(xt, wt, mt.tensor(b.astype(dtype)), **kwargs)
         y.backward(mt.tensor(gy.astype(dtype)))
         return y.numpy(), xt.grad.numpy(), wt.grad.numpy()
@@ -253,7 +133,9 @@ def test_float32_agrees_with_float64(case, seed):
         case.N * case.OH * case.OW,  # grad_w
     )
     eps32 = np.finfo(np.float32).eps
-    for name, r32, r64, magnitude, n in zip(("y", "grad_x", "grad_w"), results32, results64, magnitudes, terms):
+    for name, r32, r64, magnitude, n in zip(
+        ("y", "grad_x", "grad_w"), results32, results64, magnitudes, terms
+    ):
         assert r32.dtype == np.float32, name
         bound = (n + 3) * eps32 * magnitude + np.finfo(np.float32).tiny
         assert np.all(np.abs(r32 - r64) <= bound), name
@@ -312,11 +194,21 @@ def test_batch_chunks_give_the_same_results(op, kernel_calls, workspace_limit):
     # plus C*H*W for col2im, where (C, H, W) -> (K, OH, OW) is the convolution (for
     # conv_transpose2d, the one it transposes: from its output back to its input).
     if op == "conv2d":
-        x, w, b, gy = random(0, (5, 4, 7, 6)), random(1, (6, 2, 3, 2)), random(2, 6), random(3, (5, 6, 4, 4))
+        x, w, b, gy = (
+            random(0, (5, 4, 7, 6)),
+            random(1, (6, 2, 3, 2)),
+            random(2, 6),
+            random(3, (5, 6, 4, 4)),
+        )
         im2col_values, col2im_values = (4 * 3 * 2 + 6) * 4 * 4, 4 * 7 * 6  # 480, 168
     else:
         kwargs["output_padding"] = (1, 0)
-        x, w, b, gy = random(0, (5, 4, 4, 4)), random(1, (4, 3, 3, 2)), random(2, 6), random(3, (5, 6, 8, 6))
+        x, w, b, gy = (
+            random(0, (5, 4, 4, 4)),
+            random(1, (4, 3, 3, 2)),
+            random(2, 6),
+            random(3, (5, 6, 8, 6)),
+        )
         im2col_values, col2im_values = (6 * 3 * 2 + 4) * 4 * 4, 6 * 8 * 6  # 640, 288
     function = getattr(F, op)
     whole = _forward_backward(function, x, w, b, gy, **kwargs)
@@ -348,7 +240,9 @@ def test_batch_chunks_give_the_same_results(op, kernel_calls, workspace_limit):
         ((False, False, True), 1, 0),  # bias only: the backward runs no kernel
     ],
 )
-def test_conv2d_backward_computes_only_what_is_needed(kernel_calls, needs, im2col_calls, col2im_calls):
+def test_conv2d_backward_computes_only_what_is_needed(
+    kernel_calls, needs, im2col_calls, col2im_calls
+):
     x = mt.tensor(random(0, (2, 3, 5, 5)), requires_grad=needs[0])
     w = mt.tensor(random(1, (4, 3, 3, 3)), requires_grad=needs[1])
     b = mt.tensor(random(2, 4), requires_grad=needs[2])
@@ -360,11 +254,15 @@ def test_conv2d_backward_computes_only_what_is_needed(kernel_calls, needs, im2co
 
 def test_pointwise_convolution_runs_no_kernel(kernel_calls):
     """1x1, stride 1, no padding: the input already is the column matrix."""
-    x, w = mt.tensor(random(0, (2, 4, 3, 5)), requires_grad=True), mt.tensor(random(1, (6, 2, 1, 1)), requires_grad=True)
+    x, w = mt.tensor(random(0, (2, 4, 3, 5)), requires_grad=True), mt.tensor(
+        random(1, (6, 2, 1, 1)), requires_grad=True
+    )
     y = F.conv2d(x, w, groups=2)
     y.sum().backward()
     assert kernel_calls.im2col == [] and kernel_calls.col2im == []
-    np.testing.assert_allclose(y.numpy(), direct_conv2d(x.numpy(), w.numpy(), None, (1, 1), (0, 0), (1, 1), 2), rtol=1e-12)
+    np.testing.assert_allclose(
+        y.numpy(), direct_conv2d(x.numpy(), w.numpy(), None, (1, 1), (0, 0), (1, 1), 2), rtol=1e-12
+    )
 
 
 # ---------------------------------------------------------------- padding strings, shapes
@@ -375,13 +273,23 @@ def test_pointwise_convolution_runs_no_kernel(kernel_calls):
     size=st.tuples(st.integers(1, 6), st.integers(1, 6)),
     seed=seeds(),
 )
-def test_same_padding_keeps_the_size_and_puts_the_odd_row_last(target, kernel, dilation, size, seed):
+def test_same_padding_keeps_the_size_and_puts_the_odd_row_last(
+    target, kernel, dilation, size, seed
+):
     (KH, KW), (DH, DW), (H, W) = kernel, dilation, size
     x, w = random(seed, (1, 2, H, W)), random(seed + 1, (3, 2, KH, KW))
     with backend.use_cpu_kernels(target):
         y = F.conv2d(mt.tensor(x), mt.tensor(w), padding="same", dilation=dilation)
     total_h, total_w = DH * (KH - 1), DW * (KW - 1)
-    padded = np.pad(x, ((0, 0), (0, 0), (total_h // 2, total_h - total_h // 2), (total_w // 2, total_w - total_w // 2)))
+    padded = np.pad(
+        x,
+        (
+            (0, 0),
+            (0, 0),
+            (total_h // 2, total_h - total_h // 2),
+            (total_w // 2, total_w - total_w // 2),
+        ),
+    )
     expected = direct_conv2d(padded, w, None, (1, 1), (0, 0), (DH, DW), 1)
     assert y.shape == (1, 3, H, W)
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-10, atol=1e-12)
@@ -389,7 +297,9 @@ def test_same_padding_keeps_the_size_and_puts_the_odd_row_last(target, kernel, d
 
 def test_valid_padding_is_no_padding():
     x, w = mt.tensor(random(0, (1, 2, 6, 5))), mt.tensor(random(1, (3, 2, 2, 3)))
-    np.testing.assert_array_equal(F.conv2d(x, w, padding="valid").numpy(), F.conv2d(x, w, padding=0).numpy())
+    np.testing.assert_array_equal(
+        F.conv2d(x, w, padding="valid").numpy(), F.conv2d(x, w, padding=0).numpy()
+    )
 
 
 @pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d"])
@@ -410,7 +320,9 @@ def test_empty_batch(op):
     x = mt.zeros(0, 3, 5, 5, dtype=mt.float64, requires_grad=True)
     w = mt.tensor(random(0, (3, 2, 3, 3)), requires_grad=True)
     b = mt.tensor(random(1, 2), requires_grad=True)
-    w_conv = w if op == "conv_transpose2d" else mt.tensor(random(0, (2, 3, 3, 3)), requires_grad=True)
+    w_conv = (
+        w if op == "conv_transpose2d" else mt.tensor(random(0, (2, 3, 3, 3)), requires_grad=True)
+    )
     y = getattr(F, op)(x, w_conv, b)
     y.sum().backward()
     assert y.shape[0] == 0
@@ -419,73 +331,57 @@ def test_empty_batch(op):
 
 
 # ---------------------------------------------------------------- bad input
-def tensor(*shape, dtype=mt.float32):
-    return mt.zeros(*shape, dtype=dtype)
+def error_case(exception, message, input, weight, **kwargs):  # noqa: A002 - PyTorch's name
+    return pytest.param(dict(input=input, weight=weight, **kwargs), exception, message, id=message)
 
 
+x1, w1 = zeros(1, 1, 5, 5), zeros(1, 1, 3, 3)
 CONV2D_ERRORS = [
-    # (arguments, exception, message)
-    ((tensor(3, 5), tensor(2, 3, 1, 1)), ValueError, r"input must be 4-D \(N, C, H, W\) or 3-D"),
-    ((tensor(1, 3, 5, 5), tensor(2, 3, 1)), ValueError, "weight must be 4-D"),
-    ((tensor(1, 4, 5, 5), tensor(3, 2, 1, 1), None, 1, 0, 1, 2), ValueError, r"out_channels \(weight.shape\[0\] = 3\) must be divisible by groups = 2"),
-    ((tensor(1, 3, 5, 5), tensor(2, 1, 1, 1), None, 1, 0, 1, 2), ValueError, r"in_channels \(input channels C = 3\) must be divisible by groups = 2"),
-    ((tensor(1, 4, 5, 5), tensor(2, 3, 1, 1)), ValueError, "expects input with 3 channels"),
-    ((tensor(1, 4, 5, 5), tensor(2, 1, 1, 1), None, 1, 0, 1, 2), ValueError, "expects input with 2 channels"),
-    ((tensor(1, 1, 2, 5), tensor(1, 1, 3, 3)), ValueError, r"output would be empty: \(OH, OW\) = \(0, 3\)"),
-    ((tensor(1, 1, 5, 5), tensor(1, 1, 3, 3), None, (1, 0)), ValueError, "stride must be >= 1"),
-    ((tensor(1, 1, 5, 5), tensor(1, 1, 3, 3), None, 1, 0, (0, 1)), ValueError, "dilation must be >= 1"),
-    ((tensor(1, 1, 5, 5), tensor(1, 1, 3, 3), None, 1, (-1, 0)), ValueError, "padding must be >= 0"),
-    ((tensor(1, 1, 5, 5), tensor(1, 1, 3, 3), None, 1, "full"), ValueError, "padding must be 'valid', 'same'"),
-    ((tensor(1, 1, 5, 5), tensor(1, 1, 3, 3), None, 2, "same"), ValueError, r"padding='same' needs stride 1"),
-    ((tensor(1, 1, 5, 5), tensor(1, 1, 3, 3), None, 1.5), TypeError, "stride must be an int or a pair of ints"),
-    ((tensor(1, 1, 5, 5), tensor(1, 1, 3, 3), None, (1, 1, 1)), TypeError, "stride must be an int or a pair"),
-    ((tensor(1, 1, 5, 5), tensor(1, 1, 3, 3), None, 1, 0, 1, 0), ValueError, "groups must be >= 1"),
-    ((tensor(1, 1, 5, 5), tensor(1, 1, 3, 3), None, 1, 0, 1, 1.0), TypeError, "groups must be an int"),
-    ((tensor(1, 1, 5, 5, dtype=mt.float64), tensor(1, 1, 3, 3)), TypeError, "weight has dtype float32 but input has dtype float64"),
-    ((tensor(1, 1, 5, 5), tensor(1, 1, 3, 3), tensor(1, dtype=mt.float64)), TypeError, "bias has dtype float64"),
-    ((tensor(1, 1, 5, 5, dtype=mt.int64), tensor(1, 1, 3, 3, dtype=mt.int64)), TypeError, "input must be a floating-point tensor"),
-    ((tensor(1, 1, 5, 5), tensor(2, 1, 3, 3), tensor(1)), ValueError, r"bias must have shape \(2,\)"),
-    ((np.zeros((1, 1, 5, 5)), tensor(1, 1, 3, 3)), TypeError, "input must be a Tensor"),
-]
-
-CONV_TRANSPOSE2D_ERRORS = [
-    ((tensor(2, 5), tensor(2, 3, 1, 1)), ValueError, "input must be 4-D"),
-    ((tensor(1, 2, 5, 5), tensor(2, 3, 3)), ValueError, "weight must be 4-D"),
-    ((tensor(1, 3, 5, 5), tensor(2, 3, 1, 1)), ValueError, r"expects input with weight.shape\[0\] = 2 channels"),
-    ((tensor(1, 3, 5, 5), tensor(3, 1, 1, 1), None, 1, 0, 0, 2), ValueError, r"in_channels \(input channels C = 3\) must be divisible by groups = 2"),
-    ((tensor(1, 2, 5, 5), tensor(2, 1, 3, 3), None, 2, 0, (0, 2)), ValueError, "output_padding must be smaller than either stride or dilation"),
-    ((tensor(1, 2, 5, 5), tensor(2, 1, 3, 3), None, 1, 0, -1), ValueError, "output_padding must be >= 0"),
-    ((tensor(1, 2, 1, 1), tensor(2, 1, 1, 1), None, 1, 1), ValueError, r"output would be empty: \(OH, OW\) = \(-1, -1\)"),
-    ((tensor(1, 2, 5, 5), tensor(2, 1, 3, 3), None, 1, "same"), TypeError, "padding must be an int or a pair"),
-    ((tensor(1, 2, 5, 5), tensor(2, 1, 3, 3), None, 0), ValueError, "stride must be >= 1"),
-    ((tensor(1, 2, 5, 5), tensor(2, 1, 3, 3), None, 1, 0, 0, 1, 0), ValueError, "dilation must be >= 1"),
-    ((tensor(1, 2, 5, 5), tensor(2, 3, 3, 3), tensor(2)), ValueError, r"bias must have shape \(3,\)"),
-    ((tensor(1, 2, 5, 5, dtype=mt.float64), tensor(2, 3, 3, 3)), TypeError, "weight has dtype float32"),
+    error_case(ValueError, r"input must be 4-D \(N, C, H, W\) or 3-D", zeros(3, 5), zeros(2, 3, 1, 1)),
+    error_case(ValueError, "weight must be 4-D", zeros(1, 3, 5, 5), zeros(2, 3, 1)),
+    error_case(
+        ValueError, r"out_channels \(weight.shape\[0\] = 3\) must be divisible by groups = 2",
+        zeros(1, 4, 5, 5), zeros(3, 2, 1, 1), groups=2,
+    ),
+    error_case(
+        ValueError, r"in_channels \(input channels C = 3\) must be divisible by groups = 2",
+        zeros(1, 3, 5, 5), zeros(2, 1, 1, 1), groups=2,
+    ),
+    error_case(ValueError, "expects input with 3 channels", zeros(1, 4, 5, 5), zeros(2, 3, 1, 1)),
+    error_case(ValueError, "expects input with 2 channels", zeros(1, 4, 5, 5), zeros(2, 1, 1, 1), groups=2),
+    error_case(ValueError, r"output would be empty: \(OH, OW\) = \(0, 3\)", zeros(1, 1, 2, 5), w1),
+    error_case(ValueError, "stride must be >= 1", x1, w1, stride=(1, 0)),
+    error_case(ValueError, "dilation must be >= 1", x1, w1, dilation=(0, 1)),
+    error_case(ValueError, "padding must be >= 0", x1, w1, padding=(-1, 0)),
+    error_case(ValueError, "padding must be 'valid', 'same'", x1, w1, padding="full"),
+    error_case(ValueError, "padding='same' needs stride 1", x1, w1, padding="same", stride=2),
+    error_case(TypeError, "stride must be an int or a pair of ints", x1, w1, stride=1.5),
+    error_case(TypeError, "stride must be an int or a pair", x1, w1, stride=(1, 1, 1)),
+    error_case(ValueError, "groups must be >= 1", x1, w1, groups=0),
+    error_case(TypeError, "groups must be an int", x1, w1, groups=1.0),
+    error_case(
+        TypeError, "weight has dtype float32 but input has dtype float64",
+        zeros(1, 1, 5, 5, dtype=mt.float64), w1,
+    ),
+    error_case(TypeError, "bias has dtype float64", x1, w1, bias=zeros(1, dtype=mt.float64)),
+    error_case(
+        TypeError, "input must be a floating-point tensor",
+        zeros(1, 1, 5, 5, dtype=mt.int64), zeros(1, 1, 3, 3, dtype=mt.int64),
+    ),
+    error_case(ValueError, r"bias must have shape \(2,\)", x1, zeros(2, 1, 3, 3), bias=zeros(1)),
+    error_case(TypeError, "input must be a Tensor", np.zeros((1, 1, 5, 5)), w1),
 ]
 
 
 @pytest.fixture
 def no_kernel_may_run(monkeypatch):
-    """Fails the test if a conv kernel runs: errors must come before any kernel."""
-    from minitorch_cv.kernels.cpu import conv as kernels
-
-    def forbidden(*args, **kwargs):
-        raise AssertionError("a conv kernel ran before the arguments were checked")
-
-    monkeypatch.setattr(kernels, "im2col", forbidden)
-    monkeypatch.setattr(kernels, "col2im", forbidden)
+    forbid_kernels(monkeypatch)
 
 
-@pytest.mark.parametrize("args, exception, message", CONV2D_ERRORS)
-def test_conv2d_bad_input(no_kernel_may_run, args, exception, message):
+@pytest.mark.parametrize("arguments, exception, message", CONV2D_ERRORS)
+def test_conv2d_bad_input(no_kernel_may_run, arguments, exception, message):
     with pytest.raises(exception, match=message):
-        F.conv2d(*args)
-
-
-@pytest.mark.parametrize("args, exception, message", CONV_TRANSPOSE2D_ERRORS)
-def test_conv_transpose2d_bad_input(no_kernel_may_run, args, exception, message):
-    with pytest.raises(exception, match=message):
-        F.conv_transpose2d(*args)
+        F.conv2d(**arguments)
 
 
 @requires_gpu
