@@ -43,7 +43,7 @@ def parse_arguments():
 
 ARGS = parse_arguments()
 if ARGS.threads is not None:  # must be set before NumPy's BLAS and Numba start
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ[variable] = str(ARGS.threads)
 
 import numpy as np  # noqa: E402

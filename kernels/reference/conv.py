@@ -31,8 +31,8 @@ a matrix, ``col.reshape(C*KH*KW, N*OH*OW)`` (a free reshape), row (c, kh, kw) ho
 (kh, kw) of channel c for every output position of the whole batch, so a convolution with
 weight w of shape (K, C, KH, KW) is ONE matrix product:
 
-        y[k, (n, oh, ow)] = sum over (c, kh, kw) of w[k, (c, kh, kw)] * col[(c, kh, kw), (n, oh, ow)]
-        (K, N*OH*OW)      =        (K, C*KH*KW)  @  (C*KH*KW, N*OH*OW)
+        y[k, j] = sum over i of w[k, i] * col[i, j]     row i = (c, kh, kw), column j = (n, oh, ow)
+        (K, N*OH*OW) = (K, C*KH*KW) @ (C*KH*KW, N*OH*OW)
 
 Why this layout: the batch is folded into one large GEMM (BLAS is fastest on large
 matrices), the weight gradient is one GEMM as well (grad_y @ col^T sums over the batch

@@ -5,8 +5,8 @@ x (N, C, H, W) input, w (K, C/G, KH, KW) weight, b (K,) bias, y (N, K, OH, OW) o
 G groups (group g maps input channels [g*C/G, (g+1)*C/G) to output channels
 [g*K/G, (g+1)*K/G)), and per sample and group, with col = im2col(x) read as a matrix:
 
-    forward          y      = w @ col                     (K/G, OH*OW) = (K/G, C/G*KH*KW) @ (C/G*KH*KW, OH*OW)
-    input gradient   grad_x = col2im(w^T @ grad_y)        the transposed convolution of grad_y
+    forward          y      = w @ col                 (K/G, C/G*KH*KW) @ (C/G*KH*KW, OH*OW)
+    input gradient   grad_x = col2im(w^T @ grad_y)    the transposed convolution of grad_y
     weight gradient  grad_w = sum over the batch of grad_y @ col^T
     bias gradient    grad_b = grad_y summed over (N, OH, OW)
 
@@ -227,7 +227,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             f"{name}: out_channels (weight.shape[0] = {K}) must be divisible by groups = {G}"
         )
     if C % G:
-        raise ValueError(f"{name}: in_channels (input channels C = {C}) must be divisible by groups = {G}")
+        raise ValueError(
+            f"{name}: in_channels (input channels C = {C}) must be divisible by groups = {G}"
+        )
     if Cg * G != C:
         raise ValueError(
             f"{name}: weight {tuple(weight.shape)} with groups={G} expects input with "
@@ -250,7 +252,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             PH, PW = total_h // 2, total_w // 2
             extra_h, extra_w = total_h - 2 * PH, total_w - 2 * PW
         else:
-            raise ValueError(f"{name}: padding must be 'valid', 'same', an int or a pair, got {padding!r}")
+            raise ValueError(
+                f"{name}: padding must be 'valid', 'same', an int or a pair, got {padding!r}"
+            )
     else:
         PH, PW = int_pair(name, "padding", padding, minimum=0)
 
@@ -272,12 +276,16 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def check_operands(name, input, weight, bias):  # noqa: A002
     """Types, ranks, dtypes and devices of input (3-D or 4-D), weight (4-D) and bias."""
-    tensors = (("input", input), ("weight", weight)) + ((("bias", bias),) if bias is not None else ())
+    tensors = [("input", input), ("weight", weight)]
+    if bias is not None:
+        tensors.append(("bias", bias))
     for arg, value in tensors:
         if not isinstance(value, Tensor):
             raise TypeError(f"{name}: {arg} must be a Tensor, got {type(value).__name__}")
         if not dtypes.is_floating(value.dtype):
-            raise TypeError(f"{name}: {arg} must be a floating-point tensor, got dtype {value.dtype}")
+            raise TypeError(
+                f"{name}: {arg} must be a floating-point tensor, got dtype {value.dtype}"
+            )
     if input.ndim not in (3, 4):
         raise ValueError(
             f"{name}: input must be 4-D (N, C, H, W) or 3-D unbatched (C, H, W), got shape "

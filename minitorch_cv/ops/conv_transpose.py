@@ -79,8 +79,8 @@ def _extend(x, size):
     return full
 
 
-def conv_transpose2d(
-    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1  # noqa: A002
+def conv_transpose2d(  # noqa: A002 - PyTorch's argument names
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
 ):
     """2-D transposed convolution with PyTorch's signature and semantics.
 
@@ -111,7 +111,9 @@ def conv_transpose2d(
             f"{weight_in} channels, got input {tuple(input.shape)} with {C_in} channels"
         )
     if C_in % G:
-        raise ValueError(f"{name}: in_channels (input channels C = {C_in}) must be divisible by groups = {G}")
+        raise ValueError(
+            f"{name}: in_channels (input channels C = {C_in}) must be divisible by groups = {G}"
+        )
     check_bias(name, bias, C_out_g * G)
 
     OH = (H - 1) * SH - 2 * PH + DH * (KH - 1) + OPH + 1
