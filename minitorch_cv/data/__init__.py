@@ -1,1 +1,51 @@
-"""minitorch_cv.data (filled in by its issue)."""
+"""minitorch_cv.data: data sets, the DataLoader and batch transforms.
+
+    from minitorch_cv import data
+    from minitorch_cv.data import transforms as T
+
+    train = data.CIFAR10("../shared/data/cifar-10-subset-python.tar.gz", train=True)
+    augment = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(),
+                         T.Normalize(data.CIFAR10_MEAN, data.CIFAR10_STD)])
+    loader = data.DataLoader(train, batch_size=128, shuffle=True, generator=0,
+                             transform=augment)
+    for images, labels in loader:   # float32 (128, 3, 32, 32), int64 (128,)
+        ...
+
+Files: dataset.py (Dataset, TensorDataset, Subset, random_split, the batch fast path),
+loader.py (DataLoader), prefetch.py (the background thread), seeding.py (how shuffling
+and augmentation are made reproducible and resumable), transforms.py, vision.py (the
+array-backed image data set), cifar.py, mnist.py + idx.py (the IDX format),
+safe_pickle.py (unpickling without code execution), download.py (downloads, progress
+bar, checksums, reading tar archives), errors.py.
+"""
+from . import transforms
+from .cifar import CIFAR10, CIFAR10_MEAN, CIFAR10_STD
+from .dataset import Dataset, Subset, TensorDataset, collate, random_split
+from .errors import DatasetCorruptError, DatasetNotFoundError
+from .loader import DataLoader
+from .mnist import MNIST, FashionMNIST
+
+# Common statistics of the gray data sets (pixel values in [0, 1]).
+MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
+FASHION_MNIST_MEAN, FASHION_MNIST_STD = (0.2860,), (0.3530,)
+
+__all__ = [
+    "CIFAR10",
+    "CIFAR10_MEAN",
+    "CIFAR10_STD",
+    "DataLoader",
+    "Dataset",
+    "DatasetCorruptError",
+    "DatasetNotFoundError",
+    "FASHION_MNIST_MEAN",
+    "FASHION_MNIST_STD",
+    "FashionMNIST",
+    "MNIST",
+    "MNIST_MEAN",
+    "MNIST_STD",
+    "Subset",
+    "TensorDataset",
+    "collate",
+    "random_split",
+    "transforms",
+]

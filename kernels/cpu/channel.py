@@ -1,0 +1,63 @@
+"""Per-channel operations on NCHW arrays, in Numba (see kernels/reference/channel.py).
+
+Each function mirrors its CUDA twin in kernels/cuda/channel.cu: the same index
+decoding, in the same order, with the same variable names.
+"""
+import numpy as np
+from numba import njit, prange
+
+from ..reference.channel import channel_geometry, validate_channel_input
+
+
+def channel_sums(x, shift=None):
+    """sums[c] = sum over n, i of (x[n, c, i] - shift[c]); sums_of_squares[c] the same of
+    the squares. shift defaults to zeros. Accumulated in float64, returned in x's dtype."""
+    if shift is None:
+        shift = np.zeros(x.shape[1] if x.ndim >= 2 else 0, dtype=x.dtype)
+    validate_channel_input(x, shift=shift)
+    x = np.ascontiguousarray(x)
+    N, C, HW = channel_geometry(x)
+    sums = np.empty(C, dtype=x.dtype)
+    sums_of_squares = np.empty(C, dtype=x.dtype)
+    _channel_sums(x.reshape(-1), np.ascontiguousarray(shift), sums, sums_of_squares, N, C, HW)
+    return sums, sums_of_squares
+
+
+@njit(parallel=True, cache=True)
+def _channel_sums(x, shift, sums, sums_of_squares, N, C, HW):
+    """The prange runs over channels, as the GPU runs one block per channel: channels
+    are independent, so no two iterations write the same output. Within a channel, one
+    sequential loop over j = n * HW + i replaces the block's 256 strided threads and its
+    tree reduction."""
+    for c in prange(C):
+        s = np.float64(shift[c])
+        total = 0.0
+        total_of_squares = 0.0
+        for j in range(N * HW):
+            n = j // HW
+            i = j - n * HW
+            d = np.float64(x[(n * C + c) * HW + i]) - s
+            total += d
+            total_of_squares += d * d
+        sums[c] = total
+        sums_of_squares[c] = total_of_squares
+
+
+def channel_scale_shift(x, scale, shift):
+    """y[n, c, i] = x[n, c, i] * scale[c] + shift[c]."""
+    validate_channel_input(x, scale=scale, shift=shift)
+    x = np.ascontiguousarray(x)
+    N, C, HW = channel_geometry(x)
+    y = np.empty(x.shape, dtype=x.dtype)
+    scale, shift = np.ascontiguousarray(scale), np.ascontiguousarray(shift)
+    _channel_scale_shift(x.reshape(-1), scale, shift, y.reshape(-1), y.size, C, HW)
+    return y
+
+
+@njit(parallel=True, cache=True)
+def _channel_scale_shift(x, scale, shift, y, total, C, HW):
+    """One prange iteration per element of y (the CUDA kernel's one thread per element):
+    each writes only y[index], so iterations are independent."""
+    for index in prange(total):
+        c = (index // HW) % C
+        y[index] = x[index] * scale[c] + shift[c]

@@ -1,0 +1,217 @@
+"""The CPU emulation executor: the project's .cu kernels on NumPy arrays, without a GPU.
+
+A .cu source is compiled by the host C++ compiler (``g++``, or ``$CXX``) into a shared
+library, once per (source, dtype), through the compatibility header emulation.h (the
+CUDA C surface), emulation_grid.h (blocks shared out among OS threads),
+emulation_block.h (the threads of a block as fibers that meet at barriers) and
+emulation_fiber.h (switching between fibers). The translation unit is::
+
+    #define scalar_t float
+    #include "emulation.h"
+    #line 1 "/.../kernels/cuda/channel.cu"
+    ...the .cu source...
+    ...an extern "C" launch stub per kernel: mtcv_launch_<kernel>(config, args, ...)...
+
+Python calls a stub through ctypes with a ``void*`` array that points at each argument
+(an array's data pointer, or a scalar's value); the stub copies them into the kernel's
+own parameter types and runs the grid.
+
+Built libraries are cached by a hash of everything that goes into them (translation
+unit, headers, compiler version, flags) in ``$MINITORCH_CV_CACHE/cuda-emulation`` or
+``~/.cache/minitorch_cv/cuda-emulation``. A library is compiled under a temporary name
+and renamed into place, so a process never loads a half-written file even when several
+test processes build the same source at once.
+"""
+import ctypes
+import functools
+import hashlib
+import os
+import pathlib
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+
+import numpy as np
+
+from .errors import CudaBuildError, CudaLaunchError, format_build_error
+
+HEADER_DIR = pathlib.Path(__file__).resolve().parent
+HEADERS = ("emulation.h", "emulation_grid.h", "emulation_block.h", "emulation_fiber.h")
+ABI_VERSION = 1  # bump when the stub's calling convention changes
+CXXFLAGS = ("-std=c++17", "-O2", "-fPIC", "-shared", "-pthread", "-fvisibility=hidden", "-fno-math-errno")
+ERROR_BUFFER_BYTES = 4096
+
+_STUB = (
+    'extern "C" __attribute__((visibility("default"))) int mtcv_launch_{name}('
+    "const mtcv::LaunchConfig* config, void** args, char* error, size_t error_size) "
+    "{{ return mtcv::launch({name}, config, args, error, error_size); }}"
+)
+
+
+class LaunchConfig(ctypes.Structure):
+    """Mirror of mtcv::LaunchConfig in emulation_grid.h."""
+
+    _fields_ = [
+        ("grid", ctypes.c_uint * 3),
+        ("block", ctypes.c_uint * 3),
+        ("shared_mem", ctypes.c_ulonglong),
+        ("workers", ctypes.c_int),
+        ("use_fibers", ctypes.c_int),
+    ]
+
+
+def cache_dir():
+    root = os.environ.get("MINITORCH_CV_CACHE")
+    if root:
+        base = pathlib.Path(root)
+    else:
+        base = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "minitorch_cv"
+    return base / "cuda-emulation"
+
+
+def compiler():
+    return os.environ.get("CXX") or "g++"
+
+
+def compiler_flags():
+    """CXXFLAGS plus $MINITORCH_CV_EMULATION_CXXFLAGS (e.g. -DMTCV_USE_UCONTEXT, -g)."""
+    return (*CXXFLAGS, *shlex.split(os.environ.get("MINITORCH_CV_EMULATION_CXXFLAGS", "")))
+
+
+@functools.lru_cache(maxsize=None)
+def compiler_version(cxx):
+    try:
+        result = subprocess.run([cxx, "--version"], capture_output=True, text=True, check=False)
+    except FileNotFoundError as error:
+        raise CudaBuildError(
+            f"the CPU emulation of CUDA needs a C++ compiler, and '{cxx}' was not found "
+            "(install g++ or clang++, or set CXX)"
+        ) from error
+    return result.stdout.strip()
+
+
+def worker_count():
+    """OS threads to run blocks on: $MINITORCH_CV_EMULATION_THREADS, else the usable cores."""
+    configured = os.environ.get("MINITORCH_CV_EMULATION_THREADS")
+    if configured:
+        return max(1, int(configured))
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+# ``extern __shared__ T name[];`` (dynamic shared memory, sized by the launch's
+# shared_mem) becomes an object that converts to a pointer into this worker's buffer.
+_DYNAMIC_SHARED = re.compile(
+    r"\bextern\s+__shared__\s+(?:__align__\s*\(\s*\d+\s*\)\s+)?(?P<type>[A-Za-z_][\w\s]*?)\s*"
+    r"(?:__align__\s*\(\s*\d+\s*\)\s*)?(?P<name>\w+)\s*\[\s*\]\s*;"
+)
+
+
+def rewrite_dynamic_shared(text):
+    return _DYNAMIC_SHARED.sub(
+        lambda m: f"static ::mtcv::DynamicShared<{m.group('type').strip()}> {m.group('name')};", text
+    )
+
+
+def translation_unit(source_text, source_path, ctype, kernel_names):
+    """The C++ text that the host compiler builds for one (source, dtype)."""
+    stubs = "\n".join(_STUB.format(name=name) for name in kernel_names)
+    return (
+        f"// CPU emulation build of {pathlib.Path(source_path).name} with scalar_t = {ctype}\n"
+        f"#define scalar_t {ctype}\n"
+        '#include "emulation.h"\n'
+        f'#line 1 "{source_path}"\n'
+        f"{rewrite_dynamic_shared(source_text)}\n"
+        '#line 1 "<launch stubs generated by kernels/cuda/emulation.py>"\n'
+        f"{stubs}\n"
+        f'extern "C" __attribute__((visibility("default"))) int mtcv_abi_version() {{ return {ABI_VERSION}; }}\n'
+    )
+
+
+def build_key(unit):
+    """Hash of everything that determines the library's bytes."""
+    digest = hashlib.sha256()
+    cxx = compiler()
+    for part in (unit, cxx, compiler_version(cxx), " ".join(compiler_flags()), str(ABI_VERSION)):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    for header in HEADERS:
+        digest.update((HEADER_DIR / header).read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def build_library(unit, source_path, source_text, ctype):
+    """Path of the shared library for ``unit``, compiling it unless it is cached.
+
+    Returns (path, compiled) where ``compiled`` says whether this call ran the compiler.
+    """
+    directory = cache_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:  # no writable home (some CI sandboxes): a per-user temporary cache
+        directory = pathlib.Path(tempfile.gettempdir()) / f"minitorch_cv-{os.getuid()}" / "cuda-emulation"
+        directory.mkdir(parents=True, exist_ok=True)
+    stem = pathlib.Path(source_path).stem
+    target = directory / f"{stem}-{ctype}-{build_key(unit)}.so"
+    if target.exists():
+        return target, False
+    work = pathlib.Path(tempfile.mkdtemp(prefix=f".{stem}-", dir=directory))
+    try:
+        (work / "unit.cpp").write_text(unit)
+        command = [compiler(), *compiler_flags(), "-I", str(HEADER_DIR), "unit.cpp", "-o", "library.so"]
+        result = subprocess.run(command, cwd=work, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            what = f"CPU emulation build of {pathlib.Path(source_path).name} (scalar_t = {ctype}) with {compiler()}"
+            raise CudaBuildError(format_build_error(what, source_path, source_text, result.stderr + result.stdout))
+        os.replace(work / "library.so", target)  # atomic: readers see all of it or nothing
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target, True
+
+
+class EmulationBuild:
+    """One .cu source built for one dtype, loaded and ready to launch its kernels."""
+
+    def __init__(self, source_text, source_path, ctype, kernel_names):
+        unit = translation_unit(source_text, source_path, ctype, kernel_names)
+        self.path, self.compiled = build_library(unit, source_path, source_text, ctype)
+        self._library = ctypes.CDLL(str(self.path))
+        if self._library.mtcv_abi_version() != ABI_VERSION:
+            raise CudaBuildError(f"{self.path} was built for another version of the launcher; delete it")
+        self._stubs = {}
+
+    def _stub(self, name):
+        if name not in self._stubs:
+            stub = getattr(self._library, f"mtcv_launch_{name}")
+            stub.argtypes = [ctypes.POINTER(LaunchConfig), ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+            stub.restype = ctypes.c_int
+            self._stubs[name] = stub
+        return self._stubs[name]
+
+    def launch(self, name, grid, block, args, shared_mem, synchronizes):
+        """Runs kernel ``name``; ``args`` are checked, contiguous arrays and NumPy scalars."""
+        holders = []  # keep every value alive until the kernel has run
+        pointers = (ctypes.c_void_p * max(1, len(args)))()
+        for i, value in enumerate(args):
+            if isinstance(value, np.ndarray):
+                holder = ctypes.c_void_p(value.ctypes.data)
+                pointers[i] = ctypes.addressof(holder)
+            else:
+                holder = np.array(value)  # a 0-d array owns the scalar's bytes
+                pointers[i] = holder.ctypes.data
+            holders.append(holder)
+        config = LaunchConfig(
+            (ctypes.c_uint * 3)(*grid),
+            (ctypes.c_uint * 3)(*block),
+            shared_mem,
+            worker_count(),
+            1 if synchronizes else 0,
+        )
+        error = ctypes.create_string_buffer(ERROR_BUFFER_BYTES)
+        status = self._stub(name)(ctypes.byref(config), pointers, error, ERROR_BUFFER_BYTES)
+        del holders
+        if status != 0:
+            raise CudaLaunchError(f"kernel {name}: {error.value.decode(errors='replace')}")

@@ -1,0 +1,24 @@
+"""Scatter-add: the launch wrapper of kernels/cuda/scatter.cu (GPU or CPU emulation)."""
+import numpy as np
+
+from minitorch_cv.device import namespace
+
+from ..reference.scatter import validate_scatter_add
+from .launcher import BLOCK, CudaSource, grid_1d
+
+_SOURCE = CudaSource("scatter.cu")
+
+
+def scatter_add(index, values, size):
+    """out = zeros(size); out[index[i]] += values[i] for every i. One thread per value,
+    atomicAdd into out: with repeated indices the float sum's order varies per run."""
+    validate_scatter_add(index, values, size)
+    out = namespace(values).zeros(int(size), dtype=values.dtype)  # contiguous, starts at 0
+    total = values.size
+    _SOURCE.launch(
+        "scatter_add",
+        grid=grid_1d(total),
+        block=(BLOCK,),
+        args=(index, values, out, np.int64(total)),
+    )
+    return out
