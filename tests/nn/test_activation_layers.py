@@ -35,7 +35,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("layer, function", CASES, ids=[repr(c[0] if isinstance(c, tuple) else c.values[0]) for c in CASES])
+@pytest.mark.parametrize("layer, function", CASES, ids=[repr(c.values[0] if hasattr(c, "values") else c[0]) for c in CASES])
 def test_activation_layer_is_its_function(layer, function):
     x = _input()
     before = x.numpy().copy()
