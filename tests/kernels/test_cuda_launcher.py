@@ -333,7 +333,9 @@ def test_launches_leave_no_threads_behind(monkeypatch):
     for _ in range(5):
         source.launch("affine", grid=8, block=128, args=(x, out, np.int64(1024)))  # direct mode
         source.launch("reverse_in_block", grid=8, block=128, args=(x, out))  # fibers
-    assert thread_count() == before
+    # At most `before`: a thread started by an earlier test (a data loader's prefetch thread)
+    # may finish meanwhile; a launch that leaked its workers would add four.
+    assert thread_count() <= before
 
 
 @pytest.mark.parametrize(
