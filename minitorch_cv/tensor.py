@@ -460,6 +460,12 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False):
         return ops.logsumexp(self, dim, keepdim)
 
+    def softmax(self, dim, dtype=None):
+        return ops.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        return ops.log_softmax(self, dim, dtype)
+
     def argmax(self, dim=None, keepdim=False):
         return ops.argmax(self, dim, keepdim)
 

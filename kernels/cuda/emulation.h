@@ -13,7 +13,7 @@
 // the supported subset and the reason for every limit.
 #pragma once
 
-#include "emulation_runtime.h"
+#include "emulation_grid.h"
 
 #define MINITORCH_CV_EMULATION 1
 
@@ -26,8 +26,8 @@
 #define __restrict__ __restrict
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
-// Static shared memory: one copy per worker OS thread = per running block (see the
-// runtime). `extern __shared__ T name[];` (dynamic shared memory) is rewritten by the
+// Static shared memory: one copy per worker OS thread = per running block (see
+// emulation_block.h). `extern __shared__ T name[];` (dynamic shared memory) is rewritten by the
 // launcher into `static mtcv::DynamicShared<T> name;`, a pointer to the block's buffer.
 #define __shared__ static thread_local
 // __constant__ data initialized in the source is read-only on the device.

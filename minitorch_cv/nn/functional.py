@@ -1,5 +1,9 @@
 """``minitorch_cv.nn.functional``: the differentiable ops under PyTorch's names."""
 from ..ops import (  # noqa: F401
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    dropout,
+    dropout2d,
     elu,
     gelu,
     hardsigmoid,
@@ -7,11 +11,15 @@ from ..ops import (  # noqa: F401
     hardtanh,
     leaky_relu,
     linear,
+    log_softmax,
+    mse_loss,
+    nll_loss,
     pad,
     relu,
     relu6,
     sigmoid,
     silu,
+    softmax,
     softplus,
     tanh,
 )

@@ -33,9 +33,11 @@ from .comparison import (
     ne,
 )
 from .conversion import cast, to_device
+from .dropout import dropout, dropout2d
 from .elementwise import absolute, clamp, exp, log, maximum, minimum, sigmoid, sqrt, tanh, where
 from .indexing import getitem
 from .linear import linear
+from .loss import binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
 from .matmul import matmul
 from .pad import pad
 from .reduction import (
@@ -70,6 +72,7 @@ from .shape import (
     unsqueeze,
     view,
 )
+from .softmax import log_softmax, softmax
 
 # PyTorch's names for the ops whose natural names are Python builtins.
 sum = reduce_sum  # noqa: A001

@@ -11,7 +11,9 @@ import numpy as np
 from ..device import namespace
 
 
-@numba.vectorize(cache=True)
+# Explicit signatures: a lazily typed ufunc would pick the float64 loop for float32
+# input once a float64 call had compiled it, silently changing the output dtype.
+@numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)
 def _erf_cpu(x):
     return math.erf(x)
 

@@ -3,12 +3,14 @@
 The kernels are in tests/kernels/cuda_sources/emulation_checks.cu (valid CUDA, also
 compiled by nvcc in test_cuda_sources.py).
 """
+import platform
+import sys
 from math import erf
 
 import numpy as np
 import pytest
 
-from minitorch_cv.kernels.cuda.launcher import CudaLaunchError, grid_1d
+from minitorch_cv.kernels.cuda.launcher import CudaLaunchError, CudaSource, grid_1d
 from tests.kernels.cuda_testing import checks_source, line_of
 
 DTYPES = [np.float32, np.float64]
@@ -180,3 +182,45 @@ def test_math_functions(dtype):
     # Row 8 calls the float functions (expf, logf, fabsf): float precision in both builds.
     x32 = x.astype(np.float32).astype(np.float64)
     np.testing.assert_allclose(out[8], np.exp(x32) + np.log(x32) + x32, rtol=2e-6)
+
+
+def test_the_portable_ucontext_fibers_behave_the_same(tmp_path, monkeypatch):
+    """Where there is no hand-written stack switch (other CPUs, macOS) fibers use POSIX
+    swapcontext; build that way here too so that the fallback stays tested."""
+    monkeypatch.setenv("MINITORCH_CV_CACHE", str(tmp_path))
+    monkeypatch.setenv("MINITORCH_CV_EMULATION_CXXFLAGS", "-DMTCV_USE_UCONTEXT")
+    test_shared_memory_and_barrier_within_a_block(np.float64)
+    test_warp_primitives_match_lockstep_semantics(np.float32)
+    test_a_barrier_that_a_returned_thread_never_reaches_is_an_error()
+    (library,) = (tmp_path / "cuda-emulation").glob("emulation_checks-double-*.so")
+    assert b"swapcontext" in library.read_bytes()
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64" or sys.platform != "linux", reason="the fast switch is x86-64 Linux only")
+def test_x86_64_linux_fibers_switch_without_swapcontext(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINITORCH_CV_CACHE", str(tmp_path))
+    monkeypatch.delenv("MINITORCH_CV_EMULATION_CXXFLAGS", raising=False)
+    library = checks_source().build("emulation", np.float32).path
+    assert b"swapcontext" not in library.read_bytes()
+
+
+HIDDEN_BARRIER = """\
+// Token pasting hides the barrier from the launcher's reading of the source.
+#define PASTE(a, b) a##b
+extern "C" __global__ void hidden_barrier(scalar_t* out) {
+    PASTE(__sync, threads)();
+    out[threadIdx.x] = 1;
+}
+"""
+
+
+def test_a_barrier_the_source_analysis_missed_is_reported_not_ignored(tmp_path):
+    path = tmp_path / "hidden.cu"
+    path.write_text(HIDDEN_BARRIER)
+    source = CudaSource(path)
+    assert not source.kernels["hidden_barrier"].synchronizes  # what the launcher believed
+    with pytest.raises(CudaLaunchError, match=r"__syncthreads\(\) at line 4 ran in direct mode"):
+        source.launch("hidden_barrier", grid=1, block=32, args=(np.zeros(32, np.float32),))
+    out = np.zeros(1, np.float32)
+    source.launch("hidden_barrier", grid=1, block=1, args=(out,))  # one thread: nothing to wait for
+    assert out[0] == 1

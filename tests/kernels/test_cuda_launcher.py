@@ -334,3 +334,18 @@ def test_launches_leave_no_threads_behind(monkeypatch):
         source.launch("affine", grid=8, block=128, args=(x, out, np.int64(1024)))  # direct mode
         source.launch("reverse_in_block", grid=8, block=128, args=(x, out))  # fibers
     assert thread_count() == before
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        ("__activemask()", r"__activemask\(\) is not supported by the CPU emulation"),
+        ("__shfl_down(out[0], 1)", "__shfl_down is deprecated: use __shfl_down_sync"),
+    ],
+)
+def test_unsupported_intrinsics_fail_to_build_with_a_reason(tmp_path, monkeypatch, call, message):
+    monkeypatch.setenv("MINITORCH_CV_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "unsupported.cu"
+    path.write_text(f'extern "C" __global__ void k(scalar_t* out) {{\n    out[0] = {call};\n}}\n')
+    with pytest.raises(CudaBuildError, match=message):
+        CudaSource(path).launch("k", grid=1, block=1, args=(np.zeros(1),))

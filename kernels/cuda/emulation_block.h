@@ -1,29 +1,26 @@
-// emulation_runtime.h -- how the CPU emulation executor runs a CUDA grid.
+// emulation_block.h -- how the CPU emulation runs the threads of one CUDA block.
 //
-// Included by emulation.h; read kernels/cuda/README.md first.
+// Included by emulation_grid.h; read kernels/cuda/README.md first.
 //
-// The grid's blocks are shared out among a few OS threads ("workers"); each worker runs
-// one block at a time, from its first thread to its last. How the threads of a block
-// run depends on the kernel:
-//
-//   * A kernel that never synchronizes (no __syncthreads, no warp exchange anywhere in
-//     its call graph; the Python launcher decides this from the source) runs its threads
-//     one after the other as plain function calls: "direct mode", as fast as a loop.
-//   * Any other kernel runs each CUDA thread of the block as a fiber (a ucontext with a
-//     stack of its own) on the worker. A fiber runs until it reaches a barrier or a warp
-//     exchange, then hands control back to the block's scheduler, which resumes the next
-//     fiber. When every thread that must meet at a barrier is there, the scheduler
-//     releases them all. So all threads of a block are alive at once and a barrier
-//     really orders their shared-memory accesses, exactly as on a GPU.
+// A kernel that never synchronizes (no __syncthreads, no warp exchange anywhere in its
+// call graph; the Python launcher decides this from the source) runs its threads one
+// after the other as plain function calls: "direct mode", as fast as a loop (see
+// emulation_grid.h). Any other kernel runs each CUDA thread of the block as a fiber (a
+// stack of its own, emulation_fiber.h), all on one OS thread. A fiber runs until it
+// reaches a barrier or a warp exchange, then hands control back to the block's
+// scheduler (run_block below), which resumes the next fiber. When every thread that
+// must meet at a barrier is there, the scheduler releases them all. So all threads of
+// a block are alive at once and a barrier really orders their shared-memory accesses,
+// as on a GPU.
 //
 // __shared__ variables are `static thread_local`: every fiber of a block runs on the
-// same worker, so they see one copy, and blocks on other workers see their own copies.
-// The built-in index variables are thread_local too, and the scheduler sets threadIdx
-// before it resumes a fiber.
+// same OS thread, so they see one copy, and blocks on other OS threads see theirs. The
+// built-in index variables are thread_local too; the scheduler sets threadIdx before
+// it resumes a fiber.
 //
 // A barrier that not every thread reaches (a thread returned, or waits at another
 // barrier) is a deadlock or undefined behaviour on a GPU; here the scheduler sees that
-// no thread can move and reports which threads wait where.
+// no thread can move on and reports which threads wait where.
 #pragma once
 
 #include <pthread.h>
@@ -32,11 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <ucontext.h>
 
 #include <type_traits>
 #include <utility>
+
+#include "emulation_fiber.h"
 
 // ---------------------------------------------------------------- CUDA vector types
 struct uint3 {
@@ -59,17 +56,6 @@ constexpr int warpSize = 32;
 
 namespace mtcv {
 
-// What the Python side passes for one launch (mirrored by a ctypes.Structure).
-struct LaunchConfig {
-    unsigned int grid[3];
-    unsigned int block[3];
-    unsigned long long shared_mem;  // bytes of dynamic (extern __shared__) memory
-    int workers;                    // OS threads to spread the blocks over
-    int use_fibers;                 // 0: direct mode (the kernel never synchronizes)
-};
-
-constexpr size_t kFiberStackBytes = 256 * 1024;  // per CUDA thread; pages are touched lazily
-constexpr size_t kGuardBytes = 4096;             // an inaccessible page below each stack
 constexpr size_t kMessageBytes = 2048;
 
 // Appends printf-style text to a message buffer of kMessageBytes.
@@ -90,7 +76,7 @@ enum class State { ready, at_barrier, at_warp, done, failed };
 enum class WarpOp { sync, shfl_idx, shfl_up, shfl_down, shfl_xor, ballot, any, all };
 
 struct Fiber {
-    ucontext_t context;
+    Context context;  // where it resumes
     char* stack;
     State state;
     int line;          // the .cu line of the barrier or exchange it waits at
@@ -110,7 +96,7 @@ struct Block {
     Fiber* fibers;
     int num_threads;
     int current;  // the fiber now running
-    ucontext_t scheduler;
+    Context scheduler;  // where the scheduler resumes
     int barrier_result;  // __syncthreads_count/_and/_or of the last release
     void (*invoke)(void*);
     void* closure;
@@ -129,6 +115,11 @@ struct DynamicShared {
 };
 
 inline void set_thread_index(int t) {
+    if (blockDim.y == 1 && blockDim.z == 1) {  // the common 1-D block: no divisions
+        threadIdx.x = t;
+        threadIdx.y = threadIdx.z = 0;
+        return;
+    }
     threadIdx.x = t % blockDim.x;
     threadIdx.y = (t / blockDim.x) % blockDim.y;
     threadIdx.z = t / (blockDim.x * blockDim.y);
@@ -151,7 +142,7 @@ inline void fail(const char* message) {
     if (block->error[0] == '\0') snprintf(block->error, kMessageBytes, "%s", message);
     Fiber& self = block->fibers[block->current];
     self.state = State::failed;
-    swapcontext(&self.context, &block->scheduler);  // never resumed
+    switch_to(self.context, block->scheduler);  // never resumed
 }
 
 // The running thread waits: back to the scheduler until it releases this thread.
@@ -161,7 +152,7 @@ inline void wait_here(State state, int line, const char* what) {
     self.state = state;
     self.line = line;
     self.what = what;
-    swapcontext(&self.context, &block->scheduler);
+    switch_to(self.context, block->scheduler);
 }
 
 // A synchronizing intrinsic called in direct mode: fine only in a one-thread block
@@ -233,8 +224,9 @@ inline int shuffle_source(const Fiber& f, int lane) {
 inline void fiber_main() {
     Block& block = *current_block;
     block.invoke(block.closure);
-    block.fibers[block.current].state = State::done;
-    // returning resumes uc_link: the scheduler
+    Fiber& self = block.fibers[block.current];
+    self.state = State::done;
+    switch_to(self.context, block.scheduler);  // never resumed: a fiber never returns
 }
 
 inline bool all_done(const Block& block) {
@@ -357,18 +349,14 @@ inline bool run_block(Block& block) {
     for (int t = 0; t < block.num_threads; ++t) {
         Fiber& f = block.fibers[t];
         f.state = State::ready;
-        f.context.uc_stack.ss_sp = f.stack;
-        f.context.uc_stack.ss_size = kFiberStackBytes;
-        f.context.uc_stack.ss_flags = 0;
-        f.context.uc_link = &block.scheduler;
-        makecontext(&f.context, fiber_main, 0);
+        prepare(f.context, f.stack, kFiberStackBytes, fiber_main);
     }
     for (;;) {
         for (int t = 0; t < block.num_threads; ++t) {  // run every ready thread until it waits
             if (block.fibers[t].state != State::ready) continue;
             block.current = t;
             set_thread_index(t);
-            swapcontext(&block.scheduler, &block.fibers[t].context);
+            switch_to(block.scheduler, block.fibers[t].context);
             if (block.error[0] != '\0') return false;
         }
         if (all_done(block)) return true;
@@ -378,158 +366,6 @@ inline bool run_block(Block& block) {
         describe_deadlock(block);
         return false;
     }
-}
-
-// ------------------------------------------------------------ the grid
-struct Grid {
-    LaunchConfig config;
-    void (*invoke)(void*);
-    void* closure;
-    long long num_blocks;
-    int num_threads;  // per block
-    long long next_block;
-    int failed;
-    pthread_mutex_t mutex;
-    char error[kMessageBytes];
-};
-
-inline void report(Grid& grid, const char* message) {
-    pthread_mutex_lock(&grid.mutex);
-    if (grid.error[0] == '\0') snprintf(grid.error, kMessageBytes, "%s", message);
-    __atomic_store_n(&grid.failed, 1, __ATOMIC_SEQ_CST);
-    pthread_mutex_unlock(&grid.mutex);
-}
-
-// A worker: takes the next block until none is left (or a block failed).
-inline void* work(void* argument) {
-    Grid& grid = *static_cast<Grid*>(argument);
-    const LaunchConfig& config = grid.config;
-    gridDim = dim3(config.grid[0], config.grid[1], config.grid[2]);
-    blockDim = dim3(config.block[0], config.block[1], config.block[2]);
-    // This worker's dynamic shared memory, 16-byte aligned like the GPU's.
-    void* shared = nullptr;
-    if (posix_memalign(&shared, 16, config.shared_mem + 16) != 0) {
-        report(grid, "could not allocate the dynamic shared memory");
-        return nullptr;
-    }
-    dynamic_shared = static_cast<unsigned char*>(shared);
-    char direct_error[kMessageBytes] = "";
-    direct_mode_error = direct_error;
-
-    // Fiber mode: a stack per CUDA thread, each above an inaccessible guard page, so that
-    // a stack overflow faults instead of overwriting the neighbouring thread's stack.
-    Block* block = nullptr;
-    char* stacks = nullptr;
-    size_t slot = kFiberStackBytes + kGuardBytes, stack_bytes = slot * grid.num_threads;
-    if (config.use_fibers) {
-        void* memory = mmap(nullptr, stack_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        block = static_cast<Block*>(calloc(1, sizeof(Block)));
-        Fiber* fibers = static_cast<Fiber*>(calloc(grid.num_threads, sizeof(Fiber)));
-        if (memory == MAP_FAILED || block == nullptr || fibers == nullptr) {
-            report(grid, "could not allocate the fiber stacks of a block");
-            free(block);
-            free(fibers);
-            free(shared);
-            return nullptr;
-        }
-        stacks = static_cast<char*>(memory);
-        block->fibers = fibers;
-        block->num_threads = grid.num_threads;
-        block->invoke = grid.invoke;
-        block->closure = grid.closure;
-        for (int t = 0; t < grid.num_threads; ++t) {
-            mprotect(stacks + t * slot, kGuardBytes, PROT_NONE);
-            fibers[t].stack = stacks + t * slot + kGuardBytes;
-            getcontext(&fibers[t].context);
-        }
-    }
-    while (!__atomic_load_n(&grid.failed, __ATOMIC_SEQ_CST)) {
-        long long b = __atomic_fetch_add(&grid.next_block, 1, __ATOMIC_SEQ_CST);
-        if (b >= grid.num_blocks) break;
-        blockIdx.x = (unsigned)(b % config.grid[0]);
-        blockIdx.y = (unsigned)((b / config.grid[0]) % config.grid[1]);
-        blockIdx.z = (unsigned)(b / ((long long)config.grid[0] * config.grid[1]));
-        if (block != nullptr) {
-            current_block = block;
-            block->error[0] = '\0';
-            bool ok = run_block(*block);
-            current_block = nullptr;
-            if (!ok) report(grid, block->error);
-        } else {
-            for (int t = 0; t < grid.num_threads; ++t) {
-                set_thread_index(t);
-                grid.invoke(grid.closure);
-            }
-            if (direct_error[0] != '\0') report(grid, direct_error);
-        }
-    }
-    if (block != nullptr) {
-        munmap(stacks, stack_bytes);
-        free(block->fibers);
-        free(block);
-    }
-    direct_mode_error = nullptr;
-    dynamic_shared = nullptr;
-    free(shared);
-    return nullptr;
-}
-
-// Runs the whole grid: the blocks are shared out among `workers` OS threads (the
-// calling thread is one of them), all joined before returning. Returns 0, or 1 with
-// a message in `error`.
-inline int run_grid(const LaunchConfig& config, void (*invoke)(void*), void* closure, char* error,
-                    size_t error_size) {
-    Grid* grid = static_cast<Grid*>(calloc(1, sizeof(Grid)));
-    if (grid == nullptr) {
-        snprintf(error, error_size, "out of memory");
-        return 1;
-    }
-    grid->config = config;
-    grid->invoke = invoke;
-    grid->closure = closure;
-    grid->num_blocks = (long long)config.grid[0] * config.grid[1] * config.grid[2];
-    grid->num_threads = (int)(config.block[0] * config.block[1] * config.block[2]);
-    pthread_mutex_init(&grid->mutex, nullptr);
-    long long workers = config.workers < 1 ? 1 : config.workers;
-    if (workers > grid->num_blocks) workers = grid->num_blocks;
-    pthread_t* threads = static_cast<pthread_t*>(calloc(workers, sizeof(pthread_t)));
-    int started = 0;
-    for (long long w = 1; w < workers && threads != nullptr; ++w) {
-        if (pthread_create(&threads[started], nullptr, work, grid) != 0) break;  // fewer workers will do
-        ++started;
-    }
-    work(grid);
-    for (int w = 0; w < started; ++w) pthread_join(threads[w], nullptr);
-    free(threads);
-    pthread_mutex_destroy(&grid->mutex);
-    int status = grid->error[0] != '\0';
-    if (status) snprintf(error, error_size, "%s", grid->error);
-    free(grid);
-    return status;
-}
-
-// ------------------------------------------------------------------- one launch
-// The kernel's arguments arrive from Python (ctypes) as an array of pointers, one to
-// each argument's value; every CUDA thread calls the kernel with them, read as the
-// kernel's own parameter types.
-template <typename... Params>
-struct KernelCall {
-    void (*kernel)(Params...);
-    void** args;
-
-    template <size_t... I>
-    void call(std::index_sequence<I...>) {
-        kernel(*static_cast<Params*>(args[I])...);
-    }
-    static void invoke(void* self) {
-        static_cast<KernelCall*>(self)->call(std::index_sequence_for<Params...>{});
-    }
-};
-
-template <typename... Params>
-int launch(void (*kernel)(Params...), const LaunchConfig* config, void** args, char* error, size_t error_size) {
-    KernelCall<Params...> call{kernel, args};
-    return run_grid(*config, &KernelCall<Params...>::invoke, &call, error, error_size);
 }
 
 }  // namespace mtcv
