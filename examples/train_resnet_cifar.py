@@ -52,7 +52,9 @@ from minitorch_cv.utils import (
     StopOnInterrupt,
     evaluate,
     plot_curves,
+    restore_training_state,
     train_one_epoch,
+    training_state,
     write_json_atomic,
 )
 
@@ -215,21 +217,12 @@ class RunState:
 
 
 def save_checkpoint(path, args, model, optimizer, scheduler, train_loader, state):
+    """model, optimizer, scheduler, loader position, RNG (``training_state``) + the run."""
     best, best_epoch = state.best
-    mt.save({
-        "format": CHECKPOINT_FORMAT,
-        "args": vars(args),
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "loader": train_loader.state_dict(),
-        "rng": mt.get_rng_state(),
-        "epoch": state.epoch,
-        "best_acc": best,
-        "best_epoch": best_epoch,
-        "records": state.records,
-        "partial": state.partial,
-    }, path)
+    mt.save(training_state(model, optimizer, scheduler, train_loader,
+                           format=CHECKPOINT_FORMAT, args=vars(args), epoch=state.epoch,
+                           best_acc=best, best_epoch=best_epoch, records=state.records,
+                           partial=state.partial), path)
 
 
 def checkpoint_path(args, explicit):
@@ -276,13 +269,10 @@ def restore(checkpoint, args, model, optimizer, scheduler, train_loader, steps_p
     if args.epochs < state.epoch + (state.partial is not None):
         raise UsageError(f"--epochs {args.epochs}: the run has already trained "
                          f"{state.epoch + (state.partial is not None)} epochs")
-    model.load_state_dict(checkpoint["model"])
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    train_loader.load_state_dict(checkpoint["loader"])
-    mt.set_rng_state(checkpoint["rng"])
-    if args.epochs == checkpoint["args"]["epochs"]:
-        scheduler.load_state_dict(checkpoint["scheduler"])
-    else:
+    same_schedule = args.epochs == checkpoint["args"]["epochs"]
+    restore_training_state(checkpoint, model, optimizer, scheduler if same_schedule else None,
+                           train_loader)
+    if not same_schedule:
         # A different number of epochs is a different schedule: build it for the new
         # length and advance it by the steps already taken.
         print(f"note: --epochs {checkpoint['args']['epochs']} -> {args.epochs}: the "
@@ -428,7 +418,7 @@ def run(args, explicit):
 
 def main(argv=None):
     """Run with the command line ``argv``; returns the exit status (0, 2 or 130)."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = sys.argv[1:] if argv is None else [str(arg) for arg in argv]  # paths welcome
     args = build_parser().parse_args(argv)
     explicit = vars(build_parser(suppress_defaults=True).parse_args(argv))
     try:

@@ -25,7 +25,7 @@ def test_train_mnist_learns_and_resumes(data_dir, tmp_path, capsys):
     example = _load_example()
     checkpoint = tmp_path / "mnist.mtc"
     common = ["--data-dir", str(data_dir), "--train-limit", "1500", "--test-limit", "500",
-              "--batch-size", "50", "--log-every", "0", "--checkpoint", str(checkpoint)]
+              "--batch-size", "50", "--no-progress", "--checkpoint", str(checkpoint)]
     accuracy = example.main(common + ["--epochs", "1"])
     assert accuracy > 0.6  # 1,500 images, one epoch; chance is 0.1
     assert checkpoint.exists()

@@ -67,11 +67,12 @@ def test_every_parameter_gets_a_gradient(shortcut):
         assert np.any(p.grad.numpy() != 0), name
 
 
-def train_steps(seed, steps=6):
-    """Losses of ``steps`` SGD steps of ResNet-20 on one fixed batch of 16 images."""
+def train_steps(seed, steps=4):
+    """Losses of ``steps`` SGD steps of ResNet-20 on one fixed batch of 8 images, and
+    the loss after them."""
     mt.manual_seed(seed)
-    images = mt.randn(16, 3, 32, 32)
-    labels = mt.randint(0, 10, (16,))
+    images = mt.randn(8, 3, 32, 32)
+    labels = mt.randint(0, 10, (8,))
     model = models.resnet20()
     optimizer = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
@@ -89,7 +90,7 @@ def train_steps(seed, steps=6):
 
 def test_sgd_steps_on_one_batch_lower_the_loss_deterministically():
     losses = train_steps(seed=3)
-    assert losses[-1] < 0.75 * losses[0], losses  # memorizing 16 images: a clear drop
+    assert losses[-1] < 0.75 * losses[0], losses  # memorizing 8 images: a clear drop
     assert losses == train_steps(seed=3)  # same seed, same numbers (bit for bit)
 
 
