@@ -79,6 +79,13 @@ def _positive_int(text):
     return value
 
 
+def _positive_float(text):
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
+
+
 def _non_negative_float(text):
     value = float(text)
     if not value >= 0:
@@ -120,7 +127,7 @@ def build_parser(suppress_defaults=False):
         help=f"model: one of {', '.join(models.list_models())} (default resnet20)")
     add("--epochs", default=15, type=_positive_int)
     add("--batch-size", default=128, type=_positive_int)
-    add("--lr", default=0.1, type=float, help="learning rate (the peak with onecycle)")
+    add("--lr", default=0.1, type=_positive_float, help="learning rate (the peak with onecycle)")
     add("--momentum", default=0.9, type=_fraction,
         help="SGD momentum (cosine, multistep; onecycle cycles it itself)")
     add("--nesterov", default=True, action=argparse.BooleanOptionalAction,
@@ -319,6 +326,8 @@ def run(args, explicit):
     if args.resume is not None:
         path = checkpoint_path(args, explicit)
         checkpoint = read_checkpoint(path, args, explicit)
+    if args.nesterov and args.momentum == 0:
+        raise UsageError("--nesterov needs --momentum > 0 (or pass --no-nesterov)")
     if args.device == "gpu" and not mt.cuda.is_available():
         raise UsageError("--device gpu: no GPU is visible to CuPy (install the extra with "
                          'pip install -e ".[gpu]" on a machine with CUDA), or use --device cpu')
@@ -343,7 +352,7 @@ def run(args, explicit):
     print(f"data: {source}: {len(train_set)} training, {len(test_set)} test images", flush=True)
     print(f"model: {args.arch}, {count_parameters(model):,} parameters, device {args.device}",
           flush=True)
-    print(f"recipe: {args.epochs} epochs, batch {args.batch_size}, SGD lr {args.lr} "
+    print(f"recipe: {args.epochs} epoch{'s' if args.epochs != 1 else ''}, batch {args.batch_size}, SGD lr {args.lr} "
           f"momentum {args.momentum} nesterov {args.nesterov} weight decay {args.weight_decay}, "
           f"{args.schedule} schedule, label smoothing {args.label_smoothing}, seed {args.seed}",
           flush=True)
@@ -380,7 +389,13 @@ def run(args, explicit):
                 if train.batches < len(train_loader):
                     state.partial = {"train": train.state_dict(), "trained": False}
                     return interrupted()
-            test = evaluate(model, test_loader, test_loss_fn, args.device, stop=stop)
+            bar = None
+            if sys.stderr.isatty():  # in a log, one line per epoch is enough for the test pass
+                bar = ProgressBar(len(test_loader), desc="  test", unit="img")
+            test = evaluate(model, test_loader, test_loss_fn, args.device, progress=bar,
+                            stop=stop)
+            if bar is not None:
+                bar.close()
             if test is None:
                 state.partial = {"train": train.state_dict(), "trained": True}
                 return interrupted()
@@ -403,6 +418,9 @@ def run(args, explicit):
     if not state.records:
         print("nothing to do: no epochs trained", flush=True)
         return 0
+    if plotted is None:
+        print(f"the run had already finished its {args.epochs} epochs (pass a larger --epochs "
+              "to train longer)", flush=True)
     best, best_epoch = state.best
     final = state.records[-1]["test_acc"]
     print(f"best test accuracy {best * 100:.2f}% (epoch {best_epoch}), final {final * 100:.2f}%",

@@ -210,11 +210,20 @@ def test_gpu_without_gpu(tmp_path, capsys):
     assert "--device gpu" in capsys.readouterr().err
 
 
-def test_bad_numbers_are_rejected(capsys):
-    for argv in (["--epochs", "0"], ["--label-smoothing", "1.5"], ["--device", "tpu"]):
-        with pytest.raises(SystemExit):
-            load_script().main(argv)
-    assert "expected" in capsys.readouterr().err
+@pytest.mark.parametrize("argv", [["--epochs", "0"], ["--lr", "-0.1"], ["--device", "tpu"],
+                                  ["--label-smoothing", "1.5"], ["--momentum", "1"]])
+def test_bad_numbers_are_rejected(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        load_script().main(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert argv[0] in error and "expected" in error
+
+
+def test_nesterov_without_momentum(tmp_path, capsys):
+    status = load_script().main(["--momentum", "0", "--out", tmp_path / "out"])
+    assert status == 2
+    assert "--no-nesterov" in capsys.readouterr().err
 
 
 def test_readme_commands_are_valid_command_lines():
