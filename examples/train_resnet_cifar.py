@@ -321,7 +321,120 @@ def epoch_record(epoch, train, test, optimizer):
     }
 
 
+class Run:
+    """One training run: the objects it trains, where it writes, and its RunState."""
+
+    def __init__(self, args, model, optimizer, scheduler, train_loader, test_loader, state):
+        self.args = args
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.train_loader, self.test_loader = train_loader, test_loader
+        self.state = state
+        out = args.out or default_out(args)
+        self.paths = {name: os.path.join(out, name)
+                      for name in ("metrics.json", "checkpoint.npz", "curves.png")}
+        self.train_loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+        self.test_loss_fn = nn.CrossEntropyLoss()  # the test loss is reported unsmoothed
+        self.plotted = None  # True/False once curves.png was (not) drawn
+
+    def save(self):
+        save_checkpoint(self.paths["checkpoint.npz"], self.args, self.model, self.optimizer,
+                        self.scheduler, self.train_loader, self.state)
+
+    def interrupted(self, train=None, trained=False):
+        """Save (with the unfinished epoch's ``train`` metrics, if any) and say how to
+        continue; the exit status."""
+        if train is not None:
+            self.state.partial = {"train": train.state_dict(), "trained": trained}
+            self.save()  # (otherwise the end of the last epoch was just saved)
+        script = os.path.relpath(os.path.abspath(__file__))
+        print(f"\ninterrupted: checkpoint saved to {self.paths['checkpoint.npz']}; continue "
+              f"with\n    python {script} --resume {self.paths['checkpoint.npz']}", flush=True)
+        return EXIT_INTERRUPTED
+
+    def epoch(self, epoch, stop):
+        """Train (or finish training) epoch ``epoch`` (0-based), test, record, save.
+        Returns EXIT_INTERRUPTED when Ctrl-C stopped it, else None."""
+        args, state = self.args, self.state
+        train, trained = RunningMetrics(), False
+        if state.partial is not None:  # resuming an epoch that was interrupted
+            train.load_state_dict(state.partial["train"])
+            trained = state.partial["trained"]
+        if not trained:
+            bar = ProgressBar(len(self.train_loader), desc=f"epoch {epoch + 1}/{args.epochs}",
+                              unit="img", initial=train.batches)
+            train_one_epoch(self.model, self.train_loader, self.optimizer, self.train_loss_fn,
+                            args.device, scheduler=self.scheduler, metrics=train, progress=bar,
+                            stop=stop)
+            bar.close()
+            if train.batches < len(self.train_loader):
+                return self.interrupted(train, trained=False)
+        bar = None
+        if sys.stderr.isatty():  # in a log the epoch line below is enough for the test pass
+            bar = ProgressBar(len(self.test_loader), desc="  test", unit="img")
+        test = evaluate(self.model, self.test_loader, self.test_loss_fn, args.device,
+                        progress=bar, stop=stop)
+        if bar is not None:
+            bar.close()
+        if test is None:
+            return self.interrupted(train, trained=True)
+
+        record = epoch_record(epoch + 1, train, test, self.optimizer)
+        state.records.append(record)
+        state.epoch, state.partial = epoch + 1, None
+        write_json_atomic(self.paths["metrics.json"], state.records)
+        self.save()
+        self.plotted = plot_curves(state.records, self.paths["curves.png"], title=args.arch)
+        best, _ = state.best
+        print(f"epoch {epoch + 1:{len(str(args.epochs))}d}/{args.epochs}  "
+              f"train loss {record['train_loss']:.4f} acc {record['train_acc'] * 100:5.2f}%  "
+              f"test loss {record['test_loss']:.4f} acc {record['test_acc'] * 100:5.2f}%  "
+              f"(best {best * 100:.2f}%)  {record['seconds']:.1f} s, "
+              f"{record['images_per_second']:.0f} img/s", flush=True)
+        return None
+
+    def train(self):
+        """All remaining epochs; the exit status."""
+        with StopOnInterrupt() as stop:
+            for epoch in range(self.state.epoch, self.args.epochs):
+                status = self.epoch(epoch, stop)
+                if status is not None:
+                    return status
+                if stop.requested and epoch + 1 < self.args.epochs:
+                    return self.interrupted()
+        return 0
+
+    def summary(self):
+        if not self.state.records:
+            print("nothing to do: no epochs trained", flush=True)
+            return
+        if self.plotted is None:
+            print(f"the run had already finished its {self.args.epochs} epochs (pass a larger "
+                  "--epochs to train longer)", flush=True)
+        best, best_epoch = self.state.best
+        final = self.state.records[-1]["test_acc"]
+        print(f"best test accuracy {best * 100:.2f}% (epoch {best_epoch}), "
+              f"final {final * 100:.2f}%", flush=True)
+        print(f"wrote {self.paths['metrics.json']} and {self.paths['checkpoint.npz']}",
+              flush=True)
+        if self.plotted:
+            print(f"wrote {self.paths['curves.png']}", flush=True)
+        elif self.plotted is False:
+            print('curves.png skipped: matplotlib is not installed (pip install -e ".[plot]")',
+                  flush=True)
+
+
+def describe(args, train_set, test_set, source, model):
+    epochs = f"{args.epochs} epoch{'s' if args.epochs != 1 else ''}"
+    print(f"data: {source}: {len(train_set)} training, {len(test_set)} test images\n"
+          f"model: {args.arch}, {count_parameters(model):,} parameters, device {args.device}\n"
+          f"recipe: {epochs}, batch {args.batch_size}, SGD lr {args.lr} momentum "
+          f"{args.momentum} nesterov {args.nesterov} weight decay {args.weight_decay}, "
+          f"{args.schedule} schedule, label smoothing {args.label_smoothing}, seed {args.seed}",
+          flush=True)
+
+
 def run(args, explicit):
+    """Set up (or resume) the run described by ``args`` and train it; the exit status."""
     checkpoint = None
     if args.resume is not None:
         path = checkpoint_path(args, explicit)
@@ -331,9 +444,6 @@ def run(args, explicit):
     if args.device == "gpu" and not mt.cuda.is_available():
         raise UsageError("--device gpu: no GPU is visible to CuPy (install the extra with "
                          'pip install -e ".[gpu]" on a machine with CUDA), or use --device cpu')
-    out = args.out or default_out(args)
-    os.makedirs(out, exist_ok=True)
-    paths = {name: os.path.join(out, name) for name in ("metrics.json", "checkpoint.npz", "curves.png")}
 
     train_set, test_set, source = load_data(args)
     train_loader, test_loader = build_loaders(args, train_set, test_set)
@@ -342,96 +452,22 @@ def run(args, explicit):
     if checkpoint is not None:
         state, scheduler = restore(checkpoint, args, model, optimizer, scheduler, train_loader,
                                    len(train_loader))
+    run = Run(args, model, optimizer, scheduler, train_loader, test_loader, state)
+    os.makedirs(os.path.dirname(run.paths["checkpoint.npz"]) or ".", exist_ok=True)
+    if checkpoint is not None:
         where = train_loader.state_dict()
         print(f"resumed from {path}: {state.epoch} epochs done, continuing at epoch "
               f"{where['epoch'] + 1} batch {where['batch'] + 1}", flush=True)
-    elif os.path.exists(paths["checkpoint.npz"]):
-        print(f"note: {out} holds an earlier run; starting a new one over it "
-              "(use --resume to continue the earlier one instead)", flush=True)
+    elif os.path.exists(run.paths["checkpoint.npz"]):
+        print(f"note: {os.path.dirname(run.paths['checkpoint.npz'])} holds an earlier run; "
+              "starting a new one over it (use --resume to continue it instead)", flush=True)
+    describe(args, train_set, test_set, source, model)
+    write_json_atomic(run.paths["metrics.json"], state.records)
 
-    print(f"data: {source}: {len(train_set)} training, {len(test_set)} test images", flush=True)
-    print(f"model: {args.arch}, {count_parameters(model):,} parameters, device {args.device}",
-          flush=True)
-    print(f"recipe: {args.epochs} epoch{'s' if args.epochs != 1 else ''}, batch {args.batch_size}, SGD lr {args.lr} "
-          f"momentum {args.momentum} nesterov {args.nesterov} weight decay {args.weight_decay}, "
-          f"{args.schedule} schedule, label smoothing {args.label_smoothing}, seed {args.seed}",
-          flush=True)
-    write_json_atomic(paths["metrics.json"], state.records)
-
-    train_loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
-    test_loss_fn = nn.CrossEntropyLoss()
-
-    def save():
-        save_checkpoint(paths["checkpoint.npz"], args, model, optimizer, scheduler,
-                        train_loader, state)
-
-    def interrupted():
-        save()
-        script = os.path.relpath(os.path.abspath(__file__))
-        print(f"\ninterrupted: checkpoint saved to {paths['checkpoint.npz']}; continue with\n"
-              f"    python {script} --resume {paths['checkpoint.npz']}", flush=True)
-        return EXIT_INTERRUPTED
-
-    plotted = None
-    with StopOnInterrupt() as stop:
-        for epoch in range(state.epoch, args.epochs):
-            train = RunningMetrics()
-            trained = False
-            if state.partial is not None:
-                train.load_state_dict(state.partial["train"])
-                trained = state.partial["trained"]
-            if not trained:
-                bar = ProgressBar(len(train_loader), desc=f"epoch {epoch + 1}/{args.epochs}",
-                                  unit="img", initial=train.batches)
-                train_one_epoch(model, train_loader, optimizer, train_loss_fn, args.device,
-                                scheduler=scheduler, metrics=train, progress=bar, stop=stop)
-                bar.close()
-                if train.batches < len(train_loader):
-                    state.partial = {"train": train.state_dict(), "trained": False}
-                    return interrupted()
-            bar = None
-            if sys.stderr.isatty():  # in a log, one line per epoch is enough for the test pass
-                bar = ProgressBar(len(test_loader), desc="  test", unit="img")
-            test = evaluate(model, test_loader, test_loss_fn, args.device, progress=bar,
-                            stop=stop)
-            if bar is not None:
-                bar.close()
-            if test is None:
-                state.partial = {"train": train.state_dict(), "trained": True}
-                return interrupted()
-
-            record = epoch_record(epoch + 1, train, test, optimizer)
-            state.records.append(record)
-            state.epoch, state.partial = epoch + 1, None
-            write_json_atomic(paths["metrics.json"], state.records)
-            save()
-            plotted = plot_curves(state.records, paths["curves.png"], title=args.arch)
-            best, _ = state.best
-            print(f"epoch {epoch + 1:{len(str(args.epochs))}d}/{args.epochs}  "
-                  f"train loss {record['train_loss']:.4f} acc {record['train_acc'] * 100:5.2f}%  "
-                  f"test loss {record['test_loss']:.4f} acc {record['test_acc'] * 100:5.2f}%  "
-                  f"(best {best * 100:.2f}%)  {record['seconds']:.1f} s, "
-                  f"{record['images_per_second']:.0f} img/s", flush=True)
-            if stop.requested and epoch + 1 < args.epochs:
-                return interrupted()
-
-    if not state.records:
-        print("nothing to do: no epochs trained", flush=True)
-        return 0
-    if plotted is None:
-        print(f"the run had already finished its {args.epochs} epochs (pass a larger --epochs "
-              "to train longer)", flush=True)
-    best, best_epoch = state.best
-    final = state.records[-1]["test_acc"]
-    print(f"best test accuracy {best * 100:.2f}% (epoch {best_epoch}), final {final * 100:.2f}%",
-          flush=True)
-    print(f"wrote {paths['metrics.json']} and {paths['checkpoint.npz']}", flush=True)
-    if plotted:
-        print(f"wrote {paths['curves.png']}", flush=True)
-    elif plotted is False:
-        print('curves.png skipped: matplotlib is not installed (pip install -e ".[plot]")',
-              flush=True)
-    return 0
+    status = run.train()
+    if status == 0:
+        run.summary()
+    return status
 
 
 def main(argv=None):

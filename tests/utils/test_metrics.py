@@ -72,7 +72,8 @@ def test_plot_curves_without_matplotlib(tmp_path, monkeypatch):
     assert not (tmp_path / "curves.png").exists()
 
 
-@pytest.mark.skipif(not matplotlib_available(), reason="matplotlib (the 'plot' extra) is not installed")
+@pytest.mark.skipif(not matplotlib_available(),
+                    reason="matplotlib (the 'plot' extra) is not installed")
 def test_plot_curves_writes_a_png(tmp_path):
     assert plot_curves(RECORDS, tmp_path / "curves.png", title="resnet20") is True
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
