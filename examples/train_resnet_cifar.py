@@ -9,7 +9,8 @@ epochs of SGD with Nesterov momentum, batch 128, weight decay 5e-4 and the 1cycl
 learning-rate policy peaking at 0.1; augmentation by random 32x32 crops of the image
 padded by 4 pixels and horizontal flips; inputs normalized with the CIFAR-10 channel
 mean and std. On the 4,660-image CIFAR-10 subset of ../shared/data it reaches about
-62-66% test accuracy; on the full data set about 90%.
+62-66% test accuracy (846 test images). ``--train-subset N`` / ``--test-subset N`` use
+the first N images only, for quick runs.
 
 Data (``--data-dir``, else $MINITORCH_CV_DATA, else the download cache
 ~/.cache/minitorch_cv): a folder holding ``cifar-10-batches-py/`` or the archive, the
@@ -29,6 +30,15 @@ Output in ``--out`` (default runs/<arch>):
 
 Ctrl-C stops after the current batch, saves the checkpoint and exits with status 130;
 run the same command with ``--resume`` to continue. A second Ctrl-C aborts at once.
+A resumed run keeps the recipe of its checkpoint (architecture, batch size, lr, ...,
+seed; differing options are reported and ignored) and may change --device, --data-dir
+and --epochs; a new number of epochs stretches the learning-rate schedule to the new
+length, so only a run resumed with its own --epochs repeats an uninterrupted run exactly.
+
+On the GPU the whole step stays there: the loader copies each batch to the device, and
+the loss and accuracy are summed on the device and read back only when the progress bar
+redraws (at most twice a second on a terminal, ten times per epoch in a log) and once
+per epoch.
 
 Schedules (all stepped once per batch): onecycle (PyTorch's OneCycleLR defaults: warm-up
 over 30% of the steps from lr/25 to lr, cosine annealing to lr/25e4, and the momentum
@@ -38,7 +48,6 @@ cycled between 0.95 and 0.85, which replaces --momentum), cosine (from lr to 0),
 import argparse
 import os
 import sys
-import time
 
 import minitorch_cv as mt
 from minitorch_cv import data, models, nn, optim
