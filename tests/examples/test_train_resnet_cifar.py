@@ -127,6 +127,8 @@ def test_one_epoch_then_resume_with_more_epochs(archive, tmp_path, straight_run)
     two = records(out)
     assert [row["epoch"] for row in two] == [1, 2]
     assert two[0] == one[0]  # kept, not recomputed
+    # the stretched schedule ends where a 2-epoch schedule ends
+    assert two[1]["lr"] == pytest.approx(straight[1]["lr"], rel=1e-12)
     assert RECORD_FIELDS <= set(two[1])
     assert mt.load(out / "checkpoint.npz")["epoch"] == 2
 
@@ -156,6 +158,36 @@ def test_ctrl_c_saves_and_resume_matches_an_uninterrupted_run(archive, tmp_path,
     assert "resumed from" in resumed.stdout
     assert without_times(records(out)) == without_times(records(straight_run[0]))
     assert_same_state(out, straight_run[0])
+
+
+# ------------------------------------------------------------------------ schedules
+def learning_rates(schedule, epochs=4, steps_per_epoch=5, lr=0.1):
+    """The lr of every step of the script's schedule on a one-parameter SGD."""
+    script = load_script()
+    args = script.build_parser().parse_args(["--schedule", schedule, "--epochs", str(epochs),
+                                             "--lr", str(lr)])
+    optimizer = mt.optim.SGD([mt.nn.Parameter(mt.zeros(1))], lr=lr, momentum=0.9, nesterov=True)
+    scheduler = script.build_scheduler(args, optimizer, steps_per_epoch)
+    rates = []
+    for _ in range(epochs * steps_per_epoch):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return rates
+
+
+def test_schedules_are_per_batch_with_the_documented_shapes():
+    onecycle = learning_rates("onecycle")
+    assert onecycle[0] == pytest.approx(0.1 / 25)  # PyTorch's div_factor
+    assert max(onecycle) == pytest.approx(0.1, rel=1e-3)
+    assert onecycle.index(max(onecycle)) == 5  # PyTorch: the warm-up ends at step 0.3 * 20 - 1
+    cosine = learning_rates("cosine")
+    assert cosine[0] == pytest.approx(0.1) and cosine[10] == pytest.approx(0.05)
+    assert all(a > b for a, b in zip(cosine, cosine[1:]))
+    multistep = learning_rates("multistep")
+    assert multistep[:10] == pytest.approx([0.1] * 10)
+    assert multistep[10:15] == pytest.approx([0.01] * 5)
+    assert multistep[15:] == pytest.approx([0.001] * 5)
 
 
 # ------------------------------------------------------------------------ errors
