@@ -23,22 +23,26 @@ def channel_sums(x, shift=None):
     return sums, sums_of_squares
 
 
-@njit(parallel=True, cache=True)
+# error_model="numpy": no ZeroDivisionError checks inside the loops, so LLVM can
+# vectorize them. fastmath reassoc: lets it reorder the float64 sums across SIMD lanes
+# (a different, equally accurate rounding order than the strictly sequential one).
+@njit(parallel=True, cache=True, error_model="numpy", fastmath={"reassoc"})
 def _channel_sums(x, shift, sums, sums_of_squares, N, C, HW):
     """The prange runs over channels, as the GPU runs one block per channel: channels
-    are independent, so no two iterations write the same output. Within a channel, one
-    sequential loop over j = n * HW + i replaces the block's 256 strided threads and its
-    tree reduction."""
+    are independent, so no two iterations write the same output. The block's threads
+    stride over j = n * HW + i; here the same values are walked as two loops, n then i,
+    so that the inner loop reads contiguous memory and vectorizes (no division per
+    element). The tree reduction in shared memory becomes a running sum."""
     for c in prange(C):
         s = np.float64(shift[c])
         total = 0.0
         total_of_squares = 0.0
-        for j in range(N * HW):
-            n = j // HW
-            i = j - n * HW
-            d = np.float64(x[(n * C + c) * HW + i]) - s
-            total += d
-            total_of_squares += d * d
+        for n in range(N):
+            base = (n * C + c) * HW
+            for i in range(HW):
+                d = np.float64(x[base + i]) - s
+                total += d
+                total_of_squares += d * d
         sums[c] = total
         sums_of_squares[c] = total_of_squares
 
@@ -54,10 +58,16 @@ def channel_scale_shift(x, scale, shift):
     return y
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _channel_scale_shift(x, scale, shift, y, total, C, HW):
-    """One prange iteration per element of y (the CUDA kernel's one thread per element):
-    each writes only y[index], so iterations are independent."""
-    for index in prange(total):
-        c = (index // HW) % C
-        y[index] = x[index] * scale[c] + shift[c]
+    """The CUDA kernel runs one thread per element and decodes c = (index / HW) % C.
+    Here the prange runs over the N * C rows of HW contiguous elements (row = n * C + c,
+    so c = row % C, the same decoding done once per row): rows are independent, and the
+    inner loop is a contiguous multiply-add that vectorizes."""
+    for row in prange(total // HW if HW else 0):
+        c = row % C
+        a = scale[c]
+        b = shift[c]
+        base = row * HW
+        for i in range(HW):
+            y[base + i] = x[base + i] * a + b

@@ -1,0 +1,171 @@
+"""Time conv2d forward and backward on the convolution layers of a CIFAR ResNet.
+
+    python benchmarks/bench_conv.py [--batch 128] [--repeat 5] [--threads N] [--clock cpu]
+
+Layers (3x3 kernels, padding 1, no bias, as in a ResNet):
+    (N, 16, 32, 32) -> 16 channels, stride 1
+    (N, 32, 16, 16) -> 64 channels, stride 2
+    (N, 64,  8,  8) -> 64 channels, stride 1
+
+For each, the time of the forward and of the backward (input and weight gradients),
+for the kernels/reference implementation, the Numba kernels ("cpu"), the CUDA kernels
+when CuPy sees a GPU, and PyTorch's CPU build when it is installed. Each figure is the
+best of --repeat runs after a warm-up (the machine may be shared: the best run is the
+one least disturbed). Ratios are to the reference (higher = faster) and to PyTorch
+(time / PyTorch's time, lower = better).
+
+--threads N sets the threads of Numba, of the BLAS behind NumPy and of PyTorch (default:
+each library's own choice, one per core). --clock cpu measures the process's CPU time
+instead of the wall clock: on a machine shared with other jobs it is the steadier
+figure, but only with --threads 1 (with more threads it adds up every thread's time,
+including the time they spend waiting for each other).
+"""
+import argparse
+import os
+import sys
+import time
+
+LAYERS = [  # (C, H=W, K, stride)
+    (16, 32, 16, 1),
+    (32, 16, 64, 2),
+    (64, 8, 64, 1),
+]
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
+    return parser.parse_args()
+
+
+ARGS = parse_arguments()
+if ARGS.threads is not None:  # must be set before NumPy's BLAS and Numba start
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[variable] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402
+
+import minitorch_cv as mt  # noqa: E402
+from minitorch_cv import backend  # noqa: E402
+from minitorch_cv.nn.functional import conv2d  # noqa: E402
+
+clock = time.process_time if ARGS.clock == "cpu" else time.perf_counter
+
+def best_time(fn, repeat):
+    fn()  # warm-up: Numba compiles (or loads its cache), BLAS starts its threads
+    times = []
+    for _ in range(repeat):
+        start = clock()
+        fn()
+        times.append(clock() - start)
+    return min(times) * 1e3
+
+
+def time_minitorch(x, w, stride, device, repeat):
+    sync = _synchronize(device)
+    x = mt.tensor(x, device=device, requires_grad=True)
+    w = mt.tensor(w, device=device, requires_grad=True)
+
+    def forward():
+        y = conv2d(x, w, stride=stride, padding=1)
+        sync()
+        return y
+
+    grad = mt.ones(forward().shape, device=device)
+    outputs = []
+
+    def backward():  # the forward of each run happens outside the timed region
+        x.grad = w.grad = None
+        outputs[-1].backward(grad)
+        sync()
+
+    def timed_backward():
+        outputs.append(forward())
+        start = clock()
+        backward()
+        return clock() - start
+
+    forward_ms = best_time(forward, repeat)
+    timed_backward()
+    backward_ms = min(timed_backward() for _ in range(repeat)) * 1e3
+    return forward_ms, backward_ms
+
+
+def time_torch(torch, x, w, stride, repeat):
+    x = torch.tensor(x, requires_grad=True)
+    w = torch.tensor(w, requires_grad=True)
+
+    def forward():
+        return torch.nn.functional.conv2d(x, w, stride=stride, padding=1)
+
+    grad = torch.ones_like(forward())
+
+    def timed_backward():
+        y = forward()
+        start = clock()
+        torch.autograd.grad(y, (x, w), grad)
+        return clock() - start
+
+    with torch.no_grad():
+        forward_ms = best_time(forward, repeat)
+    timed_backward()
+    backward_ms = min(timed_backward() for _ in range(repeat)) * 1e3
+    return forward_ms, backward_ms
+
+
+def _synchronize(device):
+    if device == "gpu":
+        import cupy
+
+        return cupy.cuda.Device().synchronize
+    return lambda: None
+
+
+def main():
+    args = ARGS
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is not None and args.threads is not None:
+        torch.set_num_threads(args.threads)
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for C, H, K, stride in LAYERS:
+        x = rng.standard_normal((args.batch, C, H, H)).astype(np.float32)
+        w = (rng.standard_normal((K, C, 3, 3)) * np.sqrt(2 / (9 * C))).astype(np.float32)
+        layer = f"({args.batch},{C},{H},{H})->{K} s{stride}"
+        results = {}
+        for implementation in ("reference", "cpu"):
+            with backend.use_cpu_kernels(implementation):
+                results[implementation] = time_minitorch(x, w, stride, "cpu", args.repeat)
+        if mt.cuda.is_available():
+            results["gpu"] = time_minitorch(x, w, stride, "gpu", args.repeat)
+        if torch is not None:
+            results["torch-cpu"] = time_torch(torch, x, w, stride, args.repeat)
+        rows.append((layer, results))
+
+    threads = args.threads if args.threads is not None else "library default"
+    print(f"batch {args.batch}, best of {args.repeat}, {args.clock} clock, threads: {threads}")
+    header = f"{'layer':<26} {'impl':<10} {'fwd ms':>9} {'bwd ms':>9} {'x ref':>7} {'/torch':>7}"
+    print(header)
+    print("-" * len(header))
+    for layer, results in rows:
+        reference_total = sum(results["reference"])
+        torch_total = sum(results["torch-cpu"]) if "torch-cpu" in results else None
+        for implementation, (forward_ms, backward_ms) in results.items():
+            total = forward_ms + backward_ms
+            versus_torch = f"{total / torch_total:7.2f}" if torch_total else f"{'-':>7}"
+            print(
+                f"{layer:<26} {implementation:<10} {forward_ms:9.1f} {backward_ms:9.1f} "
+                f"{reference_total / total:7.2f} {versus_torch}"
+            )
+    print("x ref: speed-up of forward+backward over the reference; /torch: time / PyTorch's")
+
+
+if __name__ == "__main__":
+    main()

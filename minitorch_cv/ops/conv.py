@@ -1,0 +1,350 @@
+"""``conv2d``: 2-D convolution as im2col + one matrix product, and its three gradients.
+
+Notation (see ``kernels/reference/conv.py`` for the kernels that unfold and fold):
+x (N, C, H, W) input, w (K, C/G, KH, KW) weight, b (K,) bias, y (N, K, OH, OW) output,
+G groups (group g maps input channels [g*C/G, (g+1)*C/G) to output channels
+[g*K/G, (g+1)*K/G)), and per sample and group, with col = im2col(x) read as a matrix:
+
+    forward          y      = w @ col                 (K/G, C/G*KH*KW) @ (C/G*KH*KW, OH*OW)
+    input gradient   grad_x = col2im(w^T @ grad_y)    the transposed convolution of grad_y
+    weight gradient  grad_w = sum over the batch of grad_y @ col^T
+    bias gradient    grad_b = grad_y summed over (N, OH, OW)
+
+The batch is folded into the columns (col is (C*KH*KW, N*OH*OW)), so each line above is
+one GEMM per group for a whole chunk of the batch. The GEMM is ``xp.matmul`` (BLAS or
+cuBLAS); im2col and col2im are our kernels, fetched with ``backend.kernels("conv", ...)``.
+
+Bounded memory: the column matrix is C*KH*KW times larger than the input, so the batch
+is processed in chunks. A chunk's workspace (the columns and the matrix on the other side
+of the GEMM, (C*KH*KW + K)*OH*OW values per sample, plus col2im's C*H*W for the input
+gradient) stays under ``get_workspace_limit()`` bytes (default 256 MiB; change it with
+``set_workspace_limit(nbytes)``), and a chunk holds at least one sample. Memory then
+grows with the batch only by the output itself. On the CPU, chunks are also kept under
+``CPU_CHUNK_BYTES`` (16 MiB), which is faster: the columns are still in the cache when
+the GEMM reads them back, and the allocator hands the same block to every chunk instead
+of fresh pages from the operating system (each faulted in and zeroed on first touch).
+
+A 1x1 convolution with stride 1 and no padding needs no columns at all: each sample's
+input, read as a (C, H*W) matrix, already is its column matrix.
+
+``conv_forward``, ``conv_input_grad`` and ``conv_weight_grad`` are the three building
+blocks on arrays; ``conv_transpose2d`` (ops/conv_transpose.py) is made of the same three
+with the roles of forward and input gradient exchanged.
+"""
+import numbers
+import operator
+from typing import NamedTuple
+
+from .. import backend, dtypes
+from ..autograd import Function
+from ..device import GPU, device_of_array, namespace
+from ..tensor import Tensor
+from .pad import pad
+from .shape import squeeze, unsqueeze
+
+_workspace_limit = 256 * 2**20
+CPU_CHUNK_BYTES = 16 * 2**20
+
+
+def get_workspace_limit():
+    """Bytes that the workspace of one batch chunk may take (default 256 MiB)."""
+    return _workspace_limit
+
+
+def set_workspace_limit(nbytes):
+    """Set the workspace limit in bytes; returns the previous one. One sample is always
+    processed at a time at least, whatever the limit."""
+    global _workspace_limit
+    nbytes = operator.index(nbytes)
+    if nbytes < 1:
+        raise ValueError(f"set_workspace_limit: expected a positive number of bytes, got {nbytes}")
+    previous, _workspace_limit = _workspace_limit, nbytes
+    return previous
+
+
+class Geometry(NamedTuple):
+    """Everything about a convolution except the arrays: kernel taps, stride, padding
+    (both sides), dilation and groups."""
+
+    KH: int
+    KW: int
+    SH: int
+    SW: int
+    PH: int
+    PW: int
+    DH: int
+    DW: int
+    G: int
+
+    def output_size(self, H, W):
+        """(OH, OW) for an (H, W) input; not positive when no kernel position fits."""
+        OH = (H + 2 * self.PH - self.DH * (self.KH - 1) - 1) // self.SH + 1
+        OW = (W + 2 * self.PW - self.DW * (self.KW - 1) - 1) // self.SW + 1
+        return OH, OW
+
+    def is_pointwise(self):
+        """1x1 taps, stride 1, no padding: im2col would only copy the input."""
+        return (self.KH, self.KW, self.SH, self.SW, self.PH, self.PW) == (1, 1, 1, 1, 0, 0)
+
+    def kernel_args(self):
+        return (self.KH, self.KW, self.SH, self.SW, self.PH, self.PW, self.DH, self.DW)
+
+
+def _batch_chunks(N, bytes_per_sample, device):
+    """Consecutive slices of the batch, each with a workspace under the limit (and
+    under CPU_CHUNK_BYTES on the CPU), at least one sample each."""
+    limit = _workspace_limit if device == GPU else min(_workspace_limit, CPU_CHUNK_BYTES)
+    per_chunk = max(1, limit // max(1, bytes_per_sample))
+    for start in range(0, N, per_chunk):
+        yield slice(start, min(start + per_chunk, N))
+
+
+def _rows(a, G):
+    """(B, K, OH, OW) -> (G, K/G, B*OH*OW): the matrix layout of im2col's columns (one
+    copy, the only transpose on the way in or out of a GEMM)."""
+    B, K, OH, OW = a.shape
+    return a.transpose(1, 0, 2, 3).reshape(G, K // G, B * OH * OW)
+
+
+def conv_forward(x, w, geometry):
+    """y (N, K, OH, OW) = conv2d(x, w) without bias: per chunk, one GEMM per group."""
+    xp, device = namespace(x), device_of_array(x)
+    conv = backend.kernels("conv", device)
+    N, C, H, W = x.shape
+    K, Cg, KH, KW = w.shape
+    G = geometry.G
+    OH, OW = geometry.output_size(H, W)
+    w_rows = w.reshape(G, K // G, Cg * KH * KW)
+    if geometry.is_pointwise():  # (G, K/G, C/G) @ (N, G, C/G, H*W), no columns
+        return (w_rows @ x.reshape(N, G, Cg, H * W)).reshape(N, K, OH, OW)
+
+    y = xp.empty((N, K, OH, OW), dtype=x.dtype)
+    per_sample = x.itemsize * (C * KH * KW + K) * OH * OW
+    for batch in _batch_chunks(N, per_sample, device):
+        B = batch.stop - batch.start
+        col = conv.im2col(x[batch], *geometry.kernel_args())
+        y_rows = w_rows @ col.reshape(G, Cg * KH * KW, B * OH * OW)
+        y[batch] = y_rows.reshape(K, B, OH, OW).transpose(1, 0, 2, 3)
+        del col, y_rows  # free this chunk's workspace before the next one is allocated
+    return y
+
+
+def conv_input_grad(grad_y, w, geometry, H, W):
+    """grad_x (N, C, H, W) = col2im(w^T @ grad_y), the transposed convolution of grad_y
+    (N, K, OH, OW): every column entry goes back to the pixel it was copied from."""
+    xp, device = namespace(grad_y), device_of_array(grad_y)
+    conv = backend.kernels("conv", device)
+    N, K, OH, OW = grad_y.shape
+    _, Cg, KH, KW = w.shape
+    G = geometry.G
+    C = G * Cg
+    w_cols = w.reshape(G, K // G, Cg * KH * KW).transpose(0, 2, 1)  # (G, C/G*KH*KW, K/G)
+    if geometry.is_pointwise():
+        return (w_cols @ grad_y.reshape(N, G, K // G, OH * OW)).reshape(N, C, H, W)
+
+    grad_x = xp.empty((N, C, H, W), dtype=grad_y.dtype)
+    per_sample = grad_y.itemsize * ((C * KH * KW + K) * OH * OW + C * H * W)  # + col2im's result
+    for batch in _batch_chunks(N, per_sample, device):
+        B = batch.stop - batch.start
+        col = w_cols @ _rows(grad_y[batch], G)  # (G, C/G*KH*KW, B*OH*OW)
+        col = col.reshape(C, KH, KW, B, OH, OW)
+        grad_x[batch] = conv.col2im(col, B, C, H, W, *geometry.kernel_args())
+        del col
+    return grad_x
+
+
+def conv_weight_grad(x, grad_y, geometry, KH, KW):
+    """grad_w (K, C/G, KH, KW) = sum over the batch of grad_y @ col^T, one GEMM per group
+    and chunk (BLAS sums over the chunk's N*OH*OW columns)."""
+    xp, device = namespace(x), device_of_array(x)
+    conv = backend.kernels("conv", device)
+    N, C, H, W = x.shape
+    _, K, OH, OW = grad_y.shape
+    G = geometry.G
+    Cg = C // G
+    grad_w = xp.zeros((G, K // G, Cg * KH * KW), dtype=x.dtype)
+    if geometry.is_pointwise():  # per sample (G, K/G, H*W) @ (G, H*W, C/G), summed per chunk
+        for batch in _batch_chunks(N, x.itemsize * K * Cg, device):
+            B = batch.stop - batch.start
+            x_rows = x[batch].reshape(B, G, Cg, H * W).transpose(0, 1, 3, 2)
+            grad_w += (grad_y[batch].reshape(B, G, K // G, H * W) @ x_rows).sum(axis=0)
+        return grad_w.reshape(K, Cg, KH, KW)
+
+    per_sample = x.itemsize * (C * KH * KW + K) * OH * OW
+    for batch in _batch_chunks(N, per_sample, device):
+        B = batch.stop - batch.start
+        col = conv.im2col(x[batch], *geometry.kernel_args())
+        col = col.reshape(G, Cg * KH * KW, B * OH * OW)
+        grad_w += _rows(grad_y[batch], G) @ col.transpose(0, 2, 1)
+        del col
+    return grad_w.reshape(K, Cg, KH, KW)
+
+
+class Conv2d(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, geometry):
+        ctx.save_for_backward(x, weight)
+        ctx.geometry = geometry
+        y = conv_forward(x, weight, geometry)
+        if bias is not None:
+            y += bias.reshape(1, -1, 1, 1)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        x, weight = ctx.saved_tensors
+        needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
+        _, _, H, W = x.shape
+        _, _, KH, KW = weight.shape
+        grad_x = grad_weight = grad_bias = None
+        if needs_x:
+            grad_x = conv_input_grad(grad_y, weight, ctx.geometry, H, W)
+        if needs_weight:
+            grad_weight = conv_weight_grad(x, grad_y, ctx.geometry, KH, KW)
+        if needs_bias:
+            grad_bias = grad_y.sum(axis=(0, 2, 3))
+        return grad_x, grad_weight, grad_bias, None
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """2-D convolution with PyTorch's signature and semantics.
+
+    input (N, C, H, W) or unbatched (C, H, W); weight (K, C/groups, KH, KW); bias (K,).
+    stride, dilation: int or (SH, SW) / (DH, DW), at least 1. padding: int or (PH, PW),
+    at least 0, or "valid" (no padding) or "same" (output size = input size; stride 1
+    only; when the total padding DH*(KH-1) along an axis is odd, the extra row/column
+    goes at the bottom/right, as in PyTorch).
+    """
+    name = "conv2d"
+    check_operands(name, input, weight, bias)
+    SH, SW = int_pair(name, "stride", stride, minimum=1)
+    DH, DW = int_pair(name, "dilation", dilation, minimum=1)
+    G = check_groups(name, groups)
+    C = input.shape[-3]
+    K, Cg, KH, KW = weight.shape
+    if K % G:
+        raise ValueError(
+            f"{name}: out_channels (weight.shape[0] = {K}) must be divisible by groups = {G}"
+        )
+    if C % G:
+        raise ValueError(
+            f"{name}: in_channels (input channels C = {C}) must be divisible by groups = {G}"
+        )
+    if Cg * G != C:
+        raise ValueError(
+            f"{name}: weight {tuple(weight.shape)} with groups={G} expects input with "
+            f"{Cg * G} channels (weight.shape[1] * groups), got input {tuple(input.shape)} "
+            f"with {C} channels"
+        )
+    check_bias(name, bias, K)
+
+    extra_h = extra_w = 0  # "same" with an odd total padding: one more row/column at the end
+    if isinstance(padding, str):
+        if padding == "valid":
+            PH = PW = 0
+        elif padding == "same":
+            if (SH, SW) != (1, 1):
+                raise ValueError(
+                    f"{name}: padding='same' needs stride 1 (PyTorch does not support it for "
+                    f"strided convolutions), got stride=({SH}, {SW})"
+                )
+            total_h, total_w = DH * (KH - 1), DW * (KW - 1)
+            PH, PW = total_h // 2, total_w // 2
+            extra_h, extra_w = total_h - 2 * PH, total_w - 2 * PW
+        else:
+            raise ValueError(
+                f"{name}: padding must be 'valid', 'same', an int or a pair, got {padding!r}"
+            )
+    else:
+        PH, PW = int_pair(name, "padding", padding, minimum=0)
+
+    geometry = Geometry(KH, KW, SH, SW, PH, PW, DH, DW, G)
+    H, W = input.shape[-2] + extra_h, input.shape[-1] + extra_w
+    check_output_size(name, geometry, H, W, input.shape)
+
+    x = unsqueeze(input, 0) if input.ndim == 3 else input
+    if extra_h or extra_w:
+        x = pad(x, (0, extra_w, 0, extra_h))
+    y = Conv2d.apply(x, weight, bias, geometry)
+    return squeeze(y, 0) if input.ndim == 3 else y
+
+
+# ---------------------------------------------------------------- argument checks
+# Shared with conv_transpose2d. Each raises before any kernel runs and names the
+# argument and what was expected.
+
+
+def check_operands(name, input, weight, bias):  # noqa: A002
+    """Types, ranks, dtypes and devices of input (3-D or 4-D), weight (4-D) and bias."""
+    tensors = [("input", input), ("weight", weight)]
+    if bias is not None:
+        tensors.append(("bias", bias))
+    for arg, value in tensors:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}: {arg} must be a Tensor, got {type(value).__name__}")
+        if not dtypes.is_floating(value.dtype):
+            raise TypeError(
+                f"{name}: {arg} must be a floating-point tensor, got dtype {value.dtype}"
+            )
+    if input.ndim not in (3, 4):
+        raise ValueError(
+            f"{name}: input must be 4-D (N, C, H, W) or 3-D unbatched (C, H, W), got shape "
+            f"{tuple(input.shape)}"
+        )
+    if weight.ndim != 4:
+        raise ValueError(f"{name}: weight must be 4-D, got shape {tuple(weight.shape)}")
+    for arg, value in tensors[1:]:
+        if value.dtype != input.dtype:
+            raise TypeError(
+                f"{name}: {arg} has dtype {value.dtype} but input has dtype {input.dtype}; "
+                "expected the same dtype (convert one with .to())"
+            )
+        if value.device != input.device:
+            raise RuntimeError(
+                f"{name}: {arg} is on {value.device} but input is on {input.device}; "
+                "expected the same device"
+            )
+
+
+def check_bias(name, bias, channels):
+    if bias is not None and tuple(bias.shape) != (channels,):
+        raise ValueError(
+            f"{name}: bias must have shape ({channels},) (one value per output channel), "
+            f"got {tuple(bias.shape)}"
+        )
+
+
+def int_pair(name, arg, value, minimum):
+    """An int or a pair of ints, each >= minimum, as a (height, width) pair."""
+    pair = (value, value) if _is_int(value) else value
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(_is_int(v) for v in pair):
+        raise TypeError(f"{name}: {arg} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{name}: {arg} must be >= {minimum} along each axis, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_groups(name, groups):
+    if not _is_int(groups):
+        raise TypeError(f"{name}: groups must be an int, got {groups!r}")
+    if groups < 1:
+        raise ValueError(f"{name}: groups must be >= 1, got {groups}")
+    return int(groups)
+
+
+def check_output_size(name, geometry, H, W, input_shape):
+    """The output must have at least one row and one column."""
+    g = geometry
+    OH, OW = g.output_size(H, W)
+    if OH < 1 or OW < 1:
+        raise ValueError(
+            f"{name}: the output would be empty: (OH, OW) = ({OH}, {OW}) for input "
+            f"{tuple(input_shape)} (H={H}, W={W} after 'same' padding if any), kernel "
+            f"(KH, KW) = ({g.KH}, {g.KW}), stride ({g.SH}, {g.SW}), padding ({g.PH}, {g.PW}), "
+            f"dilation ({g.DH}, {g.DW}); expected OH = (H + 2*PH - DH*(KH-1) - 1) // SH + 1 >= 1 "
+            "and likewise OW >= 1"
+        )
