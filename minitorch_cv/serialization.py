@@ -108,7 +108,9 @@ def save(obj, path):
     }
     for index, array in enumerate(encoder.arrays):
         if array.dtype.hasobject:
-            raise TypeError(f"save: array {index} has dtype object, which cannot be stored without pickle")
+            raise TypeError(
+                f"save: array {index} has dtype object, which cannot be stored without pickle"
+            )
 
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(
@@ -164,7 +166,9 @@ class _Decoder:
 
     def _array(self, index):
         if not isinstance(index, int) or not 0 <= index < len(self.arrays):
-            raise CheckpointError(f"load: {self.path} is corrupt: it refers to a missing array {index!r}")
+            raise CheckpointError(
+                f"load: {self.path} is corrupt: it refers to a missing array {index!r}"
+            )
         return self.arrays[index]
 
     def decode(self, node):

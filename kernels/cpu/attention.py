@@ -17,7 +17,7 @@ relative position bias or a (B, 1, 1, S) padding mask is never copied out to
 import numpy as np
 from numba import njit, prange
 
-from ..reference.attention import reduce_to_bias_shape
+from ..reference.attention import _reduce_to_bias_shape
 
 MAX_HEAD_DIM = None  # per-row loops: any head dim works
 TILE = 16  # keys per tile: the running max is raised (and acc rescaled) once per tile
@@ -53,7 +53,7 @@ def attention_backward(q, k, v, bias, out, lse, dout, scale, causal, need_dbias=
             q, k, v, bias_flat, *bias_strides, out, lse, dout, float(scale),
             bool(causal), with_dbias, dq, dk, dv, ds_full,
         )
-    dbias = reduce_to_bias_shape(ds_full, bias.shape) if with_dbias else None
+    dbias = _reduce_to_bias_shape(ds_full, bias.shape) if with_dbias else None
     return dq, dk, dv, dbias
 
 

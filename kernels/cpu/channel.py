@@ -6,7 +6,7 @@ decoding, in the same order, with the same variable names.
 import numpy as np
 from numba import njit, prange
 
-from ..reference.channel import channel_geometry, validate_channel_input
+from ..reference.channel import _channel_geometry, _validate_channel_input
 
 
 def channel_sums(x, shift=None):
@@ -14,9 +14,9 @@ def channel_sums(x, shift=None):
     the squares. shift defaults to zeros. Accumulated in float64, returned in x's dtype."""
     if shift is None:
         shift = np.zeros(x.shape[1] if x.ndim >= 2 else 0, dtype=x.dtype)
-    validate_channel_input(x, shift=shift)
+    _validate_channel_input(x, shift=shift)
     x = np.ascontiguousarray(x)
-    N, C, HW = channel_geometry(x)
+    N, C, HW = _channel_geometry(x)
     sums = np.empty(C, dtype=x.dtype)
     sums_of_squares = np.empty(C, dtype=x.dtype)
     _channel_sums(x.reshape(-1), np.ascontiguousarray(shift), sums, sums_of_squares, N, C, HW)
@@ -49,9 +49,9 @@ def _channel_sums(x, shift, sums, sums_of_squares, N, C, HW):
 
 def channel_scale_shift(x, scale, shift):
     """y[n, c, i] = x[n, c, i] * scale[c] + shift[c]."""
-    validate_channel_input(x, scale=scale, shift=shift)
+    _validate_channel_input(x, scale=scale, shift=shift)
     x = np.ascontiguousarray(x)
-    N, C, HW = channel_geometry(x)
+    N, C, HW = _channel_geometry(x)
     y = np.empty(x.shape, dtype=x.dtype)
     scale, shift = np.ascontiguousarray(scale), np.ascontiguousarray(shift)
     _channel_scale_shift(x.reshape(-1), scale, shift, y.reshape(-1), y.size, C, HW)

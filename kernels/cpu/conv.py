@@ -19,14 +19,14 @@ compiled version per dtype serves every call).
 import numpy as np
 from numba import njit, prange
 
-from ..reference.conv import check_col_shape, output_size
+from ..reference.conv import _check_col_shape, _output_size
 
 
 def im2col(x, KH, KW, SH, SW, PH, PW, DH, DW):
     """col[c, kh, kw, n, oh, ow] = x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW] (0 in
     the padding); x (N, C, H, W) -> col (C, KH, KW, N, OH, OW)."""
     N, C, H, W = x.shape
-    OH, OW = output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
+    OH, OW = _output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
     col = np.empty((C, KH, KW, N, OH, OW), dtype=x.dtype)
     _im2col(np.ascontiguousarray(x), col, SH, SW, PH, PW, DH, DW)
     return col
@@ -35,8 +35,8 @@ def im2col(x, KH, KW, SH, SW, PH, PW, DH, DW):
 def col2im(col, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW):
     """x[n, c, h, w] = sum of col[c, kh, kw, n, oh, ow] over the (kh, kw, oh, ow) with
     oh*SH - PH + kh*DH == h and ow*SW - PW + kw*DW == w; col -> x (N, C, H, W)."""
-    OH, OW = output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
-    check_col_shape(col, (C, KH, KW, N, OH, OW))
+    OH, OW = _output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
+    _check_col_shape(col, (C, KH, KW, N, OH, OW))
     x = np.empty((N, C, H, W), dtype=col.dtype)
     _col2im(np.ascontiguousarray(col), x, SH, SW, PH, PW, DH, DW)
     return x

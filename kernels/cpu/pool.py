@@ -89,7 +89,7 @@ def _scatter_backward(grad_out, argmax, H, W):
 
 # -------------------------------------------------------------- average pooling
 @njit(cache=True)
-def avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override):
+def _avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override):
     """PyTorch's divisor of window (oh, ow): the window clipped to the padded image
     (count_include_pad), or to the image itself (not count_include_pad), unless
     divisor_override != 0. Same lines as avg_pool_divisor in pool.cu."""
@@ -121,7 +121,7 @@ def _avg_pool2d_forward(x, out, KH, KW, SH, SW, PH, PW, count_include_pad, divis
                 for ih in range(hstart, hend):
                     for iw in range(wstart, wend):
                         total += x[plane, ih, iw]
-                divisor = avg_pool_divisor(
+                divisor = _avg_pool_divisor(
                     oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override
                 )
                 out[plane, oh, ow] = total / divisor
@@ -140,7 +140,7 @@ def _avg_pool2d_backward(grad_out, grad_x, KH, KW, SH, SW, PH, PW, count_include
                 wstart = max(ow * SW - PW, 0)
                 hend = min(oh * SH - PH + KH, H)
                 wend = min(ow * SW - PW + KW, W)
-                divisor = avg_pool_divisor(
+                divisor = _avg_pool_divisor(
                     oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override
                 )
                 share = grad_out[plane, oh, ow] / divisor

@@ -10,12 +10,12 @@ reference's np.add.at).
 import numpy as np
 from numba import njit
 
-from ..reference.scatter import validate_scatter_add
+from ..reference.scatter import _validate_scatter_add
 
 
 def scatter_add(index, values, size):
     """out = zeros(size); out[index[i]] += values[i] for every i."""
-    validate_scatter_add(index, values, size)
+    _validate_scatter_add(index, values, size)
     out = np.zeros(int(size), dtype=values.dtype)
     _scatter_add(np.ascontiguousarray(index), np.ascontiguousarray(values), out, values.size)
     return out

@@ -17,7 +17,7 @@ import numpy as np
 
 from minitorch_cv.device import namespace
 
-from ..reference.attention import reduce_to_bias_shape
+from ..reference.attention import _reduce_to_bias_shape
 from .launcher import BLOCK, CudaSource, grid_1d
 
 MAX_HEAD_DIM = 128  # E_MAX in attention.cu: the rows of a shared-memory tile
@@ -88,7 +88,7 @@ def attention_backward(q, k, v, bias, out, lse, dout, scale, causal, need_dbias=
             block=(tile * tile,),
             args=(q, k, v, bias_array, lse, D, dout, dk, dv, *common),
         )
-    dbias = reduce_to_bias_shape(ds_full, bias.shape) if with_dbias else None
+    dbias = _reduce_to_bias_shape(ds_full, bias.shape) if with_dbias else None
     return dq, dk, dv, dbias
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from minitorch_cv.device import namespace
 
-from ..reference.channel import channel_geometry, validate_channel_input
+from ..reference.channel import _channel_geometry, _validate_channel_input
 from .launcher import BLOCK, CudaSource, grid_1d
 
 _SOURCE = CudaSource("channel.cu")
@@ -20,8 +20,8 @@ def channel_sums(x, shift=None):
     xp = namespace(x)
     if shift is None:
         shift = xp.zeros(x.shape[1] if x.ndim >= 2 else 0, dtype=x.dtype)
-    validate_channel_input(x, shift=shift)
-    N, C, HW = channel_geometry(x)
+    _validate_channel_input(x, shift=shift)
+    N, C, HW = _channel_geometry(x)
     sums = xp.empty(C, dtype=x.dtype)
     sums_of_squares = xp.empty(C, dtype=x.dtype)
     if C == 0:
@@ -37,8 +37,8 @@ def channel_sums(x, shift=None):
 
 def channel_scale_shift(x, scale, shift):
     """y[n, c, i] = x[n, c, i] * scale[c] + shift[c]. One thread per element of y."""
-    validate_channel_input(x, scale=scale, shift=shift)
-    N, C, HW = channel_geometry(x)
+    _validate_channel_input(x, scale=scale, shift=shift)
+    N, C, HW = _channel_geometry(x)
     y = namespace(x).empty(x.shape, dtype=x.dtype)  # contiguous: the kernel writes it in place
     total = y.size
     _SOURCE.launch(

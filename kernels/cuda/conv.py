@@ -10,7 +10,7 @@ import numpy as np
 
 from minitorch_cv.device import namespace
 
-from ..reference.conv import check_col_shape, output_size
+from ..reference.conv import _check_col_shape, _output_size
 from .launcher import BLOCK, CudaSource, grid_1d
 
 _SOURCE = CudaSource("conv.cu")
@@ -26,7 +26,7 @@ def im2col(x, KH, KW, SH, SW, PH, PW, DH, DW):
     the padding); x (N, C, H, W) -> col (C, KH, KW, N, OH, OW). One thread per element
     of col."""
     N, C, H, W = x.shape
-    OH, OW = output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
+    OH, OW = _output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
     col = namespace(x).empty((C, KH, KW, N, OH, OW), dtype=x.dtype)
     total = col.size
     if total:
@@ -45,8 +45,8 @@ def col2im(col, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW):
     """x[n, c, h, w] = sum of col[c, kh, kw, n, oh, ow] over the (kh, kw, oh, ow) with
     oh*SH - PH + kh*DH == h and ow*SW - PW + kw*DW == w; col -> x (N, C, H, W). One
     thread per pixel of x (a gather: no atomics, deterministic)."""
-    OH, OW = output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
-    check_col_shape(col, (C, KH, KW, N, OH, OW))
+    OH, OW = _output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
+    _check_col_shape(col, (C, KH, KW, N, OH, OW))
     x = namespace(col).empty((N, C, H, W), dtype=col.dtype)
     total = x.size
     if total:

@@ -25,7 +25,7 @@
 
 // Divisor of average-pooling window (oh, ow), PyTorch's rule: the window clipped to
 // the padded image (count_include_pad) or to the image (not count_include_pad),
-// unless divisor_override != 0. Twin of avg_pool_divisor in kernels/cpu/pool.py.
+// unless divisor_override != 0. Twin of _avg_pool_divisor in kernels/cpu/pool.py.
 __device__ int avg_pool_divisor(int oh, int ow, int H, int W, int KH, int KW, int SH, int SW,
                                 int PH, int PW, int count_include_pad, int divisor_override)
 {

@@ -3,7 +3,7 @@ import numpy as np
 
 from minitorch_cv.device import namespace
 
-from ..reference.scatter import validate_scatter_add
+from ..reference.scatter import _validate_scatter_add
 from .launcher import BLOCK, CudaSource, grid_1d
 
 _SOURCE = CudaSource("scatter.cu")
@@ -12,7 +12,7 @@ _SOURCE = CudaSource("scatter.cu")
 def scatter_add(index, values, size):
     """out = zeros(size); out[index[i]] += values[i] for every i. One thread per value,
     atomicAdd into out: with repeated indices the float sum's order varies per run."""
-    validate_scatter_add(index, values, size)
+    _validate_scatter_add(index, values, size)
     out = namespace(values).zeros(int(size), dtype=values.dtype)  # contiguous, starts at 0
     total = values.size
     _SOURCE.launch(

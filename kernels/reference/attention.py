@@ -69,11 +69,11 @@ def attention_backward(q, k, v, bias, out, lse, dout, scale, causal, need_dbias=
     dk = (ds.swapaxes(-1, -2) @ q) * scale
     dbias = None
     if bias is not None and need_dbias:
-        dbias = reduce_to_bias_shape(ds, bias.shape)
+        dbias = _reduce_to_bias_shape(ds, bias.shape)
     return dq, dk, dv, dbias
 
 
-def reduce_to_bias_shape(ds, bias_shape):
+def _reduce_to_bias_shape(ds, bias_shape):
     """Sum ds (B, NH, L, S) over the dims that the bias broadcasts (its size-1 dims)."""
     stretched = tuple(d for d in range(4) if bias_shape[d] == 1 and ds.shape[d] != 1)
     if stretched:

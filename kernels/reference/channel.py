@@ -10,7 +10,7 @@ This is the specification the Numba (kernels/cpu/channel.py) and CUDA
 import numpy as np
 
 
-def validate_channel_input(x, **per_channel):
+def _validate_channel_input(x, **per_channel):
     """x must be a float array with at least 2 dims; each named per-channel array must
     have shape (C,) and x's dtype. Raises before any kernel runs."""
     if x.ndim < 2:
@@ -25,7 +25,7 @@ def validate_channel_input(x, **per_channel):
             raise TypeError(f"{name}: expected dtype {x.dtype} (that of x), got {array.dtype}")
 
 
-def channel_geometry(x):
+def _channel_geometry(x):
     """(N, C, HW) of an (N, C, ...) array, HW being the product of the trailing dims."""
     return x.shape[0], x.shape[1], int(np.prod(x.shape[2:], dtype=np.int64))
 
@@ -42,8 +42,8 @@ def channel_sums(x, shift=None):
     """
     if shift is None:
         shift = np.zeros(x.shape[1] if x.ndim >= 2 else 0, dtype=x.dtype)
-    validate_channel_input(x, shift=shift)
-    N, C, HW = channel_geometry(x)
+    _validate_channel_input(x, shift=shift)
+    N, C, HW = _channel_geometry(x)
     d = x.reshape(N, C, HW).astype(np.float64) - shift.astype(np.float64)[None, :, None]
     sums = d.sum(axis=(0, 2))
     sums_of_squares = (d * d).sum(axis=(0, 2))
@@ -52,6 +52,6 @@ def channel_sums(x, shift=None):
 
 def channel_scale_shift(x, scale, shift):
     """y[n, c, i] = x[n, c, i] * scale[c] + shift[c]; y has x's shape and dtype."""
-    validate_channel_input(x, scale=scale, shift=shift)
+    _validate_channel_input(x, scale=scale, shift=shift)
     broadcast = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     return x * scale.reshape(broadcast) + shift.reshape(broadcast)

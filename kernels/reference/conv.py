@@ -61,7 +61,7 @@ a pixel gets at most one entry per tap), so all three sum each pixel in the same
 import numpy as np
 
 
-def output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW):
+def _output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW):
     """(OH, OW): how many kernel positions fit along each axis (see the notation).
 
     Also the kernels' guard: a geometry that has no output, or that would make a kernel
@@ -97,7 +97,7 @@ def im2col(x, KH, KW, SH, SW, PH, PW, DH, DW):
     window of the zero-padded input for all n, c, oh, ow at once.
     """
     N, C, H, W = x.shape
-    OH, OW = output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
+    OH, OW = _output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
     x_padded = np.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))
     col = np.empty((C, KH, KW, N, OH, OW), dtype=x.dtype)
     for kh in range(KH):
@@ -117,8 +117,8 @@ def col2im(col, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW):
     One iteration per tap (kh, kw) adds its entries back onto the strided window of the
     zero-padded image that im2col read them from; the padding is then cut off.
     """
-    OH, OW = output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
-    check_col_shape(col, (C, KH, KW, N, OH, OW))
+    OH, OW = _output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
+    _check_col_shape(col, (C, KH, KW, N, OH, OW))
     x_padded = np.zeros((N, C, H + 2 * PH, W + 2 * PW), dtype=col.dtype)
     for kh in range(KH):
         for kw in range(KW):
@@ -127,7 +127,7 @@ def col2im(col, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW):
     return np.ascontiguousarray(x_padded[:, :, PH : PH + H, PW : PW + W])
 
 
-def check_col_shape(col, expected):
+def _check_col_shape(col, expected):
     """col2im reads col at every index of ``expected``: refuse anything else."""
     if tuple(col.shape) != tuple(expected):
         raise ValueError(

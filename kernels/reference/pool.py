@@ -88,7 +88,7 @@ def _scatter_add_by_index(grad_out, argmax, H, W):
 
 
 # -------------------------------------------------------------- average pooling
-def avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override):
+def _avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override):
     """The divisor of window (oh, ow), PyTorch's rule (arrays or ints).
 
     The window is first clipped to the PADDED image [-PH, H+PH) x [-PW, W+PW): a
@@ -123,7 +123,7 @@ def avg_pool2d_forward(x, KH, KW, SH, SW, PH, PW, OH, OW, count_include_pad, div
             inside = (ih >= 0) & (ih < H) & (iw >= 0) & (iw < W)
             values = x[:, :, np.clip(ih, 0, H - 1), np.clip(iw, 0, W - 1)]
             total += np.where(inside, values, 0)
-    divisor = avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override)
+    divisor = _avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override)
     return (total / divisor).astype(x.dtype)
 
 
@@ -133,7 +133,7 @@ def avg_pool2d_backward(grad_out, H, W, KH, KW, SH, SW, PH, PW, count_include_pa
     N, C, OH, OW = grad_out.shape
     oh = np.arange(OH)[:, None]
     ow = np.arange(OW)[None, :]
-    divisor = avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override)
+    divisor = _avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override)
     share = (grad_out / divisor).astype(grad_out.dtype)
     grad_x = np.zeros((N, C, H, W), dtype=grad_out.dtype)
     for kh in range(KH):
@@ -147,7 +147,7 @@ def avg_pool2d_backward(grad_out, H, W, KH, KW, SH, SW, PH, PW, count_include_pa
 
 
 # ------------------------------------------------------------- adaptive pooling
-def adaptive_bin(o, size, out_size):
+def _adaptive_bin(o, size, out_size):
     """Rows (or columns) of adaptive bin ``o``: [floor(o*size/out_size),
     ceil((o+1)*size/out_size)), in integer arithmetic."""
     start = (o * size) // out_size
@@ -160,9 +160,9 @@ def adaptive_avg_pool2d_forward(x, OH, OW):
     N, C, H, W = x.shape
     out = np.empty((N, C, OH, OW), dtype=x.dtype)
     for oh in range(OH):
-        h0, h1 = adaptive_bin(oh, H, OH)
+        h0, h1 = _adaptive_bin(oh, H, OH)
         for ow in range(OW):
-            w0, w1 = adaptive_bin(ow, W, OW)
+            w0, w1 = _adaptive_bin(ow, W, OW)
             out[:, :, oh, ow] = x[:, :, h0:h1, w0:w1].mean(axis=(2, 3))
     return out
 
@@ -173,9 +173,9 @@ def adaptive_avg_pool2d_backward(grad_out, H, W):
     N, C, OH, OW = grad_out.shape
     grad_x = np.zeros((N, C, H, W), dtype=grad_out.dtype)
     for oh in range(OH):
-        h0, h1 = adaptive_bin(oh, H, OH)
+        h0, h1 = _adaptive_bin(oh, H, OH)
         for ow in range(OW):
-            w0, w1 = adaptive_bin(ow, W, OW)
+            w0, w1 = _adaptive_bin(ow, W, OW)
             area = (h1 - h0) * (w1 - w0)
             grad_x[:, :, h0:h1, w0:w1] += (grad_out[:, :, oh, ow] / area)[:, :, None, None]
     return grad_x
@@ -188,9 +188,9 @@ def adaptive_max_pool2d_forward(x, OH, OW):
     out = np.empty((N, C, OH, OW), dtype=x.dtype)
     argmax = np.empty((N, C, OH, OW), dtype=np.int64)
     for oh in range(OH):
-        h0, h1 = adaptive_bin(oh, H, OH)
+        h0, h1 = _adaptive_bin(oh, H, OH)
         for ow in range(OW):
-            w0, w1 = adaptive_bin(ow, W, OW)
+            w0, w1 = _adaptive_bin(ow, W, OW)
             best = x[:, :, h0, w0].copy()  # a bin is never empty
             best_index = np.full((N, C), h0 * W + w0, dtype=np.int64)
             for ih in range(h0, h1):

@@ -38,7 +38,7 @@ import numpy as np
 
 
 # --------------------------------------------------------------------- nearest
-def nearest_source_index(size, out_size, scale):
+def _nearest_source_index(size, out_size, scale):
     """src(o) for o = 0 .. out_size-1 (see the module docstring)."""
     dst = np.arange(out_size)
     if out_size == size:
@@ -52,8 +52,8 @@ def nearest_source_index(size, out_size, scale):
 def upsample_nearest2d_forward(x, OH, OW, scale_h, scale_w):
     """out[n, c, oh, ow] = x[n, c, src_h(oh), src_w(ow)]."""
     H, W = x.shape[2:]
-    ih = nearest_source_index(H, OH, scale_h)
-    iw = nearest_source_index(W, OW, scale_w)
+    ih = _nearest_source_index(H, OH, scale_h)
+    iw = _nearest_source_index(W, OW, scale_w)
     return x[:, :, ih[:, None], iw[None, :]]
 
 
@@ -61,8 +61,8 @@ def upsample_nearest2d_backward(grad_out, H, W, scale_h, scale_w):
     """grad_x[n, c, ih, iw] = sum of grad_out[n, c, oh, ow] over src(oh, ow) = (ih, iw),
     summed one axis at a time (rows, then columns)."""
     N, C, OH, OW = grad_out.shape
-    ih = nearest_source_index(H, OH, scale_h)
-    iw = nearest_source_index(W, OW, scale_w)
+    ih = _nearest_source_index(H, OH, scale_h)
+    iw = _nearest_source_index(W, OW, scale_w)
     rows = np.zeros((N, C, H, OW), dtype=grad_out.dtype)
     np.add.at(rows, (slice(None), slice(None), ih), grad_out)
     grad_x = np.zeros((N, C, H, W), dtype=grad_out.dtype)
@@ -71,7 +71,7 @@ def upsample_nearest2d_backward(grad_out, H, W, scale_h, scale_w):
 
 
 # -------------------------------------------------------------------- bilinear
-def linear_source_index(size, out_size, align_corners, scale, dtype):
+def _linear_source_index(size, out_size, align_corners, scale, dtype):
     """(i0, i1, lambda0, lambda1) for o = 0 .. out_size-1 (see the module docstring),
     the arithmetic done in ``dtype``."""
     dst = np.arange(out_size)
@@ -94,8 +94,8 @@ def upsample_bilinear2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
     """out = lambda0_h * (lambda0_w * x[h0, w0] + lambda1_w * x[h0, w1])
            + lambda1_h * (lambda0_w * x[h1, w0] + lambda1_w * x[h1, w1])."""
     H, W = x.shape[2:]
-    h0, h1, lh0, lh1 = linear_source_index(H, OH, align_corners, scale_h, x.dtype)
-    w0, w1, lw0, lw1 = linear_source_index(W, OW, align_corners, scale_w, x.dtype)
+    h0, h1, lh0, lh1 = _linear_source_index(H, OH, align_corners, scale_h, x.dtype)
+    w0, w1, lw0, lw1 = _linear_source_index(W, OW, align_corners, scale_w, x.dtype)
     h0, h1, lh0, lh1 = h0[:, None], h1[:, None], lh0[:, None], lh1[:, None]
     top = lw0 * x[:, :, h0, w0] + lw1 * x[:, :, h0, w1]
     bottom = lw0 * x[:, :, h1, w0] + lw1 * x[:, :, h1, w1]
@@ -107,8 +107,8 @@ def upsample_bilinear2d_backward(grad_out, H, W, align_corners, scale_h, scale_w
     each of the four input pixels output (oh, ow) read, one axis at a time."""
     N, C, OH, OW = grad_out.shape
     dtype = grad_out.dtype
-    h0, h1, lh0, lh1 = linear_source_index(H, OH, align_corners, scale_h, dtype)
-    w0, w1, lw0, lw1 = linear_source_index(W, OW, align_corners, scale_w, dtype)
+    h0, h1, lh0, lh1 = _linear_source_index(H, OH, align_corners, scale_h, dtype)
+    w0, w1, lw0, lw1 = _linear_source_index(W, OW, align_corners, scale_w, dtype)
     rows = np.zeros((N, C, H, OW), dtype=dtype)
     np.add.at(rows, (slice(None), slice(None), h0), grad_out * lh0[:, None])
     np.add.at(rows, (slice(None), slice(None), h1), grad_out * lh1[:, None])

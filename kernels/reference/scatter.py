@@ -2,7 +2,7 @@
 import numpy as np
 
 
-def validate_scatter_add(index, values, size):
+def _validate_scatter_add(index, values, size):
     """index: int64 1-D, values: float 1-D of the same length, size: an int >= 0, and
     every index in [0, size). Raises before any kernel runs (a kernel never sees an
     index it would write out of bounds)."""
@@ -25,7 +25,7 @@ def validate_scatter_add(index, values, size):
 def scatter_add(index, values, size):
     """out = zeros(size) of values' dtype; out[index[i]] += values[i] for every i
     (repeated indices accumulate)."""
-    validate_scatter_add(index, values, size)
+    _validate_scatter_add(index, values, size)
     out = np.zeros(int(size), dtype=values.dtype)
     np.add.at(out, index, values)
     return out

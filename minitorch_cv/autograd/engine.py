@@ -63,7 +63,7 @@ def backward(tensor, gradient=None, retain_graph=False):
         for index, ref in node.retained.items():
             retained = ref()
             if retained is not None:
-                retained.grad = type(tensor)._wrap(output_grads[index].copy())
+                retained.grad = _tensor_class()._wrap(output_grads[index].copy())
 
         input_grads = node.function.backward(node.ctx, *output_grads)
         if not isinstance(input_grads, tuple):
@@ -131,9 +131,17 @@ def _accumulate_into_leaf(leaf, grad):
     if not dtypes.is_floating(leaf.dtype):
         return
     if leaf.grad is None:
-        leaf.grad = type(leaf)._wrap(grad.astype(leaf.dtype, copy=True))
+        leaf.grad = _tensor_class()._wrap(grad.astype(leaf.dtype, copy=True))
     else:
-        leaf.grad = type(leaf)._wrap(leaf.grad.array + grad)
+        leaf.grad = _tensor_class()._wrap(leaf.grad.array + grad)
+
+
+def _tensor_class():
+    """Gradients are plain Tensors, also for a Parameter (imported here: tensor.py
+    imports this package)."""
+    from ..tensor import Tensor
+
+    return Tensor
 
 
 def retain_grad(tensor):

@@ -37,9 +37,13 @@ class _ConvNd(Module):
         check_positive_int(owner, "out_channels", out_channels)
         check_positive_int(owner, "groups", groups)
         if in_channels % groups != 0:
-            raise ValueError(f"{owner}: in_channels ({in_channels}) must be divisible by groups ({groups})")
+            raise ValueError(
+                f"{owner}: in_channels ({in_channels}) must be divisible by groups ({groups})"
+            )
         if out_channels % groups != 0:
-            raise ValueError(f"{owner}: out_channels ({out_channels}) must be divisible by groups ({groups})")
+            raise ValueError(
+                f"{owner}: out_channels ({out_channels}) must be divisible by groups ({groups})"
+            )
         if padding_mode not in _PADDING_MODES:
             raise ValueError(
                 f"{owner}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r} "
@@ -179,7 +183,8 @@ class ConvTranspose2d(_ConvNd):
     def forward(self, input, output_size=None):  # noqa: A002
         if input.ndim not in (3, 4):
             raise ValueError(
-                f"ConvTranspose2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}"
+                "ConvTranspose2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, "
+                f"got shape {input.shape}"
             )
         output_padding = self._output_padding(input, output_size)
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,

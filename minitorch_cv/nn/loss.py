@@ -26,7 +26,9 @@ class _Loss(Module):
         if size_average is not None or reduce is not None:
             reduction = _legacy_reduction(size_average, reduce)
         if reduction not in _REDUCTIONS:
-            raise ValueError(f"{type(self).__name__}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+            raise ValueError(
+                f"{type(self).__name__}: reduction must be one of {_REDUCTIONS}, got {reduction!r}"
+            )
         self.reduction = reduction
 
 
@@ -34,7 +36,10 @@ class _WeightedLoss(_Loss):
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         if weight is not None and not isinstance(weight, Tensor):
-            raise TypeError(f"{type(self).__name__}: weight must be a Tensor or None, got {type(weight).__name__}")
+            raise TypeError(
+                f"{type(self).__name__}: weight must be a Tensor or None, "
+                f"got {type(weight).__name__}"
+            )
         self.register_buffer("weight", weight)
 
 
@@ -46,7 +51,9 @@ class CrossEntropyLoss(_WeightedLoss):
                  reduction="mean", label_smoothing=0.0):
         super().__init__(weight, size_average, reduce, reduction)
         if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
+            raise ValueError(
+                f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}"
+            )
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
@@ -84,7 +91,9 @@ class BCEWithLogitsLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         for value, name in ((weight, "weight"), (pos_weight, "pos_weight")):
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"BCEWithLogitsLoss: {name} must be a Tensor or None, got {type(value).__name__}")
+                raise TypeError(
+                    f"BCEWithLogitsLoss: {name} must be a Tensor or None, got {type(value).__name__}"
+                )
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 

@@ -284,7 +284,9 @@ class Module:
             return module
         for part in target.split("."):
             if part not in module._modules or module._modules[part] is None:
-                raise AttributeError(f"{type(module).__name__} has no submodule `{part}` (in {target!r})")
+                raise AttributeError(
+                    f"{type(module).__name__} has no submodule `{part}` (in {target!r})"
+                )
             module = module._modules[part]
         return module
 

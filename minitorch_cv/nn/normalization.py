@@ -57,8 +57,10 @@ class _BatchNorm(Module):
         self.track_running_stats = track_running_stats
         _affine_parameters(self, num_features, affine, bias, dtype, device)
         if track_running_stats:
-            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype, device=device))
-            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype, device=device))
+            zeros = creation.zeros(num_features, dtype=dtype, device=device)
+            ones = creation.ones(num_features, dtype=dtype, device=device)
+            self.register_buffer("running_mean", zeros)
+            self.register_buffer("running_var", ones)
             self.register_buffer(
                 "num_batches_tracked", creation.zeros((), dtype=dtypes.int64, device=device)
             )

@@ -28,12 +28,6 @@ class Parameter(Tensor):
             )
         super().__init__(array, requires_grad=requires_grad)
 
-    @classmethod
-    def _wrap(cls, array):
-        # Results computed from a parameter (its gradient included: the engine builds
-        # it with type(leaf)._wrap) are plain Tensors, never new Parameters.
-        return Tensor._wrap(array)
-
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 

@@ -5,7 +5,6 @@ import pytest
 import minitorch_cv as mt
 from minitorch_cv import nn
 from minitorch_cv.nn import functional as F
-from tests.nn.pending_ops import requires_ops
 
 
 def _input():
@@ -30,12 +29,12 @@ CASES = [
     (nn.Softplus(2.0, 10.0), lambda x: F.softplus(x, 2.0, 10.0)),
     (nn.Sigmoid(), F.sigmoid),
     (nn.Tanh(), F.tanh),
-    pytest.param(nn.Softmax(dim=1), lambda x: F.softmax(x, 1), marks=requires_ops("softmax")),
-    pytest.param(nn.LogSoftmax(dim=-1), lambda x: F.log_softmax(x, -1), marks=requires_ops("log_softmax")),
+    (nn.Softmax(dim=1), lambda x: F.softmax(x, 1)),
+    (nn.LogSoftmax(dim=-1), lambda x: F.log_softmax(x, -1)),
 ]
 
 
-@pytest.mark.parametrize("layer, function", CASES, ids=[repr(c[0] if isinstance(c, tuple) else c.values[0]) for c in CASES])
+@pytest.mark.parametrize("layer, function", CASES, ids=[repr(c[0]) for c in CASES])
 def test_activation_layer_is_its_function(layer, function):
     x = _input()
     before = x.numpy().copy()
@@ -53,7 +52,6 @@ def test_activation_reprs():
     assert repr(nn.Hardtanh()) == "Hardtanh(min_val=-1.0, max_val=1.0)"
 
 
-@requires_ops("softmax", "log_softmax")
 def test_softmax_without_dim_warns_and_uses_pytorchs_choice():
     x = _input()
     with pytest.warns(UserWarning, match="Implicit dimension"):

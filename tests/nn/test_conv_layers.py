@@ -9,9 +9,6 @@ import minitorch_cv as mt
 from minitorch_cv import nn
 from minitorch_cv.nn import functional as F
 from tests.helpers import DEVICES
-from tests.nn.pending_ops import requires_ops
-
-pytestmark = requires_ops("conv2d", "conv_transpose2d")
 
 
 def _input(shape, device="cpu", seed=0):

@@ -5,11 +5,6 @@ import pytest
 import minitorch_cv as mt
 from minitorch_cv import nn
 from minitorch_cv.nn import functional as F
-from tests.nn.pending_ops import requires_ops
-
-pytestmark = requires_ops(
-    "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "log_softmax"
-)
 
 
 def _logits(seed=0, shape=(6, 4)):

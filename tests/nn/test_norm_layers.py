@@ -7,7 +7,6 @@ import minitorch_cv as mt
 from minitorch_cv import nn
 from minitorch_cv.nn import functional as F
 from tests.helpers import DEVICES
-from tests.nn.pending_ops import requires_ops
 
 
 def _input(shape, seed=0, device="cpu", shift=0.0, scale=1.0):
@@ -39,7 +38,6 @@ def test_batchnorm_parameters_buffers_and_state_dict_keys():
     assert list(no_bias.state_dict()) == ["weight", "running_mean", "running_var", "num_batches_tracked"]
 
 
-@requires_ops("batch_norm")
 @pytest.mark.parametrize("device", DEVICES)
 def test_batchnorm2d_training_updates_running_stats(device):
     bn = nn.BatchNorm2d(3, momentum=0.2, dtype=mt.float64, device=device)
@@ -65,7 +63,6 @@ def test_batchnorm2d_training_updates_running_stats(device):
     assert bn.weight.grad.shape == (3,)
 
 
-@requires_ops("batch_norm")
 def test_batchnorm_eval_uses_running_stats_and_does_not_count():
     bn = nn.BatchNorm2d(2, dtype=mt.float64)
     bn(_input((3, 2, 4, 4), seed=1, shift=2.0))
@@ -78,7 +75,6 @@ def test_batchnorm_eval_uses_running_stats_and_does_not_count():
     assert bn.num_batches_tracked.item() == 1
 
 
-@requires_ops("batch_norm")
 def test_batchnorm_momentum_none_is_a_cumulative_average():
     bn = nn.BatchNorm1d(4, momentum=None, dtype=mt.float64)
     means = []
@@ -89,7 +85,6 @@ def test_batchnorm_momentum_none_is_a_cumulative_average():
     np.testing.assert_allclose(bn.running_mean.numpy(), np.mean(means, axis=0), rtol=1e-12)
 
 
-@requires_ops("batch_norm")
 def test_batchnorm_without_running_stats_uses_batch_stats_in_eval():
     bn = nn.BatchNorm1d(3, track_running_stats=False, dtype=mt.float64).eval()
     assert bn.running_mean is None and bn.num_batches_tracked is None
@@ -108,7 +103,6 @@ def test_batchnorm_input_rank_errors():
         nn.BatchNorm2d(0)
 
 
-@requires_ops("batch_norm")
 def test_batchnorm_double_keeps_counter_int64_and_state_round_trips():
     bn = nn.BatchNorm2d(2)
     bn(mt.randn(2, 2, 3, 3))
@@ -120,7 +114,6 @@ def test_batchnorm_double_keeps_counter_int64_and_state_round_trips():
     np.testing.assert_array_equal(fresh.running_var.numpy(), bn.running_var.numpy())
 
 
-@requires_ops("layer_norm")
 def test_layer_norm_layer():
     ln = nn.LayerNorm((3, 4), eps=1e-6, dtype=mt.float64)
     assert ln.weight.shape == (3, 4) and ln.bias.shape == (3, 4)
@@ -138,7 +131,6 @@ def test_layer_norm_layer():
     assert list(nn.LayerNorm(8, elementwise_affine=False).parameters()) == []
 
 
-@requires_ops("group_norm")
 def test_group_norm_layer():
     gn = nn.GroupNorm(2, 6, dtype=mt.float64)
     assert gn.weight.shape == (6,)
@@ -153,7 +145,6 @@ def test_group_norm_layer():
         nn.GroupNorm(4, 6)
 
 
-@requires_ops("local_response_norm")
 def test_local_response_norm_layer():
     lrn = nn.LocalResponseNorm(3, alpha=1e-2, beta=0.5, k=2.0)
     x = _input((2, 5, 3, 3), seed=8)

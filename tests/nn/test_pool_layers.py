@@ -5,11 +5,6 @@ import pytest
 import minitorch_cv as mt
 from minitorch_cv import nn
 from minitorch_cv.nn import functional as F
-from tests.nn.pending_ops import requires_ops
-
-pytestmark = requires_ops(
-    "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d", "interpolate"
-)
 
 
 def _input(shape=(2, 3, 9, 8), seed=0):
