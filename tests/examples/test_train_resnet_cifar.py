@@ -18,7 +18,6 @@ import pytest
 
 import minitorch_cv as mt
 from tests.conftest import REPO_ROOT
-from tests.nn.pending_ops import requires_ops
 
 SCRIPT = REPO_ROOT / "examples" / "train_resnet_cifar.py"
 TINY = ["--arch", "resnet20", "--train-subset", "32", "--test-subset", "8", "--batch-size", "8"]
@@ -27,8 +26,6 @@ RECORD_FIELDS = {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "s
 TIMES = {"seconds", "images_per_second"}  # wall-clock: differ between any two runs
 CHECKPOINT_FIELDS = {"format", "args", "model", "optimizer", "scheduler", "loader", "rng",
                      "epoch", "best_acc", "best_epoch", "records", "partial"}
-
-trains = requires_ops("conv2d", "batch_norm", "adaptive_avg_pool2d", "cross_entropy")
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +79,6 @@ def straight_run(archive, tmp_path_factory):
     return out, result
 
 
-@trains
 def test_run_writes_metrics_checkpoint_and_reports(straight_run):
     out, result = straight_run
     rows = records(out)
@@ -109,7 +105,6 @@ def test_run_writes_metrics_checkpoint_and_reports(straight_run):
     assert curves.exists() or "curves.png skipped: matplotlib is not installed" in result.stdout
 
 
-@trains
 def test_one_epoch_then_resume_with_more_epochs(archive, tmp_path, straight_run):
     out = tmp_path / "run"
     first = run_script(TINY + ["--data-dir", archive, "--epochs", 1, "--out", out], tmp_path)
@@ -133,7 +128,6 @@ def test_one_epoch_then_resume_with_more_epochs(archive, tmp_path, straight_run)
     assert mt.load(out / "checkpoint.npz")["epoch"] == 2
 
 
-@trains
 def test_ctrl_c_saves_and_resume_matches_an_uninterrupted_run(archive, tmp_path, straight_run):
     out = tmp_path / "run"
     command = [sys.executable, str(SCRIPT)] + [str(a) for a in TINY + [
