@@ -37,8 +37,9 @@ def archive(data_dir):
 
 
 def environment(**extra):
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", NUMBA_NUM_THREADS="1",
-               PYTHONPATH=str(REPO_ROOT))
+    # PYTHONPATH: the subprocess imports this checkout's minitorch_cv, whatever is installed
+    path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", NUMBA_NUM_THREADS="1", PYTHONPATH=path)
     env.update(extra)
     return env
 
