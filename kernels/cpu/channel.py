@@ -54,17 +54,17 @@ def channel_scale_shift(x, scale, shift):
     N, C, HW = _channel_geometry(x)
     y = np.empty(x.shape, dtype=x.dtype)
     scale, shift = np.ascontiguousarray(scale), np.ascontiguousarray(shift)
-    _channel_scale_shift(x.reshape(-1), scale, shift, y.reshape(-1), y.size, C, HW)
+    _channel_scale_shift(x.reshape(-1), scale, shift, y.reshape(-1), N * C, C, HW)
     return y
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _channel_scale_shift(x, scale, shift, y, total, C, HW):
+def _channel_scale_shift(x, scale, shift, y, rows, C, HW):
     """The CUDA kernel runs one thread per element and decodes c = (index / HW) % C.
     Here the prange runs over the N * C rows of HW contiguous elements (row = n * C + c,
     so c = row % C, the same decoding done once per row): rows are independent, and the
     inner loop is a contiguous multiply-add that vectorizes."""
-    for row in prange(total // HW if HW else 0):
+    for row in prange(rows):
         c = row % C
         a = scale[c]
         b = shift[c]
