@@ -9,17 +9,25 @@ The network (LeNet-like, two convolution layers and a linear classifier):
                    -> Flatten -> Linear(512, 10)                  (N, 10) logits
 
 trained with cross-entropy and SGD with momentum; one epoch reaches about 98% test
-accuracy. ``--checkpoint`` saves model + optimizer + epoch after every epoch and
-resumes from it when it exists.
+accuracy. ``--checkpoint`` saves model + optimizer + loader position + epoch after every
+epoch and resumes from it when it exists. The training and evaluation loops, the
+progress bar (on stderr) and the checkpoint contents come from ``minitorch_cv.utils``,
+shared with examples/train_resnet_cifar.py.
 """
 import argparse
 import os
 import sys
-import time
 
 import minitorch_cv as mt
 from minitorch_cv import data, nn, optim
 from minitorch_cv.data import transforms as T
+from minitorch_cv.utils import (
+    ProgressBar,
+    evaluate,
+    restore_training_state,
+    train_one_epoch,
+    training_state,
+)
 
 
 def build_model():
@@ -28,34 +36,6 @@ def build_model():
         nn.Conv2d(16, 32, 5), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(32 * 4 * 4, 10),
     )
-
-
-def evaluate(model, loader, device):
-    """Top-1 accuracy over the loader, in eval mode without recording a graph."""
-    model.eval()
-    correct = total = 0
-    with mt.no_grad():
-        for images, labels in loader:
-            predictions = model(images.to(device)).argmax(dim=1)
-            correct += int((predictions == labels.to(device)).sum().item())
-            total += labels.shape[0]
-    return correct / total
-
-
-def train_one_epoch(model, loader, optimizer, loss_fn, device, log_every):
-    model.train()
-    running, seen = 0.0, 0
-    for step, (images, labels) in enumerate(loader, start=1):
-        images, labels = images.to(device), labels.to(device)
-        optimizer.zero_grad()
-        loss = loss_fn(model(images), labels)
-        loss.backward()
-        optimizer.step()
-        running += loss.item()
-        seen += 1
-        if log_every and step % log_every == 0:
-            print(f"  step {step:5d}/{len(loader)}  loss {running / seen:.4f}", flush=True)
-            running, seen = 0.0, 0
 
 
 def limited(dataset, limit):
@@ -76,7 +56,7 @@ def main(argv=None):
     parser.add_argument("--checkpoint", default=None, help="save/resume file (optional)")
     parser.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
     parser.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
-    parser.add_argument("--log-every", type=int, default=200)
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
 
     mt.manual_seed(args.seed)
@@ -93,26 +73,29 @@ def main(argv=None):
     start_epoch = 0
     if args.checkpoint and os.path.exists(args.checkpoint):
         checkpoint = mt.load(args.checkpoint, map_location=args.device)
-        model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
+        restore_training_state(checkpoint, model, optimizer, loader=train_loader)
         start_epoch = checkpoint["epoch"] + 1
-        mt.set_rng_state(checkpoint["rng"])
         print(f"resumed from {args.checkpoint} at epoch {start_epoch}")
     print(model)
 
     accuracy = None
     for epoch in range(start_epoch, args.epochs):
         train_loader.set_epoch(epoch)
-        started = time.perf_counter()
-        train_one_epoch(model, train_loader, optimizer, loss_fn, args.device, args.log_every)
-        train_seconds = time.perf_counter() - started
-        accuracy = evaluate(model, test_loader, args.device)
+        bar = None
+        if not args.no_progress:
+            bar = ProgressBar(len(train_loader), desc=f"epoch {epoch + 1}/{args.epochs}",
+                              unit="img")
+        train = train_one_epoch(model, train_loader, optimizer, loss_fn, args.device,
+                                progress=bar)
+        if bar is not None:
+            bar.close()
+        accuracy = evaluate(model, test_loader, loss_fn, args.device).accuracy
         print(f"epoch {epoch + 1}/{args.epochs}: test accuracy {accuracy * 100:.2f}% "
-              f"({len(test_set)} images), training time {train_seconds:.1f} s "
+              f"({len(test_set)} images), training time {train.seconds:.1f} s "
               f"({len(train_set)} images, device {args.device})", flush=True)
         if args.checkpoint:
-            mt.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "epoch": epoch, "rng": mt.get_rng_state()}, args.checkpoint)
+            mt.save(training_state(model, optimizer, loader=train_loader, epoch=epoch),
+                    args.checkpoint)
     return accuracy
 
 

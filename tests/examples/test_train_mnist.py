@@ -16,7 +16,7 @@ def test_train_mnist_learns_and_resumes(data_dir, tmp_path, capsys):
     example = _load_example()
     checkpoint = tmp_path / "mnist.mtc"
     common = ["--data-dir", str(data_dir), "--train-limit", "640", "--test-limit", "200",
-              "--batch-size", "32", "--log-every", "0", "--checkpoint", str(checkpoint)]
+              "--batch-size", "32", "--no-progress", "--checkpoint", str(checkpoint)]
     accuracy = example.main(common + ["--epochs", "1"])
     assert accuracy > 0.6  # 640 images (20 steps), one epoch; chance is 0.1
     assert checkpoint.exists()

@@ -1,0 +1,47 @@
+"""The model registry: build any architecture by name, as ``torchvision.models`` does.
+
+    from minitorch_cv import models
+    models.list_models()                      # ['preact_resnet18', 'resnet110', ...]
+    model = models.get_model("resnet20", num_classes=10)
+
+A constructor registers itself with the ``@register_model`` decorator (its function name
+is the model name). ``get_model`` of an unknown name raises a ``ValueError`` that lists
+the known names, so a typo in ``--arch`` says what would have worked.
+"""
+import fnmatch
+
+_MODELS = {}
+
+
+def register_model(fn=None, *, name=None):
+    """Decorator: make ``fn`` buildable as ``get_model(name or fn.__name__, ...)``."""
+
+    def register(constructor):
+        key = name or constructor.__name__
+        if key in _MODELS:
+            raise ValueError(f"name: a model called {key!r} is already registered")
+        _MODELS[key] = constructor
+        return constructor
+
+    return register(fn) if fn is not None else register
+
+
+def list_models(include=None):
+    """Sorted names of the registered models; ``include`` filters with a shell-style
+    pattern ("resnet*") as torchvision's ``list_models(include=...)``."""
+    names = sorted(_MODELS)
+    if include is not None:
+        names = [name for name in names if fnmatch.fnmatch(name, include)]
+    return names
+
+
+def get_model_builder(name):
+    """The constructor registered as ``name``."""
+    if not isinstance(name, str) or name not in _MODELS:
+        raise ValueError(f"name: unknown model {name!r}; known models: {', '.join(list_models())}")
+    return _MODELS[name]
+
+
+def get_model(name, **kwargs):
+    """Build the model registered as ``name`` with the constructor's keyword arguments."""
+    return get_model_builder(name)(**kwargs)

@@ -1,0 +1,29 @@
+"""Pieces that training scripts share (so that no example carries its own copy).
+
+progress.py   ProgressBar: a tqdm-like bar (rate, ETA, lazy postfix) for any loop
+metrics.py    RunningMetrics (loss/accuracy sums kept on the device), write_json_atomic
+training.py   train_one_epoch and evaluate: the classification loops
+interrupt.py  StopOnInterrupt: Ctrl-C stops a loop between steps, not in the middle
+checkpoint.py training_state / restore_training_state: what a resumable checkpoint holds
+plotting.py   plot_curves: loss and accuracy curves as a PNG (matplotlib, optional)
+"""
+from .checkpoint import restore_training_state, training_state
+from .interrupt import StopOnInterrupt
+from .metrics import RunningMetrics, write_json_atomic
+from .plotting import matplotlib_available, plot_curves
+from .progress import ProgressBar, format_duration
+from .training import evaluate, train_one_epoch
+
+__all__ = [
+    "ProgressBar",
+    "RunningMetrics",
+    "StopOnInterrupt",
+    "evaluate",
+    "format_duration",
+    "matplotlib_available",
+    "plot_curves",
+    "restore_training_state",
+    "train_one_epoch",
+    "training_state",
+    "write_json_atomic",
+]

@@ -1,0 +1,113 @@
+"""Training metrics: running sums kept on the device, and a JSON log written atomically.
+
+``RunningMetrics`` sums the loss and the number of correct predictions of an epoch
+without reading anything back from the device per batch:
+
+    loss_sum += loss.detach() * n        (the loss is a batch mean)
+    correct  += (logits.argmax(1) == labels).sum()
+
+both stay Tensors on the model's device; ``loss``/``accuracy`` read them (one
+synchronization on the GPU) only when asked: when the progress bar redraws and at the
+end of the epoch. ``state_dict()`` lets a checkpoint taken in the middle of an epoch
+carry the partial sums, so a resumed epoch reports the same numbers as an uninterrupted
+one.
+
+``write_json_atomic(path, obj)`` writes to a temporary file in the same folder and
+renames it over ``path`` (``os.replace``), so a reader (or a crash) never sees a
+half-written file. NaN and infinities (a diverged loss) are written as ``null``: JSON
+has no spelling for them.
+"""
+import json
+import math
+import os
+import tempfile
+
+from ..autograd import no_grad
+from ..tensor import Tensor
+
+
+class RunningMetrics:
+    """Sums over the batches of one pass: loss * batch size, correct predictions,
+    samples, batches, seconds."""
+
+    def __init__(self):
+        self.loss_sum = 0.0  # becomes a device Tensor at the first batch
+        self.correct = 0
+        self.count = 0
+        self.batches = 0
+        self.seconds = 0.0
+
+    def update(self, loss, logits, labels):
+        """Add one batch: ``loss`` its mean loss (a scalar Tensor), ``logits`` (N, classes),
+        ``labels`` (N,). Nothing is read back from the device."""
+        n = labels.shape[0]
+        with no_grad():
+            self.loss_sum = self.loss_sum + loss.detach().double() * n
+            self.correct = self.correct + (logits.detach().argmax(dim=1) == labels).sum()
+        self.count += n
+        self.batches += 1
+
+    @property
+    def loss(self):
+        """Mean loss per sample so far (reads the device)."""
+        return _value(self.loss_sum) / self.count if self.count else float("nan")
+
+    @property
+    def accuracy(self):
+        """Fraction of correct predictions so far, in [0, 1] (reads the device)."""
+        return _value(self.correct) / self.count if self.count else float("nan")
+
+    def summary(self):
+        """{"loss": ..., "acc": ...} formatted for a progress bar."""
+        return {"loss": f"{self.loss:.4f}", "acc": f"{self.accuracy * 100:.2f}%"}
+
+    def state_dict(self):
+        return {"loss_sum": self.loss_sum, "correct": self.correct, "count": self.count,
+                "batches": self.batches, "seconds": self.seconds}
+
+    def load_state_dict(self, state):
+        self.loss_sum = state["loss_sum"]
+        self.correct = state["correct"]
+        self.count = int(state["count"])
+        self.batches = int(state["batches"])
+        self.seconds = float(state["seconds"])
+
+
+def _value(x):
+    return x.item() if isinstance(x, Tensor) else x
+
+
+# The process umask, read once (os.umask can only be read by setting it): the temporary
+# file is created private (0600) and then gets the permissions a plain open() gives.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def _json_safe(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {key: _json_safe(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(value) for value in obj]
+    return obj
+
+
+def write_json_atomic(path, obj):
+    """Write ``obj`` as indented JSON to ``path`` atomically (see the module docstring)."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
+                                         suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w") as file:
+            json.dump(_json_safe(obj), file, indent=2, allow_nan=False)
+            file.write("\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o666 & ~_UMASK)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
