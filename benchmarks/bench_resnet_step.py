@@ -10,9 +10,9 @@ forward and backward functions ranked by their total time during one profiled st
 the first lines show the speed). With PyTorch installed the same step of the same
 architecture (ResNet-20, option A) is timed in PyTorch for comparison.
 
-Threads: on a machine shared with other jobs, set NUMBA_NUM_THREADS and
-OPENBLAS_NUM_THREADS to the cores you really have (oversubscribed thread pools spin and
-can make a step many times slower).
+Threads: ``--threads N`` calls ``minitorch_cv.set_num_threads(N)`` (Numba's and
+OpenBLAS's pools; PyTorch's too when it runs). On a machine shared with other jobs, give
+the cores you really have: oversubscribed thread pools make a step several times slower.
 """
 import argparse
 import cProfile
@@ -61,13 +61,15 @@ def op_table(stats, top):
     return sorted(totals.items(), key=lambda item: -item[1])[:top]
 
 
-def torch_step_seconds(batch_size, steps):
+def torch_step_seconds(batch_size, steps, threads):
     """Median seconds of a ResNet-20 (option A) training step in PyTorch, or None."""
     try:
         import torch
         import torch.nn.functional as TF
     except ImportError:
         return None
+    if threads is not None:
+        torch.set_num_threads(threads)
 
     class Block(torch.nn.Module):
         def __init__(self, cin, c, stride):
@@ -114,7 +116,11 @@ def main():
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads of every pool (default: each pool's own default)")
     args = parser.parse_args()
+    if args.threads is not None:
+        mt.set_num_threads(args.threads)
 
     mt.manual_seed(0)
     model = models.get_model(args.arch)
@@ -128,9 +134,8 @@ def main():
     phases = [step_phases(model, optimizer, loss_fn, images, labels) for _ in range(args.steps)]
     forward, backward, update = (statistics.median(p[i] for p in phases) for i in range(3))
     total = forward + backward + update
-    print(f"{args.arch}, batch {args.batch_size}, threads: NUMBA_NUM_THREADS="
-          f"{os.environ.get('NUMBA_NUM_THREADS', 'default')} OPENBLAS_NUM_THREADS="
-          f"{os.environ.get('OPENBLAS_NUM_THREADS', 'default')}")
+    print(f"{args.arch}, batch {args.batch_size}, threads: Numba {mt.get_num_threads()}, "
+          f"OpenBLAS {mt.threads.blas_num_threads() or '?'}")
     print(f"{'phase':<24}{'ms':>10}{'share':>8}")
     for name, seconds in (("forward + loss", forward), ("backward", backward),
                           ("optimizer step", update), ("step", total)):
@@ -147,7 +152,7 @@ def main():
     for name, seconds in op_table(stats, args.top):
         print(f"{name:<36}{seconds * 1000:>10.1f}{seconds / profiled * 100:>7.0f}%")
 
-    reference = torch_step_seconds(args.batch_size, args.steps) if args.arch == "resnet20" else None
+    reference = torch_step_seconds(args.batch_size, args.steps, args.threads) if args.arch == "resnet20" else None
     if reference is not None:
         print(f"\nPyTorch (CPU) resnet20 step: {reference * 1000:.1f} ms "
               f"({args.batch_size / reference:.0f} images/s); ours / PyTorch = "

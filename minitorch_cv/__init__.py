@@ -108,6 +108,7 @@ from .ops import (
 from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save
 from .tensor import Tensor
+from .threads import get_num_threads, set_num_threads
 
 # PyTorch's spelling; this file holds only imports, so shadowing the builtin is harmless.
 bool = bool_  # noqa: A001
@@ -116,3 +117,6 @@ bool = bool_  # noqa: A001
 from . import gradcheck, nn, optim, data, models  # noqa: E402,I001
 
 __version__ = "0.1.0"
+
+# Before any kernel runs: idle Numba workers must sleep, not spin (see threads.py).
+threads.start_numba_workers_passive()

@@ -1,0 +1,106 @@
+"""How many CPU threads the kernels use: ``set_num_threads(n)`` / ``get_num_threads()``.
+
+Two thread pools do the CPU work: Numba's (the parallel kernels of kernels/cpu) and the
+BLAS library's that NumPy calls for every matrix product (the convolutions' GEMMs).
+Each sizes itself to the whole machine, and they take turns many times per training
+step. A pool's idle workers spin for a while before they sleep, so each pool's spinning
+workers steal the cores the other needs: on a 2-core machine a ResNet-20 step took 2.4 s
+with both pools at their default size and 1.7 s with one thread each, and collapsed to
+~30 s while another process was busy (see benchmarks/bench_resnet_step.py).
+``set_num_threads`` sizes both pools at once, as ``torch.set_num_threads`` does.
+
+Importing minitorch_cv starts Numba's pool with passive workers (OpenMP's
+OMP_WAIT_POLICY=PASSIVE: an idle worker sleeps at once instead of spinning), so that
+between two short kernels Numba's workers leave the cores to BLAS; this brought the
+2-core step from 2.4 s to 1.5 s, and from 3.8 s to 2.1-2.8 s beside a busy process.
+An OMP_WAIT_POLICY set by the user is respected.
+
+The BLAS pool is reached through the C functions that OpenBLAS exports (NumPy's wheels
+ship OpenBLAS under prefixed names, which are tried too); with another BLAS only
+Numba's pool is sized, and the environment variables of that BLAS still apply.
+"""
+import ctypes
+import os
+
+import numba
+
+# The names the OpenBLAS setter goes by: upstream, the 64-bit-integer build, and the
+# prefixed builds inside NumPy's and SciPy's wheels.
+_OPENBLAS_PREFIXES = ("openblas", "scipy_openblas", "openblas64_")
+_SETTER_SUFFIXES = ("_set_num_threads", "_set_num_threads64_")
+_GETTER_SUFFIXES = ("_get_num_threads", "_get_num_threads64_")
+
+
+def start_numba_workers_passive():
+    """Start Numba's thread pool with OMP_WAIT_POLICY=PASSIVE unless the user set a policy.
+
+    OpenMP reads the variable once, when Numba's OpenMP layer loads it at the pool's
+    start; the variable is removed again afterwards so that other OpenMP runtimes loaded
+    later in the process (PyTorch's, in a benchmark) keep their own defaults. With the TBB
+    or workqueue layer the variable has no effect.
+    """
+    if "OMP_WAIT_POLICY" in os.environ:
+        numba.get_num_threads()  # starts the pool
+        return
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        numba.get_num_threads()
+    finally:
+        del os.environ["OMP_WAIT_POLICY"]
+
+
+def set_num_threads(n):
+    """Use ``n`` threads in the Numba kernels and in NumPy's BLAS."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: n must be a positive integer, got {n!r}")
+    if n > numba.config.NUMBA_NUM_THREADS:
+        raise ValueError(
+            f"set_num_threads: n must be at most {numba.config.NUMBA_NUM_THREADS} (the size of "
+            f"Numba's thread pool, fixed at start-up by NUMBA_NUM_THREADS), got {n}"
+        )
+    numba.set_num_threads(n)
+    blas = _openblas_function(_SETTER_SUFFIXES)
+    if blas is not None:
+        blas.argtypes = [ctypes.c_int]
+        blas.restype = None
+        blas(n)
+
+
+def get_num_threads():
+    """The number of threads the Numba kernels use (``set_num_threads`` sizes BLAS alike)."""
+    return numba.get_num_threads()
+
+
+def blas_num_threads():
+    """The number of threads of NumPy's OpenBLAS, or None when that BLAS is not OpenBLAS."""
+    getter = _openblas_function(_GETTER_SUFFIXES)
+    if getter is None:
+        return None
+    getter.argtypes = []
+    getter.restype = ctypes.c_int
+    return getter()
+
+
+def _openblas_function(suffixes):
+    """The first exported ``<prefix><suffix>`` of an OpenBLAS already loaded by NumPy."""
+    for path in _loaded_openblas_paths():
+        library = ctypes.CDLL(path)
+        for prefix in _OPENBLAS_PREFIXES:
+            for suffix in suffixes:
+                function = getattr(library, prefix + suffix, None)
+                if function is not None:
+                    return function
+    return None
+
+
+def _loaded_openblas_paths():
+    """Paths of the shared libraries with "openblas" in their name mapped into this process
+    (Linux's /proc/self/maps; elsewhere none are found and only Numba is sized)."""
+    import numpy.linalg  # noqa: F401  (loads NumPy's BLAS if nothing has yet)
+
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in os.path.basename(line.strip())}
+    except OSError:
+        return []
+    return sorted(path for path in paths if os.path.isfile(path))
