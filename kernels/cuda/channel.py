@@ -8,7 +8,7 @@ import numpy as np
 from minitorch_cv.device import namespace
 
 from ..reference.channel import _channel_geometry, _validate_channel_input
-from .launcher import BLOCK, CudaSource, grid_1d
+from .launcher import CudaSource
 
 _SOURCE = CudaSource("channel.cu")
 CHANNEL_SUMS_BLOCK = 256  # must equal CHANNEL_SUMS_BLOCK in channel.cu
@@ -41,10 +41,8 @@ def channel_scale_shift(x, scale, shift):
     N, C, HW = _channel_geometry(x)
     y = namespace(x).empty(x.shape, dtype=x.dtype)  # contiguous: the kernel writes it in place
     total = y.size
-    _SOURCE.launch(
-        "channel_scale_shift",
-        grid=grid_1d(total),
-        block=(BLOCK,),
-        args=(x, scale, shift, y, np.int64(total), np.int32(C), np.int64(HW)),
+    _SOURCE.launch_per_element(
+        "channel_scale_shift", total,
+        (x, scale, shift, y, np.int64(total), np.int32(C), np.int64(HW)),
     )
     return y

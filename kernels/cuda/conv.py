@@ -11,7 +11,7 @@ import numpy as np
 from minitorch_cv.device import namespace
 
 from ..reference.conv import _check_col_shape, _output_size
-from .launcher import BLOCK, CudaSource, grid_1d
+from .launcher import CudaSource
 
 _SOURCE = CudaSource("conv.cu")
 
@@ -31,12 +31,9 @@ def im2col(x, KH, KW, SH, SW, PH, PW, DH, DW):
     total = col.size
     if total:
         args = _geometry_args(N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW)
-        _SOURCE.launch(
-            "im2col",
-            grid=grid_1d(total),
-            block=(BLOCK,),
-            args=(x, col, np.int64(total)) + args,
-            shared_mem=0,
+        _SOURCE.launch_per_element(
+            "im2col", total,
+            (x, col, np.int64(total)) + args,
         )
     return col
 
@@ -51,11 +48,8 @@ def col2im(col, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW):
     total = x.size
     if total:
         args = _geometry_args(N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW)
-        _SOURCE.launch(
-            "col2im",
-            grid=grid_1d(total),
-            block=(BLOCK,),
-            args=(col, x, np.int64(total)) + args,
-            shared_mem=0,
+        _SOURCE.launch_per_element(
+            "col2im", total,
+            (col, x, np.int64(total)) + args,
         )
     return x

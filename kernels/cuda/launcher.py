@@ -94,6 +94,11 @@ def grid_1d(total, block=BLOCK):
     return max(1, -(-total // block))
 
 
+def int32s(*values):
+    """``values`` as np.int32, for a kernel's ``int`` parameters."""
+    return tuple(np.int32(v) for v in values)
+
+
 class CudaSource:
     """A .cu file whose kernels can be launched on CuPy (GPU) or NumPy (emulated) arrays.
 
@@ -173,6 +178,13 @@ class CudaSource:
             raise ValueError(f"block: at most {MAX_THREADS_PER_BLOCK} threads per block, got {block}")
         shared_mem = _shared_mem(shared_mem)
         self.build(executor, dtype).launch(name, grid, block, prepared, shared_mem, kernel.synchronizes)
+
+    def launch_per_element(self, name, total, args):
+        """Launches ``name`` with one thread per element of an array of ``total`` elements,
+        in blocks of BLOCK threads (the kernel bounds-checks its index against ``total``);
+        launches nothing when ``total`` is 0."""
+        if total:
+            self.launch(name, grid=grid_1d(total), block=(BLOCK,), args=args)
 
     def _kernel(self, name):
         kernels = self.kernels

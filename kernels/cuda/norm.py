@@ -15,7 +15,7 @@ import numpy as np
 
 from minitorch_cv.device import namespace
 
-from .launcher import BLOCK, CudaSource, grid_1d
+from .launcher import CudaSource
 
 _SOURCE = CudaSource("norm.cu")
 NORM_BLOCK = 256  # must equal NORM_BLOCK in norm.cu
@@ -82,12 +82,10 @@ def layer_norm_backward_affine(dy, x, mean, rstd):
     dbias = xp.empty(D, x.dtype)
     if D == 0:
         return dweight, dbias
-    _SOURCE.launch(
-        "layer_norm_backward_affine",
-        grid=grid_1d(D),
-        block=(BLOCK,),
-        args=(_same_dtype(dy, x), x, _same_dtype(mean, x), _same_dtype(rstd, x), dweight, dbias,
-              np.int64(R), np.int64(D)),
+    _SOURCE.launch_per_element(
+        "layer_norm_backward_affine", D,
+        (_same_dtype(dy, x), x, _same_dtype(mean, x), _same_dtype(rstd, x), dweight, dbias,
+         np.int64(R), np.int64(D)),
     )
     return dweight, dbias
 
@@ -158,11 +156,9 @@ def _rowwise_backward_input(dy, x, mean, A, B, K, P):
     if total == 0:
         return dx
     coefficients = [_same_dtype(v, x).reshape(-1) for v in (mean, A, B, K)]
-    _SOURCE.launch(
-        "rowwise_backward_input",
-        grid=grid_1d(total),
-        block=(BLOCK,),
-        args=(_same_dtype(dy, x), x, *coefficients, dx, np.int64(total), np.int64(S), np.int64(P)),
+    _SOURCE.launch_per_element(
+        "rowwise_backward_input", total,
+        (_same_dtype(dy, x), x, *coefficients, dx, np.int64(total), np.int64(S), np.int64(P)),
     )
     return dx
 
@@ -214,12 +210,10 @@ def lrn_forward(x, size, alpha, beta, k):
     scale = xp.empty((N, C, S), x.dtype)
     if y.size == 0:
         return y, scale
-    _SOURCE.launch(
-        "lrn_forward",
-        grid=grid_1d(y.size),
-        block=(BLOCK,),
-        args=(x, y, scale, np.int64(N), np.int32(C), np.int64(S), np.int32(size),
-              x.dtype.type(alpha), x.dtype.type(beta), x.dtype.type(k)),
+    _SOURCE.launch_per_element(
+        "lrn_forward", y.size,
+        (x, y, scale, np.int64(N), np.int32(C), np.int64(S), np.int32(size),
+         x.dtype.type(alpha), x.dtype.type(beta), x.dtype.type(k)),
     )
     return y, scale
 
@@ -231,12 +225,10 @@ def lrn_backward(dy, x, y, scale, size, alpha, beta):
     dx = xp.empty((N, C, S), x.dtype)
     if dx.size == 0:
         return dx
-    _SOURCE.launch(
-        "lrn_backward",
-        grid=grid_1d(dx.size),
-        block=(BLOCK,),
-        args=(_same_dtype(dy, x), x, _same_dtype(y, x), _same_dtype(scale, x), dx,
-              np.int64(N), np.int32(C), np.int64(S), np.int32(size),
-              x.dtype.type(alpha), x.dtype.type(beta)),
+    _SOURCE.launch_per_element(
+        "lrn_backward", dx.size,
+        (_same_dtype(dy, x), x, _same_dtype(y, x), _same_dtype(scale, x), dx,
+         np.int64(N), np.int32(C), np.int64(S), np.int32(size),
+         x.dtype.type(alpha), x.dtype.type(beta)),
     )
     return dx

@@ -13,20 +13,9 @@ element of grad_x and need no zero-initialized output and no atomics.
 import numpy as np
 
 from minitorch_cv.device import namespace
-from minitorch_cv.kernels.cuda.launcher import BLOCK, CudaSource, grid_1d
+from .launcher import CudaSource, int32s
 
 _SOURCE = CudaSource("pool.cu")
-
-
-def _launch(name, total, *args):
-    """One thread per element of an array of ``total`` elements (nothing to do for 0)."""
-    if total == 0:
-        return
-    _SOURCE.launch(name, grid=grid_1d(total), block=(BLOCK,), args=args, shared_mem=0)
-
-
-def _int32(*values):
-    return tuple(np.int32(v) for v in values)
 
 
 # ------------------------------------------------------------------ max pooling
@@ -36,11 +25,10 @@ def max_pool2d_forward(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
     out = xp.empty((N, C, OH, OW), dtype=x.dtype)
     argmax = xp.empty((N, C, OH, OW), dtype=np.int64)
     total = out.size
-    _launch(
-        "max_pool2d_forward", total,
-        x, out, argmax, np.int64(total), *_int32(H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW),
+    _SOURCE.launch_per_element("max_pool2d_forward", total, (
+        x, out, argmax, np.int64(total), *int32s(H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW),
         x.dtype.type(-np.inf),
-    )
+    ))
     return out, argmax
 
 
@@ -49,11 +37,10 @@ def max_pool2d_backward(grad_out, argmax, H, W, KH, KW, SH, SW, PH, PW, DH, DW):
     N, C, OH, OW = grad_out.shape
     grad_x = xp.empty((N, C, H, W), dtype=grad_out.dtype)
     total = grad_x.size
-    _launch(
-        "max_pool2d_backward", total,
+    _SOURCE.launch_per_element("max_pool2d_backward", total, (
         grad_out, argmax, grad_x, np.int64(total),
-        *_int32(H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW),
-    )
+        *int32s(H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW),
+    ))
     return grad_x
 
 
@@ -63,11 +50,10 @@ def avg_pool2d_forward(x, KH, KW, SH, SW, PH, PW, OH, OW, count_include_pad, div
     N, C, H, W = x.shape
     out = xp.empty((N, C, OH, OW), dtype=x.dtype)
     total = out.size
-    _launch(
-        "avg_pool2d_forward", total,
-        x, out, np.int64(total), *_int32(H, W, OH, OW, KH, KW, SH, SW, PH, PW),
-        *_int32(bool(count_include_pad), divisor_override),
-    )
+    _SOURCE.launch_per_element("avg_pool2d_forward", total, (
+        x, out, np.int64(total), *int32s(H, W, OH, OW, KH, KW, SH, SW, PH, PW),
+        *int32s(bool(count_include_pad), divisor_override),
+    ))
     return out
 
 
@@ -76,11 +62,10 @@ def avg_pool2d_backward(grad_out, H, W, KH, KW, SH, SW, PH, PW, count_include_pa
     N, C, OH, OW = grad_out.shape
     grad_x = xp.empty((N, C, H, W), dtype=grad_out.dtype)
     total = grad_x.size
-    _launch(
-        "avg_pool2d_backward", total,
-        grad_out, grad_x, np.int64(total), *_int32(H, W, OH, OW, KH, KW, SH, SW, PH, PW),
-        *_int32(bool(count_include_pad), divisor_override),
-    )
+    _SOURCE.launch_per_element("avg_pool2d_backward", total, (
+        grad_out, grad_x, np.int64(total), *int32s(H, W, OH, OW, KH, KW, SH, SW, PH, PW),
+        *int32s(bool(count_include_pad), divisor_override),
+    ))
     return grad_x
 
 
@@ -90,7 +75,7 @@ def adaptive_avg_pool2d_forward(x, OH, OW):
     N, C, H, W = x.shape
     out = xp.empty((N, C, OH, OW), dtype=x.dtype)
     total = out.size
-    _launch("adaptive_avg_pool2d_forward", total, x, out, np.int64(total), *_int32(H, W, OH, OW))
+    _SOURCE.launch_per_element("adaptive_avg_pool2d_forward", total, (x, out, np.int64(total), *int32s(H, W, OH, OW)))
     return out
 
 
@@ -99,10 +84,9 @@ def adaptive_avg_pool2d_backward(grad_out, H, W):
     N, C, OH, OW = grad_out.shape
     grad_x = xp.empty((N, C, H, W), dtype=grad_out.dtype)
     total = grad_x.size
-    _launch(
-        "adaptive_avg_pool2d_backward", total,
-        grad_out, grad_x, np.int64(total), *_int32(H, W, OH, OW),
-    )
+    _SOURCE.launch_per_element("adaptive_avg_pool2d_backward", total, (
+        grad_out, grad_x, np.int64(total), *int32s(H, W, OH, OW),
+    ))
     return grad_x
 
 
@@ -112,10 +96,9 @@ def adaptive_max_pool2d_forward(x, OH, OW):
     out = xp.empty((N, C, OH, OW), dtype=x.dtype)
     argmax = xp.empty((N, C, OH, OW), dtype=np.int64)
     total = out.size
-    _launch(
-        "adaptive_max_pool2d_forward", total,
-        x, out, argmax, np.int64(total), *_int32(H, W, OH, OW),
-    )
+    _SOURCE.launch_per_element("adaptive_max_pool2d_forward", total, (
+        x, out, argmax, np.int64(total), *int32s(H, W, OH, OW),
+    ))
     return out, argmax
 
 
@@ -124,10 +107,9 @@ def adaptive_max_pool2d_backward(grad_out, argmax, H, W):
     N, C, OH, OW = grad_out.shape
     grad_x = xp.empty((N, C, H, W), dtype=grad_out.dtype)
     total = grad_x.size
-    _launch(
-        "adaptive_max_pool2d_backward", total,
-        grad_out, argmax, grad_x, np.int64(total), *_int32(H, W, OH, OW),
-    )
+    _SOURCE.launch_per_element("adaptive_max_pool2d_backward", total, (
+        grad_out, argmax, grad_x, np.int64(total), *int32s(H, W, OH, OW),
+    ))
     return grad_x
 
 
@@ -137,10 +119,9 @@ def max_unpool2d_forward(x, indices, OH, OW):
     N, C, IH, IW = x.shape
     out = xp.zeros((N, C, OH, OW), dtype=x.dtype)  # the kernel writes only the switches
     total = x.size
-    _launch(
-        "max_unpool2d_forward", total,
-        x, indices, out, np.int64(total), *_int32(IH, IW, OH, OW),
-    )
+    _SOURCE.launch_per_element("max_unpool2d_forward", total, (
+        x, indices, out, np.int64(total), *int32s(IH, IW, OH, OW),
+    ))
     return out
 
 
@@ -150,8 +131,7 @@ def max_unpool2d_backward(grad_out, indices):
     IH, IW = indices.shape[2:]
     grad_x = xp.empty((N, C, IH, IW), dtype=grad_out.dtype)
     total = grad_x.size
-    _launch(
-        "max_unpool2d_backward", total,
-        grad_out, indices, grad_x, np.int64(total), *_int32(IH, IW, OH, OW),
-    )
+    _SOURCE.launch_per_element("max_unpool2d_backward", total, (
+        grad_out, indices, grad_x, np.int64(total), *int32s(IH, IW, OH, OW),
+    ))
     return grad_x

@@ -12,20 +12,9 @@ element of grad_x and need no zero-initialized output and no atomics.
 import numpy as np
 
 from minitorch_cv.device import namespace
-from minitorch_cv.kernels.cuda.launcher import BLOCK, CudaSource, grid_1d
+from .launcher import CudaSource, int32s
 
 _SOURCE = CudaSource("resample.cu")
-
-
-def _launch(name, total, *args):
-    """One thread per element of an array of ``total`` elements (nothing to do for 0)."""
-    if total == 0:
-        return
-    _SOURCE.launch(name, grid=grid_1d(total), block=(BLOCK,), args=args, shared_mem=0)
-
-
-def _int32(*values):
-    return tuple(np.int32(v) for v in values)
 
 
 # --------------------------------------------------------------------- nearest
@@ -34,10 +23,9 @@ def upsample_nearest2d_forward(x, OH, OW, scale_h, scale_w):
     N, C, H, W = x.shape
     out = xp.empty((N, C, OH, OW), dtype=x.dtype)
     total = out.size
-    _launch(
-        "upsample_nearest2d_forward", total,
-        x, out, np.int64(total), *_int32(H, W, OH, OW), np.float32(scale_h), np.float32(scale_w),
-    )
+    _SOURCE.launch_per_element("upsample_nearest2d_forward", total, (
+        x, out, np.int64(total), *int32s(H, W, OH, OW), np.float32(scale_h), np.float32(scale_w),
+    ))
     return out
 
 
@@ -46,11 +34,10 @@ def upsample_nearest2d_backward(grad_out, H, W, scale_h, scale_w):
     N, C, OH, OW = grad_out.shape
     grad_x = xp.empty((N, C, H, W), dtype=grad_out.dtype)
     total = grad_x.size
-    _launch(
-        "upsample_nearest2d_backward", total,
-        grad_out, grad_x, np.int64(total), *_int32(H, W, OH, OW),
+    _SOURCE.launch_per_element("upsample_nearest2d_backward", total, (
+        grad_out, grad_x, np.int64(total), *int32s(H, W, OH, OW),
         np.float32(scale_h), np.float32(scale_w),
-    )
+    ))
     return grad_x
 
 
@@ -61,11 +48,10 @@ def upsample_bilinear2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
     out = xp.empty((N, C, OH, OW), dtype=x.dtype)
     total = out.size
     scalar = x.dtype.type
-    _launch(
-        "upsample_bilinear2d_forward", total,
-        x, out, np.int64(total), *_int32(H, W, OH, OW, bool(align_corners)),
+    _SOURCE.launch_per_element("upsample_bilinear2d_forward", total, (
+        x, out, np.int64(total), *int32s(H, W, OH, OW, bool(align_corners)),
         scalar(scale_h), scalar(scale_w),
-    )
+    ))
     return out
 
 
@@ -75,9 +61,8 @@ def upsample_bilinear2d_backward(grad_out, H, W, align_corners, scale_h, scale_w
     grad_x = xp.empty((N, C, H, W), dtype=grad_out.dtype)
     total = grad_x.size
     scalar = grad_out.dtype.type
-    _launch(
-        "upsample_bilinear2d_backward", total,
-        grad_out, grad_x, np.int64(total), *_int32(H, W, OH, OW, bool(align_corners)),
+    _SOURCE.launch_per_element("upsample_bilinear2d_backward", total, (
+        grad_out, grad_x, np.int64(total), *int32s(H, W, OH, OW, bool(align_corners)),
         scalar(scale_h), scalar(scale_w),
-    )
+    ))
     return grad_x

@@ -4,7 +4,7 @@ import numpy as np
 from minitorch_cv.device import namespace
 
 from ..reference.scatter import _validate_scatter_add
-from .launcher import BLOCK, CudaSource, grid_1d
+from .launcher import CudaSource
 
 _SOURCE = CudaSource("scatter.cu")
 
@@ -15,10 +15,8 @@ def scatter_add(index, values, size):
     _validate_scatter_add(index, values, size)
     out = namespace(values).zeros(int(size), dtype=values.dtype)  # contiguous, starts at 0
     total = values.size
-    _SOURCE.launch(
-        "scatter_add",
-        grid=grid_1d(total),
-        block=(BLOCK,),
-        args=(index, values, out, np.int64(total)),
+    _SOURCE.launch_per_element(
+        "scatter_add", total,
+        (index, values, out, np.int64(total)),
     )
     return out
