@@ -50,7 +50,10 @@ def start_numba_workers_passive():
 
 
 def set_num_threads(n):
-    """Use ``n`` threads in the Numba kernels and in NumPy's BLAS."""
+    """Use ``n`` threads in the Numba kernels and in NumPy's BLAS.
+
+    Numba keeps the setting per calling thread: call it from the thread that runs the
+    model (the data loader's prefetch thread runs no Numba kernels)."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: n must be a positive integer, got {n!r}")
     if n > numba.config.NUMBA_NUM_THREADS:
