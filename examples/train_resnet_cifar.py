@@ -8,8 +8,8 @@ The defaults are a complete recipe: ResNet-20 (He et al. 2015, 0.27M parameters)
 epochs of SGD with Nesterov momentum, batch 128, weight decay 5e-4 and the 1cycle
 learning-rate policy peaking at 0.1; augmentation by random 32x32 crops of the image
 padded by 4 pixels and horizontal flips; inputs normalized with the CIFAR-10 channel
-mean and std. On the 4,660-image CIFAR-10 subset of ../shared/data it reaches about
-62-63% test accuracy (846 test images; runs differ by a few points, see README).
+mean and std. On the 4,660-image CIFAR-10 subset of ../shared/data it reaches 62-67%
+test accuracy (846 test images; runs differ by a few points, see README).
 ``--train-subset N`` / ``--test-subset N`` use the first N images only, for quick runs.
 
 Data (``--data-dir``, else $MINITORCH_CV_DATA, else the download cache
