@@ -51,6 +51,7 @@ import numpy as np  # noqa: E402
 import minitorch_cv as mt  # noqa: E402
 from minitorch_cv import backend  # noqa: E402
 from minitorch_cv.nn.functional import conv2d  # noqa: E402
+from _tables import print_forward_backward_table  # noqa: E402  (benchmarks/ is on sys.path)
 
 clock = time.process_time if ARGS.clock == "cpu" else time.perf_counter
 
@@ -151,20 +152,7 @@ def main():
 
     threads = args.threads if args.threads is not None else "library default"
     print(f"batch {args.batch}, best of {args.repeat}, {args.clock} clock, threads: {threads}")
-    header = f"{'layer':<26} {'impl':<10} {'fwd ms':>9} {'bwd ms':>9} {'x ref':>7} {'/torch':>7}"
-    print(header)
-    print("-" * len(header))
-    for layer, results in rows:
-        reference_total = sum(results["reference"])
-        torch_total = sum(results["torch-cpu"]) if "torch-cpu" in results else None
-        for implementation, (forward_ms, backward_ms) in results.items():
-            total = forward_ms + backward_ms
-            versus_torch = f"{total / torch_total:7.2f}" if torch_total else f"{'-':>7}"
-            print(
-                f"{layer:<26} {implementation:<10} {forward_ms:9.1f} {backward_ms:9.1f} "
-                f"{reference_total / total:7.2f} {versus_torch}"
-            )
-    print("x ref: speed-up of forward+backward over the reference; /torch: time / PyTorch's")
+    print_forward_backward_table(rows, layer_width=26)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import numpy as np
 import minitorch_cv as mt
 from minitorch_cv import backend
 from minitorch_cv.nn import functional as F
+from _tables import print_forward_backward_table  # benchmarks/ is on sys.path when run
 
 
 def layers(batch):
@@ -127,20 +128,7 @@ def main():
             results["torch-cpu"] = time_torch(torch, call, values, args.repeat)
         rows.append((f"{name} {shape}", results))
 
-    header = f"{'layer':<40} {'impl':<10} {'fwd ms':>9} {'bwd ms':>9} {'x ref':>7} {'/torch':>7}"
-    print(header)
-    print("-" * len(header))
-    for layer, results in rows:
-        reference_total = sum(results["reference"])
-        torch_total = sum(results["torch-cpu"]) if "torch-cpu" in results else None
-        for implementation, (forward_ms, backward_ms) in results.items():
-            total = forward_ms + backward_ms
-            versus_torch = f"{total / torch_total:7.2f}" if torch_total else f"{'-':>7}"
-            print(
-                f"{layer:<40} {implementation:<10} {forward_ms:9.1f} {backward_ms:9.1f} "
-                f"{reference_total / total:7.2f} {versus_torch}"
-            )
-    print("x ref: speed-up of forward+backward over the reference; /torch: time / PyTorch's")
+    print_forward_backward_table(rows, layer_width=40)
 
 
 if __name__ == "__main__":
