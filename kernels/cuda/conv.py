@@ -29,12 +29,8 @@ def im2col(x, KH, KW, SH, SW, PH, PW, DH, DW):
     OH, OW = _output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
     col = namespace(x).empty((C, KH, KW, N, OH, OW), dtype=x.dtype)
     total = col.size
-    if total:
-        args = _geometry_args(N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW)
-        _SOURCE.launch_per_element(
-            "im2col", total,
-            (x, col, np.int64(total)) + args,
-        )
+    args = _geometry_args(N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW)
+    _SOURCE.launch_per_element("im2col", total, (x, col, np.int64(total)) + args)
     return col
 
 
@@ -46,10 +42,6 @@ def col2im(col, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW):
     _check_col_shape(col, (C, KH, KW, N, OH, OW))
     x = namespace(col).empty((N, C, H, W), dtype=col.dtype)
     total = x.size
-    if total:
-        args = _geometry_args(N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW)
-        _SOURCE.launch_per_element(
-            "col2im", total,
-            (col, x, np.int64(total)) + args,
-        )
+    args = _geometry_args(N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW)
+    _SOURCE.launch_per_element("col2im", total, (col, x, np.int64(total)) + args)
     return x
