@@ -96,8 +96,8 @@ def group_norm_backward_reduce(dy, x, mean, rstd, G):
 def _group_norm_backward_reduce(dy, x, mean, rstd, N, C, S, G, sum_dy, sum_dy_xhat):
     CG = C // G
     for row in prange(N * C):
-        n = row // C
         c = row % C
+        n = row // C
         group = n * G + c // CG
         m = float(mean[group])
         inv = float(rstd[group])

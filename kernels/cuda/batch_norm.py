@@ -5,7 +5,7 @@ functions serve CuPy arrays (the GPU) and NumPy arrays (the CPU emulation of CUD
 launch goes through ``launcher.CudaSource``, which makes inputs contiguous and checks that
 each scalar has the exact NumPy type of its C parameter.
 
-Reductions run one block of BATCH_NORM_BLOCK threads per channel; elementwise kernels one
+Reductions run one block of BLOCK threads per channel; elementwise kernels one
 thread per element. The per-channel coefficients of the input gradient are computed here
 with the array module of the inputs, in float64, and cast to the input dtype.
 """
@@ -14,10 +14,9 @@ import numpy as np
 from minitorch_cv.device import namespace
 
 from ..reference.batch_norm import _channel_geometry, _validate_channels
-from .launcher import CudaSource
+from .runtime import BLOCK, CudaSource
 
 _SOURCE = CudaSource("batch_norm.cu")
-BATCH_NORM_BLOCK = 256  # must equal BATCH_NORM_BLOCK in batch_norm.cu
 
 
 def batch_norm_statistics(x):
@@ -31,7 +30,7 @@ def batch_norm_statistics(x):
         _SOURCE.launch(
             "batch_norm_statistics",
             grid=(C,),
-            block=(BATCH_NORM_BLOCK,),
+            block=(BLOCK,),
             args=(x, mean, var, np.int64(N), np.int32(C), np.int64(S)),
         )
     return mean, var
@@ -60,7 +59,7 @@ def batch_norm_backward_reduce(dy, x, mean, invstd):
         _SOURCE.launch(
             "batch_norm_backward_reduce",
             grid=(C,),
-            block=(BATCH_NORM_BLOCK,),
+            block=(BLOCK,),
             args=(_same_dtype(dy, x), x, _same_dtype(mean, x), _same_dtype(invstd, x), sum_dy, sum_dy_xhat,
                   np.int64(N), np.int32(C), np.int64(S)),
         )

@@ -5,7 +5,7 @@ functions serve CuPy arrays (the GPU) and NumPy arrays (the CPU emulation of CUD
 every launch goes through ``launcher.CudaSource``, which makes inputs contiguous and
 checks that each scalar has the exact NumPy type of its C parameter.
 
-Reductions run one block of GROUP_NORM_BLOCK threads per reduced set (the comment above each
+Reductions run one block of BLOCK threads per reduced set (the comment above each
 kernel says how the threads split the work); elementwise kernels run one thread per
 element in blocks of BLOCK threads.
 The per-(n, c) coefficients of the input gradient are computed here with the array
@@ -15,10 +15,9 @@ import numpy as np
 
 from minitorch_cv.device import namespace
 
-from .launcher import CudaSource
+from .runtime import BLOCK, CudaSource
 
 _SOURCE = CudaSource("group_norm.cu")
-GROUP_NORM_BLOCK = 256  # must equal GROUP_NORM_BLOCK in group_norm.cu
 
 
 def group_norm_forward(x, weight, bias, G, eps):
@@ -33,7 +32,7 @@ def group_norm_forward(x, weight, bias, G, eps):
     _SOURCE.launch(
         "group_norm_forward",
         grid=(N * G,),
-        block=(GROUP_NORM_BLOCK,),
+        block=(BLOCK,),
         args=(x, _ones_if_none(weight, C, x), _zeros_if_none(bias, C, x), y, mean, rstd,
               np.int64(N), np.int32(C), np.int64(S), np.int32(G), x.dtype.type(eps)),
     )
@@ -51,7 +50,7 @@ def group_norm_backward_reduce(dy, x, mean, rstd, G):
     _SOURCE.launch(
         "group_norm_backward_reduce",
         grid=(N * C,),
-        block=(GROUP_NORM_BLOCK,),
+        block=(BLOCK,),
         args=(_same_dtype(dy, x), x, _same_dtype(mean, x), _same_dtype(rstd, x), sum_dy, sum_dy_xhat,
               np.int64(N), np.int32(C), np.int64(S), np.int32(G)),
     )
