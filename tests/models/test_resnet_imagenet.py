@@ -87,12 +87,12 @@ def test_zero_init_residual_zeroes_the_last_norm_of_every_block():
     bottleneck = models.resnext50_32x4d(zero_init_residual=True)
     for block in basic.modules():
         if isinstance(block, models.BasicBlock):
-            np.testing.assert_array_equal(block.bn2.weight.numpy(), 0)
-            np.testing.assert_array_equal(block.bn1.weight.numpy(), 1)
+            np.testing.assert_array_equal(block.bn2.weight.detach().numpy(), 0)
+            np.testing.assert_array_equal(block.bn1.weight.detach().numpy(), 1)
     blocks = [b for b in bottleneck.modules() if isinstance(b, models.Bottleneck)]
     assert len(blocks) == 16
     for block in blocks:
-        np.testing.assert_array_equal(block.bn3.weight.numpy(), 0)
+        np.testing.assert_array_equal(block.bn3.weight.detach().numpy(), 0)
 
 
 def test_norm_layer_is_used_everywhere_and_initialized():
@@ -101,19 +101,19 @@ def test_norm_layer_is_used_everywhere_and_initialized():
     norms = [m for m in model.modules() if isinstance(m, nn.GroupNorm)]
     assert len(norms) == 20 and not any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
     for norm in norms:
-        np.testing.assert_array_equal(norm.weight.numpy(), 1)
-        np.testing.assert_array_equal(norm.bias.numpy(), 0)
+        np.testing.assert_array_equal(norm.weight.detach().numpy(), 1)
+        np.testing.assert_array_equal(norm.bias.detach().numpy(), 0)
     assert model(mt.randn(1, 3, 32, 32)).shape == (1, 1000)
 
 
 def test_initialization_is_torchvision_s(resnet50):
-    weight = resnet50.layer4[0].conv2.weight.numpy()  # (512, 512, 3, 3)
+    weight = resnet50.layer4[0].conv2.weight.detach().numpy()  # (512, 512, 3, 3)
     expected = math.sqrt(2.0 / (512 * 9))  # He normal, fan_out = K * KH * KW
     assert abs(weight.std() / expected - 1) < 0.01
     bound = 1 / math.sqrt(2048)  # fc: PyTorch's default U(-1/sqrt(in), 1/sqrt(in))
-    fc = resnet50.fc.weight.numpy()
+    fc = resnet50.fc.weight.detach().numpy()
     assert np.abs(fc).max() <= bound and np.abs(fc).max() > 0.99 * bound
-    np.testing.assert_array_equal(resnet50.bn1.weight.numpy(), 1)
+    np.testing.assert_array_equal(resnet50.bn1.weight.detach().numpy(), 1)
 
 
 def test_errors_of_the_constructor():

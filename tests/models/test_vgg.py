@@ -53,12 +53,12 @@ def test_state_dict_keys(vgg11_bn):
 
 def test_initialization_is_torchvision_s(vgg11_bn):
     conv = vgg11_bn.features[25]  # 512 -> 512, 3x3
-    assert abs(conv.weight.numpy().std() / math.sqrt(2 / (512 * 9)) - 1) < 0.01
-    np.testing.assert_array_equal(conv.bias.numpy(), 0)
-    fc = vgg11_bn.classifier[3].weight.numpy()  # N(0, 0.01): 16.8M draws
+    assert abs(conv.weight.detach().numpy().std() / math.sqrt(2 / (512 * 9)) - 1) < 0.01
+    np.testing.assert_array_equal(conv.bias.detach().numpy(), 0)
+    fc = vgg11_bn.classifier[3].weight.detach().numpy()  # N(0, 0.01): 16.8M draws
     assert abs(fc.std() / 0.01 - 1) < 0.002 and abs(fc.mean()) < 1e-4
-    np.testing.assert_array_equal(vgg11_bn.classifier[6].bias.numpy(), 0)
-    np.testing.assert_array_equal(vgg11_bn.features[1].weight.numpy(), 1)
+    np.testing.assert_array_equal(vgg11_bn.classifier[6].bias.detach().numpy(), 0)
+    np.testing.assert_array_equal(vgg11_bn.features[1].weight.detach().numpy(), 1)
 
 
 def test_without_init_weights_layers_keep_pytorch_s_defaults():
@@ -66,8 +66,8 @@ def test_without_init_weights_layers_keep_pytorch_s_defaults():
     model = VGG(make_layers([512, "M"]), num_classes=3, init_weights=False, dropout=0.25)
     bound = 1 / math.sqrt(4096)  # PyTorch's default: U(-1/sqrt(in), 1/sqrt(in)), bias too
     last = model.classifier[6]
-    assert np.abs(last.weight.numpy()).max() <= bound
-    assert np.abs(last.bias.numpy()).max() > 0
+    assert np.abs(last.weight.detach().numpy()).max() <= bound
+    assert np.abs(last.bias.detach().numpy()).max() > 0
     assert model.classifier[2].p == 0.25 and model.classifier[5].p == 0.25
     # one 2x2 pool leaves 16x16 maps; the adaptive pool makes them 7x7 for the classifier
     assert model(mt.randn(1, 3, 32, 32)).shape == (1, 3)
