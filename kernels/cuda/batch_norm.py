@@ -13,7 +13,7 @@ import numpy as np
 
 from minitorch_cv.device import namespace
 
-from ..reference.batch_norm import _channel_geometry, _validate_channels
+from ..reference.batch_norm import _channel_geometry, _input_gradient_coefficients, _validate_channels
 from .runtime import BLOCK, CudaSource
 
 _SOURCE = CudaSource("batch_norm.cu")
@@ -67,16 +67,11 @@ def batch_norm_backward_reduce(dy, x, mean, invstd):
 
 
 def batch_norm_backward_input(dy, x, mean, invstd, weight, sum_dy, sum_dy_xhat):
-    """dx = A dy - B (x - mean[c]) - K with per-channel A = weight invstd,
-    B = A invstd sum_dy_xhat / M, K = A sum_dy / M, M = N S; one thread per element."""
+    """dx = A dy - B (x - mean[c]) - K with the per-channel coefficients of
+    _input_gradient_coefficients (kernels/reference/batch_norm.py); one thread per element."""
     xp = namespace(x)
     N, C, S = _channel_geometry(x)
-    M = N * S
-    w = xp.ones(C) if weight is None else weight.astype(np.float64)
-    inv = invstd.astype(np.float64)
-    A = w * inv
-    B = A * inv * sum_dy_xhat / M
-    K = A * sum_dy / M
+    A, B, K = _input_gradient_coefficients(invstd, weight, sum_dy, sum_dy_xhat, N * S)
     dx = xp.empty(x.shape, x.dtype)
     total = dx.size
     coefficients = [_same_dtype(v, x) for v in (mean, A, B, K)]

@@ -15,6 +15,7 @@ import numpy as np
 
 from minitorch_cv.device import namespace
 
+from ..reference.group_norm import _input_gradient_coefficients
 from .runtime import BLOCK, CudaSource
 
 _SOURCE = CudaSource("group_norm.cu")
@@ -63,15 +64,7 @@ def group_norm_backward_input(dy, x, mean, rstd, weight, sum_dy, sum_dy_xhat, G)
     the reference); one thread per element (group_norm_backward_input in group_norm.cu)."""
     xp = namespace(x)
     N, C, S = x.shape
-    CG = C // G
-    w = xp.ones(C) if weight is None else weight.astype(np.float64)
-    a = (w * sum_dy).reshape(N, G, CG).sum(axis=2) / (CG * S)
-    b = (w * sum_dy_xhat).reshape(N, G, CG).sum(axis=2) / (CG * S)
-    r = rstd.astype(np.float64)
-    A = xp.repeat(r, CG, axis=1) * w
-    B = xp.repeat(r * r * b, CG, axis=1)
-    K = xp.repeat(r * a, CG, axis=1)
-    mean_nc = xp.repeat(mean, CG, axis=1)
+    mean_nc, A, B, K = _input_gradient_coefficients(mean, rstd, weight, sum_dy, sum_dy_xhat, G, S)
     dx = xp.empty((N, C, S), x.dtype)
     total = dx.size
     coefficients = [_same_dtype(v, x).reshape(-1) for v in (mean_nc, A, B, K)]
