@@ -151,6 +151,8 @@ struct KernelCall {
     }
 };
 
+// (In a memcheck build the array parameters are mtcv::Checked<T>, and args[i] points at
+// one that the launcher laid out; see emulation_memcheck.h.)
 template <typename... Params>
 int launch(void (*kernel)(Params...), const LaunchConfig* config, void** args, char* error, size_t error_size) {
     KernelCall<Params...> call{kernel, args};
