@@ -30,12 +30,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-# Every CUDA kernel the tests run in the CPU emulation runs in its bounds-checking build
-# (kernels/cuda/runtime/README.md, "Bounds checking"): an access outside an array fails
-# the test with the kernel, thread, array and index instead of passing by luck.
-# MINITORCH_CV_EMULATION_MEMCHECK=0 runs the plain builds.
-os.environ.setdefault("MINITORCH_CV_EMULATION_MEMCHECK", "1")
-
 
 def find_data_dir():
     """MINITORCH_CV_DATA, else ../shared/data beside the checkout (None if absent)."""

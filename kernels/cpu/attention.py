@@ -17,7 +17,7 @@ relative position bias or a (B, 1, 1, S) padding mask is never copied out to
 import numpy as np
 from numba import njit, prange
 
-from ..reference.attention import _reduce_to_bias_shape
+from ..reference.attention import _check_attention, _reduce_to_bias_shape
 
 MAX_HEAD_DIM = None  # per-row loops: any head dim works
 _TILE = 16  # keys per tile: the running max is raised (and acc rescaled) once per tile
@@ -25,6 +25,7 @@ _TILE = 16  # keys per tile: the running max is raised (and acc rescaled) once p
 
 def attention_forward(q, k, v, bias, scale, causal):
     """Return ``(out, lse)`` (see the reference). Fully masked rows: out 0, lse +inf."""
+    _check_attention("attention_forward", q, k, v, bias, scale, causal)
     q, k, v = (_read_only_contiguous(a) for a in (q, k, v))
     B, NH, L, _ = q.shape
     Ev = v.shape[3]
@@ -39,6 +40,7 @@ def attention_forward(q, k, v, bias, scale, causal):
 
 def attention_backward(q, k, v, bias, out, lse, dout, scale, causal, need_dbias=True):
     """Return ``(dq, dk, dv, dbias)`` (see the reference); p is recomputed from lse."""
+    _check_attention("attention_backward", q, k, v, bias, scale, causal, out, lse, dout)
     q, k, v, out, lse, dout = (_read_only_contiguous(a) for a in (q, k, v, out, lse, dout))
     B, NH, L, _ = q.shape
     S = k.shape[2]

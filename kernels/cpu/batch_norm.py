@@ -20,7 +20,12 @@ checks that would stop vectorization.
 import numpy as np
 from numba import njit, prange
 
-from ..reference.batch_norm import _channel_geometry, _input_gradient_coefficients, _validate_channels
+from ..reference.batch_norm import (
+    _channel_geometry,
+    _check_backward,
+    _input_gradient_coefficients,
+    _validate_channels,
+)
 
 _REDUCE = {"reassoc"}  # reordering sums is all we allow: it vectorizes the float64 accumulators
 
@@ -80,6 +85,7 @@ def _batch_norm_scale_shift(x, scale, shift, y, rows, C, S):
 
 def batch_norm_backward_reduce(dy, x, mean, invstd):
     """sum_dy[c] = sum dy;  sum_dy_xhat[c] = sum dy * (x - mean[c]) * invstd[c]."""
+    _check_backward("batch_norm_backward_reduce", dy, x, mean=mean, invstd=invstd)
     x = np.ascontiguousarray(x)
     dy = np.ascontiguousarray(dy, dtype=x.dtype)
     N, C, S = _channel_geometry(x)
@@ -112,6 +118,10 @@ def batch_norm_backward_input(dy, x, mean, invstd, weight, sum_dy, sum_dy_xhat):
     x's dtype; see _input_gradient_coefficients), so the loop is one multiply-add chain
     per element.
     """
+    _check_backward(
+        "batch_norm_backward_input", dy, x, mean=mean, invstd=invstd, weight=weight, sum_dy=sum_dy,
+        sum_dy_xhat=sum_dy_xhat,
+    )
     x = np.ascontiguousarray(x)
     dy = np.ascontiguousarray(dy, dtype=x.dtype)
     N, C, S = _channel_geometry(x)

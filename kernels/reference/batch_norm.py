@@ -25,20 +25,33 @@ The other kernels return arrays of x's dtype.
 """
 import numpy as np
 
+from . import _arguments as args
+
 
 def _validate_channels(x, **per_channel):
     """x must be a float array of shape (N, C, *); each named per-channel array must have
     shape (C,) and x's dtype. Raises before any kernel runs."""
-    if x.ndim < 2:
-        raise ValueError(f"x: expected an array of shape (N, C, ...) with at least 2 dims, got shape {x.shape}")
+    if not hasattr(x, "ndim") or x.ndim < 2:
+        raise ValueError(f"x: expected an array of shape (N, C, ...) with at least 2 dims, got {getattr(x, 'shape', x)!r}")
     if x.dtype not in (np.float32, np.float64):
         raise TypeError(f"x: expected float32 or float64, got {x.dtype}")
     C = x.shape[1]
+    args.integers("batch_norm", C=C)
     for name, array in per_channel.items():
         if array.shape != (C,):
             raise ValueError(f"{name}: expected shape ({C},) (one value per channel of x), got {array.shape}")
         if array.dtype != x.dtype:
             raise TypeError(f"{name}: expected dtype {x.dtype} (that of x), got {array.dtype}")
+
+
+def _check_backward(kernel, dy, x, **per_channel):
+    """The backward kernels: x as above, dy of x's shape, and each named per-channel
+    array (mean, invstd, the sums; weight may be None) a float array of shape (C,)."""
+    _validate_channels(x)
+    args.float_array(kernel, "dy", dy, shape=x.shape)
+    for name, array in per_channel.items():
+        if array is not None or name != "weight":
+            args.float_array(kernel, name, array, shape=(x.shape[1],))
 
 
 def _channel_geometry(x):
@@ -84,6 +97,7 @@ def batch_norm_backward_reduce(dy, x, mean, invstd):
     statistics in eval). Returns (sum_dy (C,), sum_dy_xhat (C,)) in x's dtype: the bias
     and weight gradients, and (divided by M) the two means of the input gradient.
     """
+    _check_backward("batch_norm_backward_reduce", dy, x, mean=mean, invstd=invstd)
     N, C, S = _channel_geometry(x)
     dy64 = dy.reshape(N, C, S).astype(np.float64)
     xhat = (x.reshape(N, C, S).astype(np.float64) - _column(mean)) * _column(invstd)
@@ -98,6 +112,10 @@ def batch_norm_backward_input(dy, x, mean, invstd, weight, sum_dy, sum_dy_xhat):
     dy, x: (N, C, *); mean, invstd, sum_dy, sum_dy_xhat: (C,); weight (C,) or None.
     Returns dx with x's shape and dtype.
     """
+    _check_backward(
+        "batch_norm_backward_input", dy, x, mean=mean, invstd=invstd, weight=weight, sum_dy=sum_dy,
+        sum_dy_xhat=sum_dy_xhat,
+    )
     N, C, S = _channel_geometry(x)
     M = N * S
     w = np.ones(C) if weight is None else weight.astype(np.float64)

@@ -37,7 +37,7 @@ def test_the_project_has_cuda_sources():
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("path", SOURCES, ids=SOURCE_IDS)
 def test_builds_in_emulation(path, dtype):
-    """The build the test session runs (the bounds-checked one, tests/conftest.py)."""
+    """The build the tests run (the bounds-checked one, the default)."""
     source = CudaSource(path)
     assert source.kernels, f"{path.name} defines no kernel"
     build = source.build("emulation", dtype)

@@ -37,9 +37,10 @@ The rules it enforces (each would otherwise be a silent wrong answer on the GPU)
   with ``__launch_bounds__(n)``, exactly n with ``EXACT_BLOCK_SIZE(n)``, whole warps (a
   multiple of 32 threads) when it reaches a full-warp shuffle (source_parser.py).
 
-On NumPy arrays, ``MINITORCH_CV_EMULATION_MEMCHECK=1`` runs every kernel in the
-bounds-checked build of the emulation (emulation.py): an access outside an array is a
-``CudaLaunchError`` naming the kernel, the thread, the array and the index.
+On NumPy arrays every kernel runs in the bounds-checked build of the emulation
+(emulation.py; ``MINITORCH_CV_EMULATION_MEMCHECK=0`` selects the plain one): an access
+outside an array is a ``CudaLaunchError`` naming the kernel, the thread, the array and
+the index.
 """
 import pathlib
 import threading
@@ -179,8 +180,8 @@ class CudaSource:
 
     def build(self, executor, dtype, memcheck=None):
         """The build of this source for ``executor`` ("emulation" or "gpu") and ``dtype``;
-        for the emulation, the bounds-checked one when ``memcheck`` (by default: when
-        $MINITORCH_CV_EMULATION_MEMCHECK asks for it)."""
+        for the emulation, the bounds-checked one when ``memcheck`` (by default: unless
+        $MINITORCH_CV_EMULATION_MEMCHECK=0)."""
         ctype = _scalar_type(dtype)
         if memcheck is None:
             memcheck = executor == "emulation" and emulation.memcheck_requested()

@@ -20,9 +20,9 @@ MEMCHECK_SOURCE = TEST_SOURCE_DIR / "memcheck_checks.cu"
 
 @pytest.fixture
 def source(monkeypatch, tmp_path):
-    """memcheck_checks.cu in the bounds-checked build, in a cache of its own."""
+    """memcheck_checks.cu in the bounds-checked build (the default), in a cache of its own."""
     monkeypatch.setenv("MINITORCH_CV_CACHE", str(tmp_path))
-    monkeypatch.setenv(emulation.MEMCHECK_VARIABLE, "1")
+    monkeypatch.delenv(emulation.MEMCHECK_VARIABLE, raising=False)
     return CudaSource(MEMCHECK_SOURCE)
 
 
@@ -77,15 +77,20 @@ def test_shared_memory_templates_and_atomics_work_in_the_checked_build(source):
         source.launch("block_firsts", grid=3, block=32, args=(np.arange(96, dtype=np.float32), count, np.empty(3, np.float32)))
 
 
-def test_the_plain_build_is_the_default(monkeypatch, tmp_path):
+@pytest.mark.parametrize("setting, checked", [(None, True), ("1", True), ("0", False), ("off", False)])
+def test_the_checked_build_is_the_default(monkeypatch, tmp_path, setting, checked):
     monkeypatch.setenv("MINITORCH_CV_CACHE", str(tmp_path))
-    monkeypatch.delenv(emulation.MEMCHECK_VARIABLE, raising=False)
+    if setting is None:
+        monkeypatch.delenv(emulation.MEMCHECK_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(emulation.MEMCHECK_VARIABLE, setting)
     source = CudaSource(MEMCHECK_SOURCE)
     x = np.arange(10, dtype=np.float32)
     out = np.empty(8, dtype=np.float32)
     source.launch("shifted_copy", grid=1, block=8, args=(x, out, np.int64(8), np.int64(1)))
-    assert not source.build("emulation", np.float32).memcheck
-    assert [p.name for p in (tmp_path / "cuda-emulation").glob("*.so")] == [source.build("emulation", np.float32).path.name]
+    assert source.build("emulation", np.float32).memcheck == checked
+    (library,) = (tmp_path / "cuda-emulation").glob("*.so")
+    assert ("-memcheck-" in library.name) == checked
 
 
 def test_the_rewrite_keeps_lines_and_leaves_casts_and_template_types():
@@ -158,7 +163,7 @@ def test_a_damaged_cached_library_is_rebuilt_not_loaded(tmp_path, damage):
     when touched; garbage gives 'wrong ELF class'. Both are rebuilt (in a fresh process,
     as a later run would meet them)."""
     env = dict(os.environ, MINITORCH_CV_CACHE=str(tmp_path))
-    env.pop(emulation.MEMCHECK_VARIABLE, None)
+    env[emulation.MEMCHECK_VARIABLE] = "0"
     child = [sys.executable, "-c", _CHILD.format(path=str(MEMCHECK_SOURCE))]
     assert subprocess.run(child, env=env, capture_output=True, text=True).stdout.strip() == "28.0"
     (library,) = (tmp_path / "cuda-emulation").glob("memcheck_checks-float-*.so")
@@ -179,3 +184,34 @@ def test_no_temporary_build_folder_is_left_behind(tmp_path, monkeypatch):
     monkeypatch.setenv("MINITORCH_CV_CACHE", str(tmp_path))
     CudaSource(MEMCHECK_SOURCE).build("emulation", np.float64, memcheck=False)
     assert sorted(p.suffix for p in (tmp_path / "cuda-emulation").iterdir()) == [".so"]
+
+
+# ---------------------------------------------------------- arithmetic faults
+@pytest.mark.parametrize("kernel", ["divide", "divide_between_barriers"])
+@pytest.mark.parametrize("checked", ["1", "0"])
+def test_an_integer_division_by_zero_is_a_launch_error_not_a_dead_process(monkeypatch, tmp_path, kernel, checked):
+    monkeypatch.setenv("MINITORCH_CV_CACHE", str(tmp_path))
+    monkeypatch.setenv(emulation.MEMCHECK_VARIABLE, checked)
+    source = CudaSource(MEMCHECK_SOURCE)
+    out = np.zeros(64, dtype=np.int32)
+    source.launch(kernel, grid=2, block=64, args=(out, np.int32(4)), dtype=np.float32)
+    np.testing.assert_array_equal(out, np.arange(64) // 4)
+    with pytest.raises(CudaLaunchError, match=r"integer division by zero \(SIGFPE\) in thread \(0,0,0\)"):
+        source.launch(kernel, grid=2, block=64, args=(out, np.int32(0)), dtype=np.float32)
+    source.launch(kernel, grid=2, block=64, args=(out, np.int32(2)), dtype=np.float32)  # the next launch works
+    np.testing.assert_array_equal(out, np.arange(64) // 2)
+
+
+def test_a_division_by_zero_outside_the_kernels_still_reaches_its_own_handler():
+    """The emulation's SIGFPE handler is installed only during a launch."""
+    code = (
+        "import ctypes, signal, numpy as np\n"
+        "from minitorch_cv.kernels.cuda.runtime.launcher import CudaSource\n"
+        f"source = CudaSource({str(MEMCHECK_SOURCE)!r})\n"
+        "out = np.zeros(4, dtype=np.int32)\n"
+        "source.launch('divide', grid=1, block=4, args=(out, np.int32(1)), dtype=np.float32)\n"
+        "signal.signal(signal.SIGFPE, lambda *a: (print('python handler'), exit(0)))\n"
+        "signal.raise_signal(signal.SIGFPE)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "python handler", result.stderr

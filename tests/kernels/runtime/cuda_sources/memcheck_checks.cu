@@ -63,3 +63,15 @@ extern "C" __global__ void warp_total(const scalar_t* __restrict__ x, scalar_t* 
     for (int offset = 16; offset > 0; offset /= 2) value += __shfl_xor_sync(0xffffffffu, value, offset);
     out[threadIdx.x] = value;
 }
+
+// out[t] = t / divisor: an integer division by zero when divisor is 0 (SIGFPE on the
+// host CPU); the second kernel divides between two barriers (the fiber path).
+extern "C" __global__ void divide(int* out, int divisor) {
+    out[threadIdx.x] = (int)threadIdx.x / divisor;
+}
+
+extern "C" __global__ void divide_between_barriers(int* out, int divisor) {
+    __syncthreads();
+    out[threadIdx.x] = (int)threadIdx.x / divisor;
+    __syncthreads();
+}
