@@ -62,7 +62,7 @@ def _batch_norm_statistics(x, N, C, S, mean, var):
 
 
 def batch_norm_scale_shift(x, scale, shift):
-    """y[n, c, s] = x[n, c, s] * scale[c] + shift[c]."""
+    """y[n, c, s] = x[n, c, s] * scale[c] + shift[c], in float64 (scale and shift are)."""
     _validate_channels(x, scale=scale, shift=shift)
     x = np.ascontiguousarray(x)
     N, C, S = _channel_geometry(x)
