@@ -15,7 +15,7 @@ from ..reference.distance import _validate_pair
 L1_TILE = 16  # the tile side of l1_distances, as in distance.cu
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy", fastmath={"reassoc"})
 def _row_squared_norms(x, norms):
     """norms[r] = sum over i of x[r, i]^2, summed in float64. prange over rows (the
     GPU's one thread per row): rows are independent."""
@@ -56,7 +56,11 @@ def squared_l2_distances(x1, x2):
     return d
 
 
-@njit(parallel=True, cache=True)
+# error_model="numpy": no division checks in the loops. fastmath reassoc: lets LLVM add
+# the D terms of one distance in SIMD lanes (about 15 times faster on a 2-core AVX2
+# machine) in an order of its choosing: float32 results may differ from CUDA's in the
+# last bits (exact sums, such as pixels', are identical).
+@njit(parallel=True, cache=True, error_model="numpy", fastmath={"reassoc"})
 def _l1_distances(x1, x2, d):
     """d[q, t] = sum over i of |x1[q, i] - x2[t, i]|, tile by tile as the CUDA blocks.
 
@@ -65,8 +69,7 @@ def _l1_distances(x1, x2, d):
     (blockIdx.x), then the tile's rows and columns (threadIdx.y, threadIdx.x). The CUDA
     kernel stages each chunk of features in shared memory so that a block reads every
     value once; here the caches do that work: the tile's L1_TILE training rows stay in
-    cache while all L1_TILE query rows of the tile are compared with them. The terms of
-    one distance are added in the order i = 0, 1, ..., D-1, as in the CUDA kernel.
+    cache while all L1_TILE query rows of the tile are compared with them.
     """
     Q, D = x1.shape
     T = x2.shape[0]

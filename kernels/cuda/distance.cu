@@ -62,7 +62,7 @@ extern "C" __global__ void l2_from_gram(const scalar_t* __restrict__ n1, const s
 // L1_TILE terms |a - b| of its (q, t) pair from shared memory, and the block waits again
 // before the next chunk overwrites the tiles. Each global value is thus read once per
 // tile instead of once per thread: L1_TILE times less memory traffic. A thread adds its
-// terms in the order i = 0, 1, ..., D-1, as the Numba loop does. Threads outside d
+// terms in the order i = 0, 1, ..., D-1 (Numba lets LLVM reorder them). Threads outside d
 // (the last tiles of a ragged Q or T) still load (zeros) and reach every barrier, since
 // all threads of a block must meet at each __syncthreads(); they only skip the store.
 extern "C" __global__ void l1_distances(const scalar_t* __restrict__ x1, const scalar_t* __restrict__ x2,

@@ -38,10 +38,11 @@ L1: a loop
 No product form exists, so every implementation loops over (q, t, i). This reference
 takes blocks of query rows and lets NumPy broadcast ``x1[block, None, :] - x2[None]``,
 a (rows, T, D) intermediate kept under REFERENCE_BLOCK_BYTES (at least one row). The
-Numba and CUDA kernels tile the (q, t) plane instead (see their docstrings) and add the
-D terms in order i = 0, 1, ..., D-1; NumPy's ``sum`` adds pairwise, so float32 results
-may differ from theirs in the last bits. With integer-valued inputs below 2^24 / D
-(pixels: 255 * 3072 < 2^20) every partial sum is exact in float32 and float64 alike.
+Numba and CUDA kernels tile the (q, t) plane instead (see their docstrings). The three
+add the D terms in different orders (NumPy pairwise, CUDA in order i = 0, 1, ..., Numba
+in SIMD lanes), so float32 results may differ in the last bits. With integer-valued
+inputs every partial sum is exact as long as it stays below 2^24 (pixels: 255 * 3072 <
+2^20), so all three agree exactly, in float32 and float64 alike.
 
 Exported kernels (the same names and signatures in kernels/cpu/distance.py and
 kernels/cuda/distance.py):
