@@ -23,7 +23,7 @@ matplotlib depends on it.
 """
 import math
 import os
-import tempfile
+import uuid
 
 import numpy as np
 
@@ -154,13 +154,15 @@ def save_png(path, image, scale=1):
         a = np.round(np.clip(a, 0.0, 1.0) * 255).astype(np.uint8)
     a = a.repeat(scale, axis=0).repeat(scale, axis=1)
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(suffix=".png.tmp", dir=folder)
+    # A new file beside the target ("x" mode: created with the permissions a plain open()
+    # gives, never an existing file), renamed over it once complete.
+    temporary = f"{path}.{uuid.uuid4().hex}.tmp"
     try:
-        with os.fdopen(descriptor, "wb") as file:
+        with open(temporary, "xb") as file:
             Image.fromarray(a).save(file, format="PNG")
         os.replace(temporary, path)
     except BaseException:
-        os.unlink(temporary)
+        if os.path.exists(temporary):
+            os.unlink(temporary)
         raise
     return path
