@@ -22,6 +22,7 @@ pixels). Each figure is the best of --repeat runs after a warm-up, scaled to 1,0
 queries; "x numpy" is the speed-up over the NumPy brute force.
 """
 import argparse
+import functools
 import importlib.util
 import json
 import os
@@ -46,7 +47,8 @@ def load(name, data_dir, queries, synthetic, train_limit):
     T, D = SHAPES[name]
     if synthetic:
         rng = np.random.default_rng(0)
-        train, test = rng.integers(0, 256, (T, D), dtype=np.uint8), rng.integers(0, 256, (queries, D), dtype=np.uint8)
+        train = rng.integers(0, 256, (T, D), dtype=np.uint8)
+        test = rng.integers(0, 256, (queries, D), dtype=np.uint8)
     else:
         if name == "cifar":
             source = os.path.join(data_dir, "cifar-10-subset-python.tar.gz")
@@ -137,7 +139,8 @@ def main():
                 train_p, queries_p = train.astype(DTYPES[p]), queries.astype(DTYPES[p])
                 seconds = {}
                 if not args.no_numpy:
-                    seconds["numpy"] = best_seconds(lambda: numpy_brute_force(train_p, queries_p, K, p), args.repeat)
+                    brute_force = functools.partial(numpy_brute_force, train_p, queries_p, K, p)
+                    seconds["numpy"] = best_seconds(brute_force, args.repeat)
                 for implementation in ("reference", "cpu"):
                     with backend.use_cpu_kernels(implementation):
                         seconds[implementation] = time_classifier(train_p, queries_p, p, "cpu", args.repeat)

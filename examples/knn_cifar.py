@@ -114,8 +114,9 @@ def plot(record, title, path):
     FigureCanvasAgg(figure)
     axes = figure.subplots()
     for m in record["metrics"].values():
+        label = f"{m['name']}, test {100 * m['test_accuracy']:.1f}% at k={m['best_k']}"
         axes.errorbar(record["ks"], 100 * np.array(m["cv_mean"]), yerr=100 * np.array(m["cv_std"]),
-                      marker="o", capsize=3, label=f"{m['name']}, test {100 * m['test_accuracy']:.1f}% at k={m['best_k']}")
+                      marker="o", capsize=3, label=label)
     axes.set(xscale="log", xlabel="k (neighbours)", ylabel="cross-validation accuracy (%)", title=title)
     axes.set_xticks(record["ks"], [str(k) for k in record["ks"]])
     axes.grid(alpha=0.3)
@@ -164,7 +165,8 @@ def main(argv=None):
         source = archive if os.path.exists(archive) else args.data_dir
         train = first(data.CIFAR10(source, train=True).arrays, args.train_images)
         test = first(data.CIFAR10(source, train=False).arrays, args.test_images)
-        results["cifar"] = evaluate("CIFAR-10 subset", train, test, train, ks, args.folds, args.seed, args.device)
+        results["cifar"] = evaluate("CIFAR-10 subset", train, test, train, ks, args.folds, args.seed,
+                                    args.device)
     if "mnist" in args.datasets:
         folder = os.path.join(args.data_dir, "mnist")
         source = folder if os.path.isdir(folder) else args.data_dir
@@ -176,7 +178,8 @@ def main(argv=None):
         results["mnist"] = evaluate("MNIST", train, test, cv_images, ks, args.folds, args.seed, args.device)
 
     for name, record in results.items():
-        title = {"cifar": "k-NN on the CIFAR-10 subset (raw pixels)", "mnist": "k-NN on MNIST (raw pixels)"}[name]
+        title = {"cifar": "k-NN on the CIFAR-10 subset (raw pixels)",
+                 "mnist": "k-NN on MNIST (raw pixels)"}[name]
         path = os.path.join(args.out, f"knn_{name}.png")
         print(f"wrote {path}" if plot(record, title, path) else "(no plot: pip install matplotlib)")
     write_json_atomic(os.path.join(args.out, "knn_results.json"), results)

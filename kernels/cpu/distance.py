@@ -12,7 +12,7 @@ from numba import njit, prange
 
 from ..reference.distance import _validate_pair
 
-L1_TILE = 16  # the tile side of l1_distances, as in distance.cu
+_L1_TILE = 16  # the tile side of l1_distances, L1_TILE in distance.cu
 
 
 @njit(parallel=True, cache=True, error_model="numpy", fastmath={"reassoc"})
@@ -73,14 +73,14 @@ def _l1_distances(x1, x2, d):
     """
     Q, D = x1.shape
     T = x2.shape[0]
-    row_tiles = (Q + L1_TILE - 1) // L1_TILE
-    column_tiles = (T + L1_TILE - 1) // L1_TILE
+    row_tiles = (Q + _L1_TILE - 1) // _L1_TILE
+    column_tiles = (T + _L1_TILE - 1) // _L1_TILE
     for by in prange(row_tiles):
-        q0 = by * L1_TILE
+        q0 = by * _L1_TILE
         for bx in range(column_tiles):
-            t0 = bx * L1_TILE
-            for q in range(q0, min(q0 + L1_TILE, Q)):
-                for t in range(t0, min(t0 + L1_TILE, T)):
+            t0 = bx * _L1_TILE
+            for q in range(q0, min(q0 + _L1_TILE, Q)):
+                for t in range(t0, min(t0 + _L1_TILE, T)):
                     acc = x1.dtype.type(0)  # summed in the inputs' dtype, as in CUDA
                     for i in range(D):
                         acc += abs(x1[q, i] - x2[t, i])

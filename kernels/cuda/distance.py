@@ -13,7 +13,7 @@ from ..reference.distance import _validate_pair
 from .launcher import CudaSource, grid_1d
 
 _SOURCE = CudaSource("distance.cu")
-L1_TILE = 16  # must equal L1_TILE in distance.cu
+_L1_TILE = 16  # must equal L1_TILE in distance.cu
 
 
 def _row_squared_norms(x):
@@ -45,7 +45,7 @@ def l1_distances(x1, x2):
     d = namespace(x1).empty((Q, T), dtype=x1.dtype)
     if d.size == 0:  # a grid needs at least one block; there is nothing to compute
         return d
-    grid = (grid_1d(T, L1_TILE), grid_1d(Q, L1_TILE))
-    _SOURCE.launch("l1_distances", grid=grid, block=(L1_TILE, L1_TILE),
+    grid = (grid_1d(T, _L1_TILE), grid_1d(Q, _L1_TILE))
+    _SOURCE.launch("l1_distances", grid=grid, block=(_L1_TILE, _L1_TILE),
                    args=(x1, x2, d, np.int64(Q), np.int64(T), np.int64(D)))
     return d

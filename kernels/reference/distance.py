@@ -37,7 +37,7 @@ L1: a loop
 
 No product form exists, so every implementation loops over (q, t, i). This reference
 takes blocks of query rows and lets NumPy broadcast ``x1[block, None, :] - x2[None]``,
-a (rows, T, D) intermediate kept under REFERENCE_BLOCK_BYTES (at least one row). The
+a (rows, T, D) intermediate kept under _BLOCK_BYTES (at least one row). The
 Numba and CUDA kernels tile the (q, t) plane instead (see their docstrings). The three
 add the D terms in different orders (NumPy pairwise, CUDA in order i = 0, 1, ..., Numba
 in SIMD lanes), so float32 results may differ in the last bits. With integer-valued
@@ -54,7 +54,7 @@ that d stays under their memory limit.
 import numpy as np
 
 # Bytes of the (rows, T, D) difference array of one block of l1_distances.
-REFERENCE_BLOCK_BYTES = 64 * 2**20
+_BLOCK_BYTES = 64 * 2**20
 
 
 def _validate_pair(x1, x2):
@@ -95,7 +95,7 @@ def l1_distances(x1, x2):
     Q, D = x1.shape
     T = x2.shape[0]
     d = np.empty((Q, T), dtype=x1.dtype)
-    rows = max(1, REFERENCE_BLOCK_BYTES // max(1, T * D * x1.itemsize))
+    rows = max(1, _BLOCK_BYTES // max(1, T * D * x1.itemsize))
     for start in range(0, Q, rows):
         block = x1[start : start + rows]
         d[start : start + rows] = np.abs(block[:, None, :] - x2[None, :, :]).sum(axis=2)

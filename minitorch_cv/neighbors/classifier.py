@@ -75,7 +75,9 @@ class KNeighborsClassifier:
         if self.p not in (1, 2) or isinstance(self.p, bool):
             raise ValueError(f"p: expected 1 (L1, Manhattan) or 2 (L2, Euclidean), got {self.p!r}")
         if not isinstance(self.working_memory, numbers.Real) or not self.working_memory > 0:
-            raise ValueError(f"working_memory: expected a positive number of MiB, got {self.working_memory!r}")
+            raise ValueError(
+                f"working_memory: expected a positive number of MiB, got {self.working_memory!r}"
+            )
         X = _as_samples("X", X)
         y = np.asarray(_to_numpy(y))
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
@@ -169,7 +171,7 @@ def _check_neighbors(name, value):
 
 
 def _to_numpy(value):
-    return value.numpy() if isinstance(value, Tensor) else value
+    return value.detach().numpy() if isinstance(value, Tensor) else value
 
 
 def _as_samples(name, X):
@@ -181,7 +183,9 @@ def _as_samples(name, X):
         X = np.asarray(X)
     xp = _device.namespace(X)
     if X.ndim < 2:
-        raise ValueError(f"{name}: expected samples of shape (n, features) or (n, C, H, W), got shape {X.shape}")
+        raise ValueError(
+            f"{name}: expected samples of shape (n, features) or (n, C, H, W), got shape {X.shape}"
+        )
     X = X.reshape(X.shape[0], -1)
     if X.dtype not in (np.float32, np.float64):
         if X.dtype.kind not in "biuf":

@@ -84,7 +84,8 @@ def make_grid(images, nrow=8, padding=2, pad_value=1.0):
         raise ValueError("images: expected at least one image")
     shape = images[0].shape
     if any(image.shape != shape for image in images) or len(shape) not in (2, 3):
-        raise ValueError(f"images: expected display images (H, W) or (H, W, 3) of one shape, got {[i.shape for i in images]}")
+        shapes = [image.shape for image in images]
+        raise ValueError(f"images: expected display images (H, W) or (H, W, 3) of one shape, got {shapes}")
     if not isinstance(nrow, int) or nrow < 1:
         raise ValueError(f"nrow: expected a positive int, got {nrow!r}")
     columns = min(nrow, len(images))

@@ -242,12 +242,15 @@ def strongest(activation, channel, keep_value=True):
 def _score_gradient(scores, target):
     """d scores[n, target[n]] / d scores: one-hot rows; scores must be (N, classes)."""
     if scores.ndim != 2:
-        raise ValueError(f"target: the model must return class scores (N, classes), got shape {tuple(scores.shape)}")
+        raise ValueError(
+            f"target: the model must return class scores (N, classes), got shape {tuple(scores.shape)}"
+        )
     N, classes = scores.shape
     targets = np.broadcast_to(np.asarray(target), (N,)) if np.ndim(target) == 0 else np.asarray(target)
-    if targets.shape != (N,) or targets.dtype.kind not in "iu" or targets.min() < 0 or targets.max() >= classes:
+    valid = targets.shape == (N,) and targets.dtype.kind in "iu"
+    if not valid or targets.min() < 0 or targets.max() >= classes:
         raise ValueError(f"target: expected a class in [0, {classes}) or one per image ({N}), got {target!r}")
-    one_hot = np.zeros((N, classes), dtype=scores.dtype)
+    one_hot = np.zeros((N, classes), dtype=scores.array.dtype)
     one_hot[np.arange(N), targets] = 1
     return Tensor(one_hot).to(scores.device)
 

@@ -62,7 +62,8 @@ def resolve_layer(model, layer):
         return layer, model.get_submodule(layer)
     except AttributeError:
         raise ValueError(
-            f"layer: the model has no module named {layer!r}; its modules: {sorted(n for n in names.values() if n)}"
+            f"layer: the model has no module named {layer!r}; "
+            f"its modules: {sorted(name for name in names.values() if name)}"
         ) from None
 
 
@@ -159,7 +160,9 @@ def as_batch(model, x):
     if unbatched:
         x = x.unsqueeze(0)
     if x.ndim != 4:
-        raise ValueError(f"x: expected an image (C, H, W) or a batch (N, C, H, W), got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"x: expected an image (C, H, W) or a batch (N, C, H, W), got shape {tuple(x.shape)}"
+        )
     if not x.is_floating_point():
         raise TypeError(f"x: expected a floating-point image (the model's input), got {x.dtype}")
     return x, unbatched

@@ -76,7 +76,9 @@ def top_activations(model, dataset, layer, channel, k=9, transform=None, batch_s
     x = _inputs(model, raw, transform)
     steps, activation = run_recorded(model, x, stop_at=layer)
     if activation.ndim != 4:
-        raise NotInvertibleError(f"layer: top_activations needs feature maps (N, K, OH, OW), got shape {tuple(activation.shape)}")
+        raise NotInvertibleError(
+            f"layer: top_activations needs feature maps (N, K, OH, OW), got shape {tuple(activation.shape)}"
+        )
     chain = chain_to(steps, x, activation)
     signal, strongest_values, flat_positions = strongest(activation, channel)
     projections = project(chain, signal, "deconvnet", x.shape).numpy()
@@ -86,7 +88,8 @@ def top_activations(model, dataset, layer, channel, k=9, transform=None, batch_s
     boxes = np.array([receptive_field(chain, row, column) for row, column in positions])
     patches = [to_image(_crop(image, box), "auto") for image, box in zip(raw, boxes)]
     shown = [to_image(_crop(p, box), "symmetric") for p, box in zip(projections, boxes)]
-    return TopActivations(indices, _host(strongest_values), positions, boxes, np.stack(patches), np.stack(shown))
+    return TopActivations(indices=indices, activations=_host(strongest_values), positions=positions,
+                          boxes=boxes, patches=np.stack(patches), projections=np.stack(shown))
 
 
 def receptive_field(chain, row, column):
