@@ -25,10 +25,16 @@ def k_nearest(queries, train, k, p, working_memory):
     """(distances (Q, k), indices (Q, k) int64) of the k training rows nearest to each
     query, sorted by (distance, training index). p = 2: Euclidean distances (the square
     root of the kernel's squared distances); p = 1: Manhattan distances."""
+    Q, T = queries.shape[0], train.shape[0]
+    if p not in (1, 2):
+        raise ValueError(f"p: expected 1 (L1) or 2 (L2), got {p!r}")
+    if not 1 <= k <= T:
+        raise ValueError(f"k: expected an int in [1, {T}] (the training rows), got {k!r}")
+    if device_of_array(queries) != device_of_array(train):
+        raise RuntimeError("queries and train must be on the same device")
     xp = namespace(queries)
     distance = backend.kernels("distance", device_of_array(queries))
     pairwise = distance.squared_l2_distances if p == 2 else distance.l1_distances
-    Q, T = queries.shape[0], train.shape[0]
     per_row = T * (queries.itemsize + _SELECTION_BYTES)
     rows = max(1, int(working_memory * 2**20) // max(1, per_row))
     all_distances = xp.empty((Q, k), dtype=queries.dtype)

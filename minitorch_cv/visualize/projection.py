@@ -163,16 +163,19 @@ def _rectify(signal, relu_output, rule):
 
 def _unpool(pool, step, signal):
     """Each value back to its window's switch, zeros elsewhere (see the module docstring
-    for overlapping windows)."""
+    for overlapping windows). The switches are those of the forward pass: max_pool2d
+    with return_indices=True on the input the pooling received."""
     H, W = step.input.shape[-2:]
     kernel, stride, dilation = (pair("deconvnet", name, getattr(pool, name))
                                 for name in ("kernel_size", "stride", "dilation"))
     reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))  # extent of a dilated window
-    if all(s >= r for s, r in zip(stride, reach)):
-        # Windows do not overlap, so a pixel is the switch of at most one window.
-        # max_unpool2d only uses kernel_size to check output_size: the extent is what fits.
-        return F.max_unpool2d(signal, step.switches, reach, stride, pool.padding, output_size=(H, W))
-    return _vjp(pool, step.input, signal)
+    if any(s < r for s, r in zip(stride, reach)):  # overlapping windows: add shared switches
+        return _vjp(pool, step.input, signal)
+    # Windows do not overlap, so a pixel is the switch of at most one window.
+    _, switches = F.max_pool2d(step.input, kernel, stride, pool.padding, dilation,
+                               ceil_mode=pool.ceil_mode, return_indices=True)
+    # max_unpool2d only uses kernel_size to check output_size: the window's extent fits.
+    return F.max_unpool2d(signal, switches, reach, stride, pool.padding, output_size=(H, W))
 
 
 def _transposed_conv(conv, step, signal):

@@ -5,7 +5,7 @@
 runs ``model(x)`` in eval mode without autograd, with a forward hook
 (``Module.register_forward_hook``) on every leaf module (a module without children).
 Each call becomes a ``Step``: the module, its dotted name, the tensor it received and the
-one it returned, and for a max pooling its switches (where each maximum came from). With
+one it returned (from which projection.py recomputes a max pooling's switches). With
 ``stop_at`` the run ends as soon as that module returns (a hook raises a private
 exception that ``run_recorded`` catches), so looking at an early layer costs only the
 layers before it, and works on images of any size the convolutions accept.
@@ -28,7 +28,6 @@ from .. import nn
 from ..autograd import no_grad
 from ..creation import as_tensor
 from ..device import namespace
-from ..nn import functional as F
 from ..tensor import Tensor
 
 
@@ -42,7 +41,6 @@ class Step:
     module: nn.Module
     input: Tensor
     output: Tensor
-    switches: Tensor = None  # MaxPool2d: argmax of every window, from max_pool2d(return_indices=True)
 
 
 class _Stop(Exception):
@@ -76,10 +74,7 @@ def run_recorded(model, x, stop_at=None):
     result = {}
 
     def record(module, args, output):
-        step = Step(names[id(module)], module, args[0] if args else None, output)
-        if isinstance(module, nn.MaxPool2d) and isinstance(step.input, Tensor):
-            step.switches = _switches(module, step.input)
-        steps.append(step)
+        steps.append(Step(names[id(module)], module, args[0] if args else None, output))
 
     def stop(module, args, output):
         result["output"] = output
@@ -108,13 +103,6 @@ def evaluating(model):
         yield model
     finally:
         model.train(was_training)
-
-
-def _switches(pool, x):
-    """The argmax of every window of max pooling ``pool`` on ``x`` (ZFNet's switches)."""
-    _, switches = F.max_pool2d(x, pool.kernel_size, pool.stride, pool.padding, pool.dilation,
-                               ceil_mode=pool.ceil_mode, return_indices=True)
-    return switches
 
 
 def chain_to(steps, x, output):

@@ -169,6 +169,14 @@ def test_k_nearest_returns_euclidean_not_squared_distances():
     np.testing.assert_array_equal(distances, [[0.0, 7.0]])
 
 
+def test_k_nearest_checks_its_arguments():
+    train = np.zeros((3, 2))
+    with pytest.raises(ValueError, match=r"k: expected an int in \[1, 3\]"):
+        k_nearest(train, train, 4, 2, working_memory=1)
+    with pytest.raises(ValueError, match="p: expected 1"):
+        k_nearest(train, train, 1, 3, working_memory=1)
+
+
 def test_vote_ties_go_to_the_smallest_label():
     labels = np.array([[2, 1, 1, 2, 0], [3, 0, 4, 3, 4], [1, 1, 1, 0, 0], [4, 3, 2, 1, 0]])
     np.testing.assert_array_equal(majority_vote(labels, 5), [1, 3, 1, 0])
