@@ -33,7 +33,7 @@ def k_nearest(queries, train, k, p, working_memory):
     if device_of_array(queries) != device_of_array(train):
         raise RuntimeError("queries and train must be on the same device")
     xp = namespace(queries)
-    distance = backend.kernels("distance", device_of_array(queries))
+    distance = backend.DISTANCE.on(device_of_array(queries))
     pairwise = distance.squared_l2_distances if p == 2 else distance.l1_distances
     per_row = T * (queries.itemsize + _SELECTION_BYTES)
     rows = max(1, int(working_memory * 2**20) // max(1, per_row))

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import checks
 from ..autograd import no_grad
 from ..nn import functional as F
-from ..ops._pool_args import check_positive, pair
 from .recording import as_batch, evaluating, resolve_layer
 
 FN = "occlusion_map"
@@ -47,9 +47,8 @@ def occlusion_map(model, x, target, patch, stride, fill=0.0, layer=None, channel
     if x.shape[0] != 1:
         raise ValueError(f"x: expected one image, got a batch of {x.shape[0]}")
     H, W = x.shape[-2:]
-    (PH, PW), (SH, SW) = pair(FN, "patch", patch), pair(FN, "stride", stride)
-    check_positive(FN, "patch", (PH, PW))
-    check_positive(FN, "stride", (SH, SW))
+    PH, PW = checks.pair(FN, "patch", patch, minimum=1)
+    SH, SW = checks.pair(FN, "stride", stride, minimum=1)
     if PH > H or PW > W:
         raise ValueError(f"patch: expected at most the image size {(H, W)}, got {(PH, PW)}")
     if not isinstance(batch_size, int) or batch_size < 1:

@@ -46,12 +46,11 @@ import contextlib
 
 import numpy as np
 
-from .. import nn
+from .. import checks, nn
 from ..autograd import enable_grad, no_grad
 from ..device import namespace
 from ..nn import functional as F
 from ..ops import where
-from ..ops._pool_args import pair
 from ..tensor import Tensor
 from .recording import NotInvertibleError, as_batch, chain_to, evaluating, run_recorded
 
@@ -166,7 +165,7 @@ def _unpool(pool, step, signal):
     for overlapping windows). The switches are those of the forward pass: max_pool2d
     with return_indices=True on the input the pooling received."""
     H, W = step.input.shape[-2:]
-    kernel, stride, dilation = (pair("deconvnet", name, getattr(pool, name))
+    kernel, stride, dilation = (checks.pair("deconvnet", name, getattr(pool, name))
                                 for name in ("kernel_size", "stride", "dilation"))
     reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))  # extent of a dilated window
     if any(s < r for s, r in zip(stride, reach)):  # overlapping windows: add shared switches
@@ -185,7 +184,8 @@ def _transposed_conv(conv, step, signal):
         raise NotInvertibleError(
             f"cannot project through {step.name!r}: padding_mode={conv.padding_mode!r} (only zero padding)"
         )
-    top, bottom, left, right = conv._explicit_padding()
+    top, bottom, left, right = checks.conv_padding("deconvnet", conv.padding, conv.kernel_size,
+                                                   conv.stride, conv.dilation)
     H, W = step.input.shape[-2:]
     OH, OW = signal.shape[-2:]
     (KH, KW), (SH, SW), (DH, DW) = conv.kernel_size, conv.stride, conv.dilation

@@ -21,11 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import nn
+from .. import checks, nn
 from ..data import DataLoader, TensorDataset
 from ..data.dataset import fetch_batch
 from ..device import to_device
-from ..ops._pool_args import pair
 from ..tensor import Tensor
 from .images import make_grid, to_image
 from .projection import chain_to, project, strongest
@@ -101,13 +100,14 @@ def receptive_field(chain, row, column):
         if isinstance(layer, _PER_POSITION):
             continue
         if isinstance(layer, nn.Conv2d):
-            top, _, left, _ = layer._explicit_padding()
+            top, _, left, _ = checks.conv_padding("receptive_field", layer.padding, layer.kernel_size,
+                                                  layer.stride, layer.dilation)
             kernel, stride, dilation = layer.kernel_size, layer.stride, layer.dilation
             padding = (top, left)
         elif isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)):
-            kernel, stride, padding = (pair("receptive_field", name, getattr(layer, name))
+            kernel, stride, padding = (checks.pair("receptive_field", name, getattr(layer, name))
                                        for name in ("kernel_size", "stride", "padding"))
-            dilation = pair("receptive_field", "dilation", getattr(layer, "dilation", 1))
+            dilation = checks.pair("receptive_field", "dilation", getattr(layer, "dilation", 1))
         else:
             raise NotInvertibleError(
                 f"no receptive field through {step.name!r} ({type(layer).__name__}): "

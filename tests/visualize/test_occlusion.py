@@ -68,7 +68,7 @@ def test_bad_arguments(block_model):
     x = mt.ones(1, 1, H, W, dtype=mt.float64)
     with pytest.raises(ValueError, match="patch: expected at most the image size"):
         V.occlusion_map(block_model, x, 0, patch=13, stride=1)
-    with pytest.raises(ValueError, match="stride must be positive"):
+    with pytest.raises(ValueError, match="stride must be >= 1"):
         V.occlusion_map(block_model, x, 0, patch=2, stride=0)
     with pytest.raises(ValueError, match=r"target: expected a class in \[0, 2\)"):
         V.occlusion_map(block_model, x, 2, patch=2, stride=2)
