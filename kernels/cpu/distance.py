@@ -2,7 +2,7 @@
 
 The formulas are those of kernels/reference/distance.py (read its docstring first):
 x1 (Q, D) queries, x2 (T, D) training rows, d (Q, T). Each loop mirrors its CUDA twin in
-kernels/cuda/distance.cu, with the same names, decoding indices slowest-first.
+kernels/cuda/distance.cu, with the same names.
 
 L2 is two norm loops, one GEMM (NumPy's matmul, i.e. BLAS) and a loop that turns the
 GEMM's output into distances in place. L1 is a tiled loop over the (q, t) plane.
@@ -31,7 +31,7 @@ def _row_squared_norms(x, norms):
 @njit(parallel=True, cache=True)
 def _l2_from_gram(n1, n2, d):
     """d[q, t] = max((n1[q] + n2[t]) - 2 * d[q, t], 0), in place. The CUDA kernel runs one
-    thread per element and decodes q = index / T, t = index % T; here the prange runs
+    thread per element and decodes t = index % T, q = index / T; here the prange runs
     over the rows q and the inner loop over t (contiguous, it vectorizes)."""
     Q, T = d.shape
     two = d.dtype.type(2)  # typed constants: float32 arithmetic stays float32, as in CUDA

@@ -5,8 +5,8 @@
 //     x2 (T, D)  training rows   element (t, i) at t*D + i
 //     d  (Q, T)  distances       element (q, t) at q*T + t
 // scalar_t is float or double (the launcher builds this file once for each). Indices
-// that can pass 2^31 (Q*T, Q*D, T*D for big data sets) are long long, and every index
-// is decoded slowest-first, as the Numba twins in kernels/cpu/distance.py loop.
+// that can pass 2^31 (Q*T, Q*D, T*D for big data sets) are long long; a flat index is
+// decoded fastest coordinate first. The Numba twins are in kernels/cpu/distance.py.
 //
 // L2 runs as (1) row_squared_norms on x1 and on x2, (2) the GEMM x1 @ x2^T in cuBLAS
 // (through CuPy's matmul: the launch wrapper calls it), (3) l2_from_gram, which turns the
@@ -36,15 +36,16 @@ extern "C" __global__ void row_squared_norms(const scalar_t* __restrict__ x, sca
 
 // l2_from_gram, in place on the GEMM's output d = x1 @ x2^T:
 //     d[q, t] = max((n1[q] + n2[t]) - 2 * d[q, t], 0)
-// One thread per element of d: thread `index` decodes q = index / T, t = index % T and
-// reads then writes d[index] (no other thread touches it). The clamp removes the tiny
-// negative values that rounding leaves where the true distance is 0.
+// One thread per element of d: thread `index` = q * T + t decodes t = index % T, then
+// q = index / T (fastest coordinate first), and reads then writes d[index] (no other
+// thread touches it). The clamp removes the tiny negative values that rounding leaves
+// where the true distance is 0.
 extern "C" __global__ void l2_from_gram(const scalar_t* __restrict__ n1, const scalar_t* __restrict__ n2,
                                         scalar_t* __restrict__ d, long long total, long long T) {
     const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) return;
-    const long long q = index / T;
     const long long t = index % T;
+    const long long q = index / T;
     const scalar_t value = (n1[q] + n2[t]) - 2 * d[index];
     d[index] = value > 0 ? value : (scalar_t)0;
 }

@@ -10,7 +10,7 @@ import numpy as np
 from minitorch_cv.device import namespace
 
 from ..reference.distance import _validate_pair
-from .launcher import CudaSource, grid_1d
+from .runtime import CudaSource, grid_1d
 
 _SOURCE = CudaSource("distance.cu")
 _L1_TILE = 16  # must equal L1_TILE in distance.cu
