@@ -8,8 +8,13 @@ devices or kernels), constructible by name.
 Files: registry.py (get_model, list_models), weight_init.py (He initialization and
 zero-init of residual branches), resnet_cifar.py (He et al. 2015's CIFAR ResNets:
 resnet20/32/44/56/110), resnet.py (CIFAR variants of torchvision's resnet18/34/50),
-preact_resnet.py (pre-activation ResNet-18, He et al. 2016).
+preact_resnet.py (pre-activation ResNet-18, He et al. 2016), densenet.py (DenseNet),
+mobilenetv2.py (MobileNetV2), vision_transformer.py (ViT); blocks.py holds
+torchvision.ops.misc's Conv2dNormActivation and MLP.
 """
+from .blocks import MLP, Conv2dNormActivation
+from .densenet import DenseNet, densenet121, densenet161, densenet169, densenet201, densenet_bc_100_k12
+from .mobilenetv2 import InvertedResidual, MobileNetV2, mobilenet_v2
 from .preact_resnet import PreActBlock, PreActResNet, preact_resnet18
 from .registry import get_model, get_model_builder, list_models, register_model
 from .resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50
@@ -23,8 +28,33 @@ from .resnet_cifar import (
     resnet56,
     resnet110,
 )
+from .vision_transformer import (
+    VisionTransformer,
+    vit_b_16,
+    vit_b_32,
+    vit_l_16,
+    vit_s_16,
+    vit_ti_16,
+)
 
 __all__ = [
+    "Conv2dNormActivation",
+    "DenseNet",
+    "InvertedResidual",
+    "MLP",
+    "MobileNetV2",
+    "VisionTransformer",
+    "densenet121",
+    "densenet161",
+    "densenet169",
+    "densenet201",
+    "densenet_bc_100_k12",
+    "mobilenet_v2",
+    "vit_b_16",
+    "vit_b_32",
+    "vit_l_16",
+    "vit_s_16",
+    "vit_ti_16",
     "BasicBlock",
     "Bottleneck",
     "CifarBasicBlock",
