@@ -21,6 +21,7 @@ from ..ops import (  # noqa: F401
     silu,
     softmax,
     softplus,
+    stochastic_depth,
     tanh,
 )
 from ..ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d  # noqa: F401
