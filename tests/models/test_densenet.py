@@ -11,10 +11,10 @@ from minitorch_cv import models, nn
 from tests.models.zoo_testing import (
     assert_eval_deterministic,
     built,
-    check_module_backward,
     count,
     training_losses,
 )
+from tests.module_gradcheck import check_module_backward
 
 # torchvision 0.28's figures (1000 classes) and the paper's CIFAR DenseNet-BC (10 classes)
 PARAMETERS = {

@@ -9,10 +9,10 @@ from minitorch_cv.models.mobilenetv2 import make_divisible
 from tests.models.zoo_testing import (
     assert_eval_deterministic,
     built,
-    check_module_backward,
     count,
     training_losses,
 )
+from tests.module_gradcheck import check_module_backward
 
 
 @pytest.mark.parametrize("width_mult, expected", [(1.0, 3_504_872), (0.5, 1_968_680)])

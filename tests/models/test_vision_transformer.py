@@ -12,10 +12,10 @@ from minitorch_cv.ops import attention as attention_ops
 from tests.models.zoo_testing import (
     assert_eval_deterministic,
     built,
-    check_module_backward,
     count,
     training_losses,
 )
+from tests.module_gradcheck import check_module_backward
 
 
 def vit_count(P, L, D, M, classes=1000, image=224):

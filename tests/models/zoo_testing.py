@@ -1,13 +1,12 @@
 """What the model-zoo tests of DenseNet, MobileNetV2, EfficientNet, ViT and CoAtNet share:
-parameter counts, models built once per session, gradient checks of a module with
-respect to its input AND its parameters, eval determinism and a few training steps."""
+parameter counts, models built once per session, eval determinism and a few training
+steps (gradient checks of modules: tests/module_gradcheck.py)."""
 import functools
 
 import numpy as np
 
 import minitorch_cv as mt
 from minitorch_cv import models, nn, optim
-from minitorch_cv.gradcheck import check_backward
 
 
 def count(model):
@@ -19,34 +18,6 @@ def built(name, **kwargs):
     """One model per (name, options) for the whole session (tests only read it)."""
     mt.manual_seed(0)
     return models.get_model(name, **kwargs)
-
-
-def check_module_backward(module, inputs, call=None, **options):
-    """Finite differences (float64, one random direction) against autograd for
-    ``module(*inputs)`` (or ``call(module, *inputs)``) with respect to the inputs and to
-    every parameter.
-
-    The checker makes float64 copies of the parameters; the module computes with those
-    copies from the first call until the check ends (also during its backward pass,
-    where gradient checkpointing runs the module again), then gets its own back."""
-    names, params = zip(*module.named_parameters())
-    owners = []
-    for name in names:
-        owner_name, _, leaf = name.rpartition(".")
-        owners.append((module.get_submodule(owner_name), leaf))
-    count_inputs = len(inputs)
-    call = call or (lambda m, *xs: m(*xs))
-
-    def fn(*tensors):
-        for (owner, leaf), tensor in zip(owners, tensors[count_inputs:]):
-            owner._parameters[leaf] = tensor
-        return call(module, *tensors[:count_inputs])
-
-    try:
-        check_backward(fn, list(inputs) + list(params), **options)
-    finally:
-        for (owner, leaf), param in zip(owners, params):
-            owner._parameters[leaf] = param
 
 
 def assert_eval_deterministic(model, x):
