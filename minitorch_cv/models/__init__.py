@@ -9,11 +9,25 @@ Files: registry.py (get_model, list_models), weight_init.py (He initialization a
 zero-init of residual branches), resnet_cifar.py (He et al. 2015's CIFAR ResNets:
 resnet20/32/44/56/110), resnet.py (CIFAR variants of torchvision's resnet18/34/50),
 preact_resnet.py (pre-activation ResNet-18, He et al. 2016), densenet.py (DenseNet),
-mobilenetv2.py (MobileNetV2), vision_transformer.py (ViT); blocks.py holds
+mobilenetv2.py (MobileNetV2), efficientnet.py (EfficientNet B0-B7),
+vision_transformer.py (ViT); blocks.py holds
 torchvision.ops.misc's Conv2dNormActivation and MLP.
 """
 from .blocks import MLP, Conv2dNormActivation
 from .densenet import DenseNet, densenet121, densenet161, densenet169, densenet201, densenet_bc_100_k12
+from .efficientnet import (
+    EfficientNet,
+    MBConv,
+    MBConvConfig,
+    efficientnet_b0,
+    efficientnet_b1,
+    efficientnet_b2,
+    efficientnet_b3,
+    efficientnet_b4,
+    efficientnet_b5,
+    efficientnet_b6,
+    efficientnet_b7,
+)
 from .mobilenetv2 import InvertedResidual, MobileNetV2, mobilenet_v2
 from .preact_resnet import PreActBlock, PreActResNet, preact_resnet18
 from .registry import get_model, get_model_builder, list_models, register_model
@@ -40,6 +54,9 @@ from .vision_transformer import (
 __all__ = [
     "Conv2dNormActivation",
     "DenseNet",
+    "EfficientNet",
+    "MBConv",
+    "MBConvConfig",
     "InvertedResidual",
     "MLP",
     "MobileNetV2",
@@ -49,6 +66,14 @@ __all__ = [
     "densenet169",
     "densenet201",
     "densenet_bc_100_k12",
+    "efficientnet_b0",
+    "efficientnet_b1",
+    "efficientnet_b2",
+    "efficientnet_b3",
+    "efficientnet_b4",
+    "efficientnet_b5",
+    "efficientnet_b6",
+    "efficientnet_b7",
     "mobilenet_v2",
     "vit_b_16",
     "vit_b_32",
