@@ -10,10 +10,11 @@ zero-init of residual branches), resnet_cifar.py (He et al. 2015's CIFAR ResNets
 resnet20/32/44/56/110), resnet.py (CIFAR variants of torchvision's resnet18/34/50),
 preact_resnet.py (pre-activation ResNet-18, He et al. 2016), densenet.py (DenseNet),
 mobilenetv2.py (MobileNetV2), efficientnet.py (EfficientNet B0-B7),
-vision_transformer.py (ViT); blocks.py holds
+vision_transformer.py (ViT), coatnet.py (CoAtNet); blocks.py holds
 torchvision.ops.misc's Conv2dNormActivation and MLP.
 """
 from .blocks import MLP, Conv2dNormActivation
+from .coatnet import CoAtNet, coatnet_0
 from .densenet import DenseNet, densenet121, densenet161, densenet169, densenet201, densenet_bc_100_k12
 from .efficientnet import (
     EfficientNet,
@@ -52,6 +53,8 @@ from .vision_transformer import (
 )
 
 __all__ = [
+    "CoAtNet",
+    "coatnet_0",
     "Conv2dNormActivation",
     "DenseNet",
     "EfficientNet",
