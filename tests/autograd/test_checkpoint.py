@@ -28,14 +28,14 @@ def test_values_and_gradients_match_the_plain_call():
 
     expected = fn(a, b)
     expected.sum().backward()
-    plain = [t.grad.numpy() for t in (a, b)] + [p.grad.numpy() for p in block.parameters()]
+    plain = [t.grad.detach().numpy() for t in (a, b)] + [p.grad.detach().numpy() for p in block.parameters()]
     for t in [a, b, *block.parameters()]:
         t.grad = None
 
     out = checkpoint(fn, a, b)
-    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
     out.sum().backward()
-    recomputed = [t.grad.numpy() for t in (a, b)] + [p.grad.numpy() for p in block.parameters()]
+    recomputed = [t.grad.detach().numpy() for t in (a, b)] + [p.grad.detach().numpy() for p in block.parameters()]
     for got, want in zip(recomputed, plain):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
@@ -71,7 +71,7 @@ def test_the_graph_keeps_none_of_the_intermediates():
     gc.collect()
     assert seen[1]() is None  # checkpointed: freed after the forward
     out.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 6 * x.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.detach().numpy(), 6 * x.detach().numpy(), rtol=1e-6)
     assert len(seen) == 3  # the function ran again in backward
 
 

@@ -58,16 +58,16 @@ def test_relative_attention_matches_its_definition():
     layer = small_attention()
     x = np.random.default_rng(0).standard_normal((2, 6, 6))
     with mt.no_grad():
-        got = layer(mt.tensor(x)).numpy()
-    table = layer.relative_position_bias_table.numpy()
+        got = layer(mt.tensor(x)).detach().numpy()
+    table = layer.relative_position_bias_table.detach().numpy()
     index = coatnet.relative_position_index(3, 2)
-    qkv = x @ layer.qkv.weight.numpy().T + layer.qkv.bias.numpy()
+    qkv = x @ layer.qkv.weight.detach().numpy().T + layer.qkv.bias.detach().numpy()
     q, k, v = (qkv[..., i * 8:(i + 1) * 8].reshape(2, 6, 2, 4).transpose(0, 2, 1, 3) for i in range(3))
     logits = q @ k.transpose(0, 1, 3, 2) / 2.0 + table[index].transpose(2, 0, 1)  # sqrt(E) = 2
     weights = np.exp(logits - logits.max(-1, keepdims=True))
     weights /= weights.sum(-1, keepdims=True)
     merged = (weights @ v).transpose(0, 2, 1, 3).reshape(2, 6, 8)
-    expected = merged @ layer.proj.weight.numpy().T + layer.proj.bias.numpy()
+    expected = merged @ layer.proj.weight.detach().numpy().T + layer.proj.bias.detach().numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
@@ -91,7 +91,7 @@ def test_bias_gradient_comes_through_the_fused_kernel(monkeypatch):
     check_module_backward(layer, [x])  # the bias table against finite differences too
     assert calls and all(shape == (1, 2, 6, 6) for shape in calls)  # (1, NH, L, L): never copied per sample
     layer(x).sum().backward()
-    assert np.all(layer.relative_position_bias_table.grad.numpy() != 0)
+    assert np.all(layer.relative_position_bias_table.grad.detach().numpy() != 0)
 
 
 def test_transformer_and_mbconv_block_gradients():

@@ -73,16 +73,16 @@ def test_torchvision_state_dict_names():
 
 def test_initialization_is_torchvisions():
     model = built("densenet161")
-    weight = model.features.denseblock3.denselayer36.conv1.weight.numpy()  # (192, 2064, 1, 1)
+    weight = model.features.denseblock3.denselayer36.conv1.weight.detach().numpy()  # (192, 2064, 1, 1)
     expected = math.sqrt(2.0 / 2064)  # kaiming_normal_: fan_in, gain sqrt(2)
     assert abs(weight.std() / expected - 1) < 0.01  # 396k draws: 0.1% standard error
     for module in model.modules():
         if isinstance(module, nn.BatchNorm2d):
-            np.testing.assert_array_equal(module.weight.numpy(), 1)
-            np.testing.assert_array_equal(module.bias.numpy(), 0)
-    np.testing.assert_array_equal(model.classifier.bias.numpy(), 0)
+            np.testing.assert_array_equal(module.weight.detach().numpy(), 1)
+            np.testing.assert_array_equal(module.bias.detach().numpy(), 0)
+    np.testing.assert_array_equal(model.classifier.bias.detach().numpy(), 0)
     bound = 1 / math.sqrt(2208)  # Linear's default weight: U(-1/sqrt(in), 1/sqrt(in))
-    assert 0.95 * bound < np.abs(model.classifier.weight.numpy()).max() <= bound
+    assert 0.95 * bound < np.abs(model.classifier.weight.detach().numpy()).max() <= bound
 
 
 @pytest.mark.parametrize("name, size", [("densenet121", 32), ("densenet_bc_100_k12", 16)])
@@ -103,8 +103,8 @@ def test_block_output_stacks_the_input_and_every_new_map():
         out = block(x)
         first = block.denselayer1(x)
     assert out.shape == (2, 5 + 3 * 4, 6, 6)
-    np.testing.assert_array_equal(out.numpy()[:, :5], x.numpy())  # the input is kept as is
-    np.testing.assert_allclose(out.numpy()[:, 5:9], first.numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(out.detach().numpy()[:, :5], x.detach().numpy())  # the input is kept as is
+    np.testing.assert_allclose(out.detach().numpy()[:, 5:9], first.detach().numpy(), rtol=1e-6)
 
 
 def small_densenet(memory_efficient=False, drop_rate=0.0):
@@ -132,7 +132,7 @@ def test_memory_efficient_gives_the_same_outputs_and_gradients(training):
         model.train(training)
         out = model(x)
         out.sum().backward()
-        results.append([out.numpy()] + [p.grad.numpy() for p in model.parameters()])
+        results.append([out.detach().numpy()] + [p.grad.detach().numpy() for p in model.parameters()])
     for got, want in zip(results[1], results[0]):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
@@ -150,7 +150,7 @@ def test_dropout_after_each_layer_only_in_training():
     x = mt.randn(4, 3, 8, 8, dtype=mt.float64)
     model.train()
     with mt.no_grad():
-        assert not np.allclose(model(x).numpy(), model(x).numpy())
+        assert not np.allclose(model(x).detach().numpy(), model(x).detach().numpy())
     assert_eval_deterministic(model, x)
 
 

@@ -98,13 +98,13 @@ def test_batch_norm_settings(name, eps, momentum, monkeypatch):
 
 def test_initialization_is_torchvisions():
     model = built("efficientnet_b0")
-    weight = model.features[6][0].block[0][0].weight.numpy()  # (672, 112, 1, 1)
+    weight = model.features[6][0].block[0][0].weight.detach().numpy()  # (672, 112, 1, 1)
     assert abs(weight.std() / math.sqrt(2.0 / 672) - 1) < 0.01  # kaiming_normal_, fan_out
-    linear = model.classifier[1].weight.numpy()
+    linear = model.classifier[1].weight.detach().numpy()
     bound = 1 / math.sqrt(1000)  # U(-1/sqrt(out_features), +)
     assert 0.99 * bound < np.abs(linear).max() <= bound
-    np.testing.assert_array_equal(model.classifier[1].bias.numpy(), 0)
-    np.testing.assert_array_equal(model.features[6][0].block[2].fc1.bias.numpy(), 0)
+    np.testing.assert_array_equal(model.classifier[1].bias.detach().numpy(), 0)
+    np.testing.assert_array_equal(model.features[6][0].block[2].fc1.bias.detach().numpy(), 0)
 
 
 def test_forward_shape_and_eval_determinism():
@@ -136,9 +136,9 @@ def test_stochastic_depth_drops_whole_residual_branches_in_training():
     cnf = efficientnet.MBConvConfig(2, 3, 1, 8, 8, 1)
     block = efficientnet.MBConv(cnf, 1.0, nn.BatchNorm2d)  # always dropped
     x = mt.randn(3, 8, 5, 5)
-    np.testing.assert_array_equal(block(x).numpy(), x.numpy())
+    np.testing.assert_array_equal(block(x).detach().numpy(), x.detach().numpy())
     block.eval()
-    assert not np.allclose(block(x).numpy(), x.numpy())
+    assert not np.allclose(block(x).detach().numpy(), x.detach().numpy())
 
 
 def test_training_steps_lower_the_loss():

@@ -56,11 +56,11 @@ def test_module_tree_and_residual_rule():
 
 def test_initialization_is_torchvisions():
     model = built("mobilenet_v2")
-    weight = model.features[17].conv[0][0].weight.numpy()  # (960, 160, 1, 1)
+    weight = model.features[17].conv[0][0].weight.detach().numpy()  # (960, 160, 1, 1)
     assert abs(weight.std() / np.sqrt(2.0 / 960) - 1) < 0.01  # kaiming_normal_, fan_out
-    linear = model.classifier[1].weight.numpy()
+    linear = model.classifier[1].weight.detach().numpy()
     assert abs(linear.std() / 0.01 - 1) < 0.01  # N(0, 0.01^2)
-    np.testing.assert_array_equal(model.classifier[1].bias.numpy(), 0)
+    np.testing.assert_array_equal(model.classifier[1].bias.detach().numpy(), 0)
 
 
 def test_forward_shape_and_eval_determinism():

@@ -93,17 +93,17 @@ def test_torchvision_state_dict_names():
 
 def test_initialization_is_torchvisions():
     model = built("vit_b_16")
-    np.testing.assert_array_equal(model.class_token.numpy(), 0)
-    pos = model.encoder.pos_embedding.numpy()
+    np.testing.assert_array_equal(model.class_token.detach().numpy(), 0)
+    pos = model.encoder.pos_embedding.detach().numpy()
     assert abs(pos.std() / 0.02 - 1) < 0.01
-    proj = model.conv_proj.weight.numpy()  # trunc_normal_ cut at +-2 (absolute): far out
+    proj = model.conv_proj.weight.detach().numpy()  # trunc_normal_ cut at +-2 (absolute): far out
     assert abs(proj.std() / math.sqrt(1 / 768) - 1) < 0.01
-    np.testing.assert_array_equal(model.heads.head.weight.numpy(), 0)
+    np.testing.assert_array_equal(model.heads.head.weight.detach().numpy(), 0)
     block = model.encoder.layers.encoder_layer_0
-    mlp = block.mlp[0].weight.numpy()
+    mlp = block.mlp[0].weight.detach().numpy()
     assert abs(np.abs(mlp).max() / math.sqrt(6 / (768 + 3072)) - 1) < 0.01  # xavier_uniform_
-    assert 0 < np.abs(block.mlp[0].bias.numpy()).max() < 1e-5  # N(0, 1e-12)
-    np.testing.assert_array_equal(block.self_attention.in_proj_bias.numpy(), 0)
+    assert 0 < np.abs(block.mlp[0].bias.detach().numpy()).max() < 1e-5  # N(0, 1e-12)
+    np.testing.assert_array_equal(block.self_attention.in_proj_bias.detach().numpy(), 0)
     assert block.ln_1.eps == 1e-6 and model.encoder.ln.eps == 1e-6
     assert isinstance(block.mlp[1], nn.GELU)
 
@@ -139,7 +139,7 @@ def test_gradients_of_the_class_token_position_embedding_and_every_weight():
     check_module_backward(model, [x])
     model(x).sum().backward()
     for name in ("class_token", "encoder.pos_embedding"):
-        grad = model.get_parameter(name).grad.numpy()
+        grad = model.get_parameter(name).grad.detach().numpy()
         assert np.all(np.abs(grad) > 0), name
 
 
@@ -156,7 +156,7 @@ def test_dropouts_only_in_training():
     x = mt.randn(3, 3, 12, 12, dtype=mt.float64)
     model.train()
     with mt.no_grad():
-        assert not np.allclose(model(x).numpy(), model(x).numpy())
+        assert not np.allclose(model(x).detach().numpy(), model(x).detach().numpy())
     assert_eval_deterministic(model, x)
 
 

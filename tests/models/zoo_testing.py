@@ -25,9 +25,9 @@ def assert_eval_deterministic(model, x):
     not depend on the rest of the batch."""
     model.eval()
     with mt.no_grad():
-        first = model(x).numpy()
-        second = model(x).numpy()
-        alone = model(x[:1]).numpy()
+        first = model(x).detach().numpy()
+        second = model(x).detach().numpy()
+        alone = model(x[:1]).detach().numpy()
     np.testing.assert_array_equal(first, second)
     np.testing.assert_allclose(alone, first[:1], rtol=1e-4, atol=1e-5)
 
