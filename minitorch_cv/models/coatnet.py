@@ -58,9 +58,8 @@ import numpy as np
 from .. import empty, nn, tensor
 from ..nn import functional as F
 from ..nn import init
-from ._weights import no_pretrained_weights
 from .blocks import MLP, Conv2dNormActivation
-from .registry import register_model
+from .registry import check_no_weights, register_model
 
 
 def relative_position_index(H, W):
@@ -246,5 +245,5 @@ class CoAtNet(nn.Module):
 def coatnet_0(*, weights=None, image_size=224, num_classes=1000):
     """CoAtNet-0: C-C-T-T, blocks (2, 2, 3, 5, 2), widths (64, 96, 192, 384, 768);
     24,401,780 parameters at 224x224 and 1000 classes (the paper: 25M)."""
-    no_pretrained_weights(weights)
+    check_no_weights(weights)
     return CoAtNet(image_size=image_size, num_classes=num_classes)

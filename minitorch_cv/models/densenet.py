@@ -58,8 +58,7 @@ from collections import OrderedDict
 from .. import Tensor, cat, nn
 from ..autograd.checkpoint import checkpoint
 from ..nn import functional as F
-from ._weights import no_pretrained_weights
-from .registry import register_model
+from .registry import check_no_weights, register_model
 
 
 class _DenseLayer(nn.Module):
@@ -197,7 +196,7 @@ class DenseNet(nn.Module):
 
 
 def _densenet(growth_rate, block_config, num_init_features, weights, **kwargs):
-    no_pretrained_weights(weights)
+    check_no_weights(weights)
     return DenseNet(growth_rate, block_config, num_init_features, **kwargs)
 
 

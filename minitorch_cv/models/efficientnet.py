@@ -74,10 +74,9 @@ import math
 from functools import partial
 
 from .. import nn
-from ._weights import no_pretrained_weights
 from .blocks import Conv2dNormActivation
 from .mobilenetv2 import make_divisible
-from .registry import register_model
+from .registry import check_no_weights, register_model
 
 ALPHA, BETA, GAMMA = 1.2, 1.1, 1.15  # depth, width, resolution bases (section 3.3)
 
@@ -242,7 +241,7 @@ def efficientnet_stages(width_mult, depth_mult):
 
 
 def _efficientnet(name, weights, kwargs):
-    no_pretrained_weights(weights)
+    check_no_weights(weights)
     width_mult, depth_mult, _ = VARIANTS[name]
     dropout = kwargs.pop("dropout", variant_dropout(name))
     if name in ("efficientnet_b5", "efficientnet_b6", "efficientnet_b7"):

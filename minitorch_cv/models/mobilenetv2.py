@@ -39,9 +39,8 @@ Linear. Initialization as torchvision: kaiming_normal_ (fan_out) convolutions wi
 biases, BN weight 1 and bias 0, Linear weight N(0, 0.01^2) and bias 0.
 """
 from .. import nn
-from ._weights import no_pretrained_weights
 from .blocks import Conv2dNormActivation
-from .registry import register_model
+from .registry import check_no_weights, register_model
 
 
 def make_divisible(value, divisor, min_value=None):
@@ -164,5 +163,5 @@ class MobileNetV2(nn.Module):
 @register_model
 def mobilenet_v2(*, weights=None, progress=True, **kwargs):
     """MobileNetV2 (``width_mult``=1.0: 3,504,872 parameters at 1000 classes)."""
-    no_pretrained_weights(weights)
+    check_no_weights(weights)
     return MobileNetV2(**kwargs)

@@ -48,9 +48,8 @@ from functools import partial
 
 from .. import cat, empty, nn
 from ..nn import init
-from ._weights import no_pretrained_weights
 from .blocks import MLP, Conv2dNormActivation
-from .registry import register_model
+from .registry import check_no_weights, register_model
 
 # One layer of an optional convolutional stem (Xiao et al. 2021) in place of the patch
 # projection, as torchvision's ConvStemConfig.
@@ -241,7 +240,7 @@ def _check_tokens(x):
 
 
 def _vision_transformer(patch_size, num_layers, num_heads, hidden_dim, mlp_dim, weights, kwargs):
-    no_pretrained_weights(weights)
+    check_no_weights(weights)
     image_size = kwargs.pop("image_size", 224)
     patch_size = kwargs.pop("patch_size", patch_size)
     return VisionTransformer(image_size=image_size, patch_size=patch_size, num_layers=num_layers,

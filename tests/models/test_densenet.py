@@ -155,5 +155,5 @@ def test_dropout_after_each_layer_only_in_training():
 
 
 def test_pretrained_weights_are_refused():
-    with pytest.raises(ValueError, match="weights: pretrained weights are not bundled"):
+    with pytest.raises(ValueError, match="weights: pretrained weights are not distributed"):
         models.densenet121(weights="IMAGENET1K_V1")

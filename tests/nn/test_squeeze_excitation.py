@@ -11,11 +11,11 @@ from tests.module_gradcheck import check_module_backward
 
 def numpy_se(layer, x, delta=lambda a: np.maximum(a, 0), sigma=lambda a: 1 / (1 + np.exp(-a))):
     """g * x with g = sigma(W2 delta(W1 mean_hw(x) + b1) + b2), in NumPy."""
-    w1 = layer.fc1.weight.numpy()[:, :, 0, 0]
-    w2 = layer.fc2.weight.numpy()[:, :, 0, 0]
-    squeezed = x.mean(axis=(2, 3))                                   # (N, C)
-    hidden = delta(squeezed @ w1.T + layer.fc1.bias.numpy())         # (N, S)
-    gate = sigma(hidden @ w2.T + layer.fc2.bias.numpy())             # (N, C)
+    w1, b1 = layer.fc1.weight.detach().numpy()[:, :, 0, 0], layer.fc1.bias.detach().numpy()
+    w2, b2 = layer.fc2.weight.detach().numpy()[:, :, 0, 0], layer.fc2.bias.detach().numpy()
+    squeezed = x.mean(axis=(2, 3))                      # (N, C)
+    hidden = delta(squeezed @ w1.T + b1)                # (N, S)
+    gate = sigma(hidden @ w2.T + b2)                    # (N, C)
     return gate[:, :, None, None] * x
 
 
@@ -34,7 +34,7 @@ def test_forward_matches_numpy():
     mt.manual_seed(0)
     layer = nn.SqueezeExcitation(6, 2).double()
     x = np.random.default_rng(1).standard_normal((3, 6, 5, 4))
-    out = layer(mt.tensor(x)).numpy()
+    out = layer(mt.tensor(x)).detach().numpy()
     np.testing.assert_allclose(out, numpy_se(layer, x), rtol=1e-12, atol=1e-14)
 
 
@@ -44,14 +44,14 @@ def test_custom_activations_as_mobilenet_v3_uses_them():
     x = np.random.default_rng(2).standard_normal((2, 4, 3, 7))
     expected = numpy_se(layer, x, delta=lambda a: a / (1 + np.exp(-a)),
                         sigma=lambda a: np.clip(a + 3, 0, 6) / 6)
-    np.testing.assert_allclose(layer(mt.tensor(x)).numpy(), expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(layer(mt.tensor(x)).detach().numpy(), expected, rtol=1e-12, atol=1e-14)
 
 
 def test_the_gate_depends_on_the_input_not_on_the_batch():
     mt.manual_seed(3)
     layer = nn.SqueezeExcitation(5, 2)
     x = mt.randn(4, 5, 3, 3)
-    np.testing.assert_allclose(layer(x[1:2]).numpy(), layer(x).numpy()[1:2], rtol=1e-6)
+    np.testing.assert_allclose(layer(x[1:2]).detach().numpy(), layer(x).detach().numpy()[1:2], rtol=1e-6)
 
 
 @pytest.mark.parametrize("device", DEVICES)
