@@ -11,7 +11,7 @@ from tests.conftest import REPO_ROOT, find_data_dir
 
 # script -> (small-size arguments, a column header its table prints)
 SMOKE_RUNS = {
-    "bench_attention.py": (["--repeats", "1"], "vs reference"),
+    "bench_attention.py": (["--repeats", "1", "--batch", "2"], "vs reference"),
     "bench_conv.py": (["--batch", "4", "--repeat", "1"], "fwd ms"),
     "bench_conv_memory.py": (["--batches", "2", "4"], "peak MiB"),
     "bench_cuda_emulation.py": (["--repeat", "1"], "implementation"),
