@@ -7,7 +7,7 @@ Both are ``Sequential`` subclasses, as in torchvision, so their children are num
 its BatchNorm; an MLP's linears are "0" and "3", with the activation and a dropout
 between them) and a torchvision state_dict maps one to one.
 """
-from .. import nn
+from .. import checks, nn
 
 
 class Conv2dNormActivation(nn.Sequential):
@@ -35,11 +35,8 @@ class Conv2dNormActivation(nn.Sequential):
         inplace=True,
         bias=None,
     ):
-        if not isinstance(kernel_size, int) or not isinstance(dilation, int):
-            raise TypeError(
-                f"Conv2dNormActivation: kernel_size and dilation must be ints, got "
-                f"{kernel_size!r} and {dilation!r}"
-            )
+        kernel_size = checks.integer("Conv2dNormActivation", "kernel_size", kernel_size, minimum=1)
+        dilation = checks.integer("Conv2dNormActivation", "dilation", dilation, minimum=1)
         if padding is None:
             padding = (kernel_size - 1) // 2 * dilation
         if bias is None:

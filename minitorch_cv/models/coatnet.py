@@ -55,7 +55,7 @@ num_classes=10)`` is a CIFAR CoAtNet (S3 at 2x2, S4 at 1x1).
 """
 import numpy as np
 
-from .. import empty, nn, tensor
+from .. import checks, empty, nn, tensor
 from ..nn import functional as F
 from ..nn import init
 from .blocks import MLP, Conv2dNormActivation
@@ -189,7 +189,8 @@ class CoAtNet(nn.Module):
     def __init__(self, image_size=224, num_blocks=(2, 2, 3, 5, 2), channels=(64, 96, 192, 384, 768),
                  block_types=("C", "C", "T", "T"), num_classes=1000, head_dim=32):
         super().__init__()
-        if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size % 32 != 0:
+        image_size = checks.integer("CoAtNet", "image_size", image_size, minimum=32)
+        if image_size % 32 != 0:
             raise ValueError(f"CoAtNet: image_size must be a positive multiple of 32, got {image_size!r}")
         if len(num_blocks) != 5 or len(channels) != 5 or len(block_types) != 4:
             raise ValueError("CoAtNet: expected 5 block counts, 5 widths and 4 block types (S1-S4)")

@@ -46,7 +46,7 @@ import math
 from collections import OrderedDict, namedtuple
 from functools import partial
 
-from .. import cat, empty, nn
+from .. import cat, checks, empty, nn
 from ..nn import init
 from .blocks import MLP, Conv2dNormActivation
 from .registry import check_no_weights, register_model
@@ -140,9 +140,8 @@ class VisionTransformer(nn.Module):
         conv_stem_configs=None,
     ):
         super().__init__()
-        for name, value in (("image_size", image_size), ("patch_size", patch_size)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"VisionTransformer: {name} must be a positive int, got {value!r}")
+        image_size = checks.integer("VisionTransformer", "image_size", image_size, minimum=1)
+        patch_size = checks.integer("VisionTransformer", "patch_size", patch_size, minimum=1)
         if image_size % patch_size != 0:
             raise ValueError(
                 f"VisionTransformer: image_size ({image_size}) must be divisible by "

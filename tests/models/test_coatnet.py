@@ -128,6 +128,8 @@ def test_training_steps_lower_the_loss():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="image_size must be a positive multiple of 32"):
         models.coatnet_0(image_size=40)
+    with pytest.raises(TypeError, match="CoAtNet: image_size must be an int"):
+        models.coatnet_0(image_size=224.0)
     with pytest.raises(ValueError, match="block_types"):
         coatnet.CoAtNet(block_types=("C", "C", "T", "X"))
     with pytest.raises(ValueError, match="divisible by head_dim"):

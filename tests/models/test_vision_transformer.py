@@ -175,6 +175,10 @@ def test_representation_layer_and_conv_stem():
 def test_bad_sizes():
     with pytest.raises(ValueError, match="image_size .30. must be divisible by patch_size .4."):
         models.vit_ti_16(image_size=30, patch_size=4)
+    with pytest.raises(TypeError, match="VisionTransformer: patch_size must be an int, got 4.0"):
+        models.vit_ti_16(image_size=32, patch_size=4.0)
+    with pytest.raises(ValueError, match="VisionTransformer: image_size must be >= 1, got 0"):
+        models.vit_ti_16(image_size=0)
     model = tiny_vit()
     with pytest.raises(ValueError, match=r"expected input of shape \(N, 3, 12, 12\)"):
         model(mt.randn(1, 3, 16, 16))
