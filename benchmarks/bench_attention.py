@@ -18,7 +18,7 @@ or small machine, compare them per core with
 Memory: the peak of NumPy allocations (tracemalloc) during one forward call for growing
 L = S, B = 1, NH = 6, E = 64: the reference stores the (L x S) scores and weights of
 every head, the Numba kernel its outputs and one chunk of scores under its workspace
-limit (kernels/cpu/attention.py, WORKSPACE_BYTES), whatever L and S.
+limit (kernels/cpu/attention.py, _WORKSPACE_BYTES), whatever L and S.
 """
 import argparse
 import json

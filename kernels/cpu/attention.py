@@ -8,7 +8,7 @@ What this fast path does differently from the reference, and why:
 
 - The reference builds the (L x S) scores of every head at once: B * NH * L * S values.
   Here the work is cut into chunks of query rows (whole heads while a head's scores fit,
-  else blocks of rows of one head) whose scores fit ``WORKSPACE_BYTES``: the memory
+  else blocks of rows of one head) whose scores fit ``_WORKSPACE_BYTES``: the memory
   stays bounded whatever B, NH, L and S, and a chunk stays in the cache between the
   passes that read it.
 - Within a chunk, the products (q k^T and p v; in backward also dout v^T, p^T dout,
@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit, prange
 
 MAX_HEAD_DIM = None  # BLAS products: any head dim works
-WORKSPACE_BYTES = 1 << 20  # scores of one chunk (backward: two such arrays, p and ds)
+_WORKSPACE_BYTES = 1 << 20  # scores of one chunk (backward: two such arrays, p and ds)
 
 
 def attention_forward(q, k, v, bias, scale, causal):
@@ -87,14 +87,14 @@ def attention_backward(q, k, v, bias, out, lse, dout, scale, causal, need_dbias=
 # ----------------------------------------------------------------------- chunking
 def _chunks(heads, L, S, bytes_per_score):
     """(h0, h1, i0, i1): rows i0:i1 of heads h0:h1, each chunk's (h1 - h0, i1 - i0, S)
-    scores under WORKSPACE_BYTES: whole heads while one head fits, else row blocks."""
+    scores under _WORKSPACE_BYTES: whole heads while one head fits, else row blocks."""
     row_bytes = max(1, S * bytes_per_score)
-    if L * row_bytes <= WORKSPACE_BYTES:
-        step = max(1, WORKSPACE_BYTES // max(1, L * row_bytes))
+    if L * row_bytes <= _WORKSPACE_BYTES:
+        step = max(1, _WORKSPACE_BYTES // max(1, L * row_bytes))
         for h0 in range(0, heads, step):
             yield h0, min(h0 + step, heads), 0, L
     else:
-        rows = max(1, WORKSPACE_BYTES // row_bytes)
+        rows = max(1, _WORKSPACE_BYTES // row_bytes)
         for h in range(heads):
             for i0 in range(0, L, rows):
                 yield h, h + 1, i0, min(i0 + rows, L)
@@ -147,10 +147,10 @@ def _scale_mask_and_shift(s, bias, bias_sb, bias_sh, bias_sl, bias_ss, NH, h0, i
     """
     C, R, S = s.shape
     for row in prange(C * R):
+        r = row % R  # flat row index decoded fastest coordinate first
         c = row // R
-        r = row % R
-        b = (h0 + c) // NH
         h = (h0 + c) % NH
+        b = (h0 + c) // NH
         i = i0 + r
         n_keys = min(S, i + 1) if causal else S
         row_max = -np.inf
@@ -176,8 +176,8 @@ def _normalize_rows(e, row_max):
     row_max + log(sum); a fully masked row (sum 0) keeps its zeros and gets lse +inf."""
     C, R, S = e.shape
     for row in prange(C * R):
-        c = row // R
         r = row % R
+        c = row // R
         total = 0.0
         for j in range(S):
             total += e[c, r, j]
@@ -198,8 +198,8 @@ def _softmax_backward_rows(p, ds, dout, out):
     C, R, S = p.shape
     Ev = out.shape[2]
     for row in prange(C * R):
-        c = row // R
         r = row % R
+        c = row // R
         D = 0.0
         for d in range(Ev):
             D += dout[c, r, d] * out[c, r, d]

@@ -83,29 +83,29 @@ def test_cpu_chunks_of_heads_and_rows_match_reference(problem, workspace):
     q, k, v, bias, scale, causal, dout = problem
     expected_out, expected_lse = reference.attention_forward(q, k, v, bias, scale, causal)
     expected = reference.attention_backward(q, k, v, bias, expected_out, expected_lse, dout, scale, causal)
-    limit = cpu_attention.WORKSPACE_BYTES
-    cpu_attention.WORKSPACE_BYTES = workspace
+    limit = cpu_attention._WORKSPACE_BYTES
+    cpu_attention._WORKSPACE_BYTES = workspace
     try:
         out, lse = cpu_attention.attention_forward(q, k, v, bias, scale, causal)
         grads = cpu_attention.attention_backward(q, k, v, bias, expected_out, expected_lse, dout, scale, causal)
     finally:
-        cpu_attention.WORKSPACE_BYTES = limit
+        cpu_attention._WORKSPACE_BYTES = limit
     _assert_all_close((out, lse), (expected_out, expected_lse), q.dtype, ("out", "lse"))
     _assert_all_close(grads, expected, q.dtype, ("dq", "dk", "dv", "dbias"))
 
 
 def test_cpu_chunks_cover_every_row_once():
-    limit = cpu_attention.WORKSPACE_BYTES
+    limit = cpu_attention._WORKSPACE_BYTES
     try:
         for workspace, heads, L, S in ((100, 5, 7, 3), (10**6, 5, 7, 3), (1, 3, 4, 2), (40, 4, 3, 5)):
-            cpu_attention.WORKSPACE_BYTES = workspace
+            cpu_attention._WORKSPACE_BYTES = workspace
             seen = np.zeros((heads, L), dtype=int)
             for h0, h1, i0, i1 in cpu_attention._chunks(heads, L, S, 4):
                 assert (h1 - h0) * (i1 - i0) * S * 4 <= max(workspace, S * 4)  # one row at least
                 seen[h0:h1, i0:i1] += 1
             np.testing.assert_array_equal(seen, 1)
     finally:
-        cpu_attention.WORKSPACE_BYTES = limit
+        cpu_attention._WORKSPACE_BYTES = limit
 
 
 @pytest.mark.parametrize("implementation", KERNEL_IMPLEMENTATIONS)
@@ -183,7 +183,7 @@ def _peak_traced_bytes(fn):
 @pytest.mark.parametrize("length", [64, 1024])
 def test_cpu_forward_memory_stays_under_the_workspace_limit(length):
     """The Numba forward allocates its outputs and one chunk of scores under
-    WORKSPACE_BYTES (NumPy's matmul may hold a second such buffer), whatever L * S.
+    _WORKSPACE_BYTES (NumPy's matmul may hold a second such buffer), whatever L * S.
 
     tracemalloc sees NumPy allocations. At length 1024 all the scores (16 MiB) are 8 times
     the limit: the kernel must stay under the limit where the reference, measured too
@@ -195,24 +195,13 @@ def test_cpu_forward_memory_stays_under_the_workspace_limit(length):
     cpu_attention.attention_forward(q[:, :, :2], k[:, :, :2], v[:, :, :2], None, 0.3, False)  # compile
     outputs = B * NH * length * (E + 1) * q.itemsize  # out and lse
     scores = B * NH * length * length * q.itemsize
-    workspace = min(scores, cpu_attention.WORKSPACE_BYTES)
+    workspace = min(scores, cpu_attention._WORKSPACE_BYTES)
 
     peak_kernel = _peak_traced_bytes(lambda: cpu_attention.attention_forward(q, k, v, None, 0.3, False))
     assert peak_kernel <= outputs + 2 * workspace + 65536, (peak_kernel, outputs, workspace)
 
     peak_reference = _peak_traced_bytes(lambda: reference.attention_forward(q, k, v, None, 0.3, False))
     assert peak_reference >= scores
-    if scores > 4 * cpu_attention.WORKSPACE_BYTES:
+    if scores > 4 * cpu_attention._WORKSPACE_BYTES:
         assert peak_kernel < scores / 4
 
-
-def test_the_implementations_export_the_same_names():
-    from minitorch_cv.kernels.cuda import attention as cuda_attention
-
-    public = {name for name in dir(reference) if not name.startswith("_") and callable(getattr(reference, name))}
-    public -= {"np"}
-    assert public == {"attention_forward", "attention_backward"}
-    for module in (cpu_attention, cuda_attention):
-        missing = [name for name in public if not callable(getattr(module, name, None))]
-        assert not missing, (module.__name__, missing)
-        assert hasattr(module, "MAX_HEAD_DIM"), module.__name__
