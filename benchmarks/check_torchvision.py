@@ -20,8 +20,8 @@ a 64x64 input), it
    (freshly initialized, an eval-mode BatchNorm would be the identity and prove nothing),
    and every other parameter that starts constant (zero biases, LayerNorm weights, the
    Vision Transformer's class token and zero classifier head, which would make every
-   logit 0) a random perturbation; converts both models to float64 and copies torchvision's state_dict into ours with
-   ``load_state_dict(strict=True)``;
+   logit 0) a random perturbation; converts both models to float64 and copies
+   torchvision's state_dict into ours with ``load_state_dict(strict=True)``;
 4. runs both in eval mode on the same random batch of 2 and prints the largest absolute
    difference of the outputs relative to the largest absolute output (for a dict output,
    the worst over its keys; every key must exist in both).

@@ -60,6 +60,7 @@ from ..nn import functional as F
 from ..nn import init
 from .blocks import MLP, Conv2dNormActivation
 from .registry import check_no_weights, register_model
+from .weight_init import init_resnet_
 
 
 def relative_position_index(H, W):
@@ -219,16 +220,10 @@ class CoAtNet(nn.Module):
         self._init_weights()
 
     def _init_weights(self):
+        init_resnet_(self)  # He (fan_out) convolutions, zero conv biases, BatchNorms at 1 and 0
         for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                init.kaiming_normal_(module.weight, mode="fan_out")
-                if module.bias is not None:
-                    init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
+            if isinstance(module, nn.Linear):
                 init.trunc_normal_(module.weight, std=0.02)
-                init.zeros_(module.bias)
-            elif isinstance(module, (nn.BatchNorm2d, nn.LayerNorm)):
-                init.ones_(module.weight)
                 init.zeros_(module.bias)
 
     def forward(self, x):

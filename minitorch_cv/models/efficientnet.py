@@ -77,6 +77,7 @@ from .. import nn
 from .blocks import Conv2dNormActivation
 from .mobilenetv2 import make_divisible
 from .registry import check_no_weights, register_model
+from .weight_init import init_resnet_
 
 ALPHA, BETA, GAMMA = 1.2, 1.1, 1.15  # depth, width, resolution bases (section 3.3)
 
@@ -216,15 +217,11 @@ class EfficientNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Sequential(nn.Dropout(p=dropout, inplace=True), nn.Linear(last_out, num_classes))
 
+        # torchvision's: He (fan_out) convolutions with zero biases, norms at 1 and 0 (as
+        # its ResNets), then the classifier's own rule
+        init_resnet_(self)
         for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out")
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
-            elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
+            if isinstance(module, nn.Linear):
                 init_range = 1.0 / math.sqrt(module.out_features)
                 nn.init.uniform_(module.weight, -init_range, init_range)
                 nn.init.zeros_(module.bias)

@@ -41,6 +41,7 @@ biases, BN weight 1 and bias 0, Linear weight N(0, 0.01^2) and bias 0.
 from .. import nn
 from .blocks import Conv2dNormActivation
 from .registry import check_no_weights, register_model
+from .weight_init import init_resnet_
 
 
 def make_divisible(value, divisor, min_value=None):
@@ -142,15 +143,11 @@ class MobileNetV2(nn.Module):
         self.features = nn.Sequential(*features)
         self.classifier = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(self.last_channel, num_classes))
 
+        # torchvision's: He (fan_out) convolutions with zero biases, norms at 1 and 0 (as
+        # its ResNets), then the classifier's own rule
+        init_resnet_(self)
         for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out")
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
-            elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
+            if isinstance(module, nn.Linear):
                 nn.init.normal_(module.weight, 0, 0.01)
                 nn.init.zeros_(module.bias)
 
