@@ -17,6 +17,7 @@ SMOKE_RUNS = {
     "bench_cuda_emulation.py": (["--repeat", "1"], "implementation"),
     "bench_densenet_memory.py": (["--batch-size", "2", "--image-size", "32"], "peak MiB"),
     "bench_data.py": (["--repeats", "1"], "ms"),
+    "bench_knn.py": (["--synthetic", "--queries", "20", "--train-limit", "300", "--repeat", "1"], "x numpy"),
     "bench_layers.py": (["--repeat", "1"], "fwd+bwd ms"),
     "bench_norm.py": (["--shape", "4", "8", "8", "8", "--repeat", "1"], "ms"),
     "bench_optim.py": ([], "ms"),
