@@ -22,6 +22,7 @@ from minitorch_cv.kernels.cpu import deform_conv as cpu
 from minitorch_cv.kernels.reference import conv as reference_conv
 from minitorch_cv.kernels.reference import deform_conv as reference
 from tests.helpers import KERNEL_IMPLEMENTATIONS, assert_close, call_kernel, kernel_module
+from tests.ops.deform_conv_testing import bilinear_sample
 from tests.strategies import layouts, with_layout
 from tests.strategies_conv import ConvCase, seeds
 from tests.strategies_deform import DeformCase, deform_cases
@@ -131,21 +132,6 @@ def test_points_far_away_or_not_finite_sample_nothing(implementation, value):
 
 
 # ------------------------------------------------------ the reference itself
-def bilinear_sample(plane, ph, pw):
-    """torchvision's rule, point by point: 0 outside (-1, H) x (-1, W), otherwise the
-    four corners around the point weighted by closeness, a corner outside counting 0."""
-    H, W = plane.shape
-    if not (-1 < ph < H and -1 < pw < W):
-        return 0.0
-    h0, w0 = math.floor(ph), math.floor(pw)
-    total = 0.0
-    for h in (h0, h0 + 1):
-        for w in (w0, w0 + 1):
-            if 0 <= h < H and 0 <= w < W:
-                total += (1 - abs(ph - h)) * (1 - abs(pw - w)) * plane[h, w]
-    return total
-
-
 @given(case=deform_cases(max_kernel=2, max_output=3), seed=seeds())
 def test_reference_deform_im2col_follows_its_definition(case, seed):
     """col[c, kh, kw, n, oh, ow] = mask * (x[n, c] sampled at the offset tap position),
