@@ -15,6 +15,7 @@ SMOKE_RUNS = {
     "bench_conv.py": (["--batch", "4", "--repeat", "1"], "fwd ms"),
     "bench_conv_memory.py": (["--batches", "2", "4"], "peak MiB"),
     "bench_cuda_emulation.py": (["--repeat", "1"], "implementation"),
+    "bench_deform_conv.py": (["--batch", "1", "--repeat", "1", "--width-divisor", "16"], "peak MiB"),
     "bench_data.py": (["--repeats", "1"], "ms"),
     "bench_layers.py": (["--repeat", "1"], "fwd+bwd ms"),
     "bench_norm.py": (["--shape", "4", "8", "8", "8", "--repeat", "1"], "ms"),
