@@ -50,6 +50,18 @@ __device__ void cell_corners(const scalar_t* plane, int H, int W, int h0, int w0
     *v11 = pixel_or_zero(plane, H, W, h0 + 1, w0 + 1);
 }
 
+// The sampling point (ph, pw) and mask m of tap (kh, kw) of output (oh, ow), for sample
+// row `sample` = n*T + t (T = OG*KH*KW sample rows per batch element).
+__device__ void sampling_point(const scalar_t* offset, const scalar_t* mask, int has_mask, long long sample,
+                               int OH, int OW, int oh, int ow, int kh, int kw, int SH, int SW, int PH,
+                               int PW, int DH, int DW, scalar_t* ph, scalar_t* pw, scalar_t* m) {
+    const long long plane_size = (long long)OH * OW;
+    const long long at = (long long)oh * OW + ow;
+    *ph = (scalar_t)(oh * SH - PH + kh * DH) + offset[2 * sample * plane_size + at];
+    *pw = (scalar_t)(ow * SW - PW + kw * DW) + offset[(2 * sample + 1) * plane_size + at];
+    *m = has_mask ? mask[sample * plane_size + at] : (scalar_t)1;
+}
+
 // deform_im2col: col[c, kh, kw, n, oh, ow] = m * (hh*hw*v00 + hh*lw*v01 + lh*hw*v10 + lh*lw*v11),
 // with hh = 1 - lh, hw = 1 - lw, 0 for a point not near the image.
 // One thread per element of col: thread `index` writes col[index]. The index splits as in
@@ -79,11 +91,8 @@ extern "C" __global__ void deform_im2col(const scalar_t* __restrict__ x, const s
 
     const int g = c / (C / OG);
     const long long sample = (long long)n * OG * KH * KW + (g * KH + kh) * KW + kw;  // n*T + t
-    const long long at = (long long)oh * OW + ow;
-    const long long plane_size = (long long)OH * OW;
-    const scalar_t ph = (scalar_t)(oh * SH - PH + kh * DH) + offset[2 * sample * plane_size + at];
-    const scalar_t pw = (scalar_t)(ow * SW - PW + kw * DW) + offset[(2 * sample + 1) * plane_size + at];
-    const scalar_t m = has_mask ? mask[sample * plane_size + at] : (scalar_t)1;
+    scalar_t ph, pw, m;
+    sampling_point(offset, mask, has_mask, sample, OH, OW, oh, ow, kh, kw, SH, SW, PH, PW, DH, DW, &ph, &pw, &m);
 
     scalar_t value = 0;
     if (near_image(ph, pw, H, W)) {
@@ -135,11 +144,8 @@ extern "C" __global__ void deform_col2im(const scalar_t* __restrict__ col, const
 
     const int g = c / (C / OG);
     const long long sample = (long long)n * OG * KH * KW + (g * KH + kh) * KW + kw;  // n*T + t
-    const long long at = (long long)oh * OW + ow;
-    const long long plane_size = (long long)OH * OW;
-    const scalar_t ph = (scalar_t)(oh * SH - PH + kh * DH) + offset[2 * sample * plane_size + at];
-    const scalar_t pw = (scalar_t)(ow * SW - PW + kw * DW) + offset[(2 * sample + 1) * plane_size + at];
-    const scalar_t m = has_mask ? mask[sample * plane_size + at] : (scalar_t)1;
+    scalar_t ph, pw, m;
+    sampling_point(offset, mask, has_mask, sample, OH, OW, oh, ow, kh, kw, SH, SW, PH, PW, DH, DW, &ph, &pw, &m);
     if (!near_image(ph, pw, H, W)) return;
 
     int h0, w0;
@@ -186,9 +192,8 @@ extern "C" __global__ void deform_col2offset(const scalar_t* __restrict__ col, c
     const int oh = (int)(at / OW);
     const int ow = (int)(at % OW);
 
-    const scalar_t ph = (scalar_t)(oh * SH - PH + kh * DH) + offset[2 * sample * plane_size + at];
-    const scalar_t pw = (scalar_t)(ow * SW - PW + kw * DW) + offset[(2 * sample + 1) * plane_size + at];
-    const scalar_t m = has_mask ? mask[sample * plane_size + at] : (scalar_t)1;
+    scalar_t ph, pw, m;
+    sampling_point(offset, mask, has_mask, sample, OH, OW, oh, ow, kh, kw, SH, SW, PH, PW, DH, DW, &ph, &pw, &m);
 
     scalar_t grad_ph = 0, grad_pw = 0, grad_m = 0;
     if (near_image(ph, pw, H, W)) {
