@@ -22,62 +22,28 @@ as in a ResNet, takes the factor out). The paper trains conv_offset with a learn
 (weight, bias, conv_offset.weight, conv_offset.bias) are those of mmcv's
 ModulatedDeformConv2dPack, whose channel split is the same.
 """
+from .. import checks
 from ..ops.deform_conv import deform_conv2d
 from . import init
-from .conv import Conv2d, _pair
-from .linear import check_positive_int, new_parameter, reset_weight_and_bias
-from .module import Module
+from .conv import Conv2d, _ConvNd
 
 
-class DeformConv2d(Module):
+class DeformConv2d(_ConvNd):
     """y = deform_conv2d(input, offset, weight, bias, stride, padding, dilation, mask):
     torchvision.ops.DeformConv2d. forward(input, offset, mask=None) with offset
-    (N, 2*OG*KH*KW, OH, OW) and mask (N, OG*KH*KW, OH, OW)."""
+    (N, 2*OG*KH*KW, OH, OW) and mask (N, OG*KH*KW, OH, OW). The parameters, their
+    checks, initialisation and repr are Conv2d's (padding: an int or a pair only)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, device=None, dtype=None):
-        super().__init__()
-        owner = type(self).__name__
-        check_positive_int(owner, "in_channels", in_channels)
-        check_positive_int(owner, "out_channels", out_channels)
-        check_positive_int(owner, "groups", groups)
-        if in_channels % groups != 0:
-            raise ValueError(f"{owner}: in_channels ({in_channels}) must be divisible by groups ({groups})")
-        if out_channels % groups != 0:
-            raise ValueError(f"{owner}: out_channels ({out_channels}) must be divisible by groups ({groups})")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.kernel_size = _pair(owner, "kernel_size", kernel_size, 1)
-        self.stride = _pair(owner, "stride", stride, 1)
-        self.padding = _pair(owner, "padding", padding, 0)
-        self.dilation = _pair(owner, "dilation", dilation, 1)
-        self.groups = groups
-        self.weight = new_parameter((out_channels, in_channels // groups) + self.kernel_size, device, dtype)
-        if bias:
-            self.bias = new_parameter((out_channels,), device, dtype)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        reset_weight_and_bias(self.weight, self.bias)
+        if isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a pair, got {padding!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         False, 0, groups, bias, "zeros", device, dtype)
 
     def forward(self, input, offset, mask=None):  # noqa: A002 - torchvision's argument name
         return deform_conv2d(input, offset, self.weight, self.bias, self.stride, self.padding,
                              self.dilation, mask=mask)
-
-    def extra_repr(self):
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")
-        if self.padding != (0, 0):
-            text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        return text
 
 
 class ModulatedDeformConv2d(DeformConv2d):
@@ -89,7 +55,7 @@ class ModulatedDeformConv2d(DeformConv2d):
                  groups=1, offset_groups=1, bias=True, device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, device, dtype)
-        check_positive_int(type(self).__name__, "offset_groups", offset_groups)
+        checks.integer(type(self).__name__, "offset_groups", offset_groups, minimum=1)
         if in_channels % offset_groups != 0:
             raise ValueError(
                 f"ModulatedDeformConv2d: in_channels ({in_channels}) must be divisible by "

@@ -23,17 +23,16 @@ mask, col (computed again, as conv2d does) only for the weight. The batch is pro
 chunks under conv2d's workspace limit (``conv.get_workspace_limit()``), so memory stays
 bounded as the batch grows.
 """
-from .. import backend, dtypes
+from .. import backend, checks
 from ..autograd import Function
 from ..device import device_of_array, namespace
-from ..tensor import Tensor
-from .conv import Geometry, _batch_chunks, _rows, check_bias, check_output_size, int_pair
+from .conv import Geometry, _batch_chunks, _rows, check_bias, check_output_size
 
 
 def deform_conv_forward(x, offset, mask, w, geometry):
     """y (N, K, OH, OW) without bias: per chunk, deform_im2col then one GEMM per group."""
     xp, device = namespace(x), device_of_array(x)
-    kernels = backend.kernels("deform_conv", device)
+    kernels = backend.DEFORM_CONV.on(device)
     N, C, H, W = x.shape
     K, Cg, KH, KW = w.shape
     G = geometry.G
@@ -54,7 +53,7 @@ def deform_conv_backward(grad_y, x, offset, mask, w, geometry, needs):
     """(grad_x, grad_offset, grad_w, grad_mask), each None unless ``needs`` (a tuple of
     four booleans in that order) asks for it; one pass over the batch chunks."""
     xp, device = namespace(x), device_of_array(x)
-    kernels = backend.kernels("deform_conv", device)
+    kernels = backend.DEFORM_CONV.on(device)
     needs_x, needs_offset, needs_w, needs_mask = needs
     N, C, H, W = x.shape
     K, Cg, KH, KW = w.shape
@@ -131,9 +130,9 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
     """
     name = "deform_conv2d"
     _check_tensors(name, input, offset, weight, bias, mask)
-    SH, SW = int_pair(name, "stride", stride, minimum=1)
-    PH, PW = int_pair(name, "padding", padding, minimum=0)
-    DH, DW = int_pair(name, "dilation", dilation, minimum=1)
+    SH, SW = checks.pair(name, "stride", stride, minimum=1)
+    PH, PW = checks.pair(name, "padding", padding, minimum=0)
+    DH, DW = checks.pair(name, "dilation", dilation, minimum=1)
     N, C, H, W = input.shape
     K, Cg, KH, KW = weight.shape
     if Cg < 1 or C % Cg:
@@ -156,14 +155,11 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
 
 # ---------------------------------------------------------------- argument checks
 def _check_tensors(name, input, offset, weight, bias, mask):  # noqa: A002
-    """Types, ranks (4-D, bias 1-D), floating dtypes, one dtype and one device for all."""
+    """float32/float64 Tensors, 4-D (bias 1-D), all of input's dtype and device."""
     tensors = [("input", input), ("offset", offset), ("weight", weight)]
     tensors += [(arg, value) for arg, value in (("bias", bias), ("mask", mask)) if value is not None]
     for arg, value in tensors:
-        if not isinstance(value, Tensor):
-            raise TypeError(f"{name}: {arg} must be a Tensor, got {type(value).__name__}")
-        if not dtypes.is_floating(value.dtype):
-            raise TypeError(f"{name}: {arg} must be a floating-point tensor, got dtype {value.dtype}")
+        checks.float_tensor(name, arg, value)
         if arg != "bias" and value.ndim != 4:
             raise ValueError(f"{name}: {arg} must be 4-D, got shape {tuple(value.shape)}")
     for arg, value in tensors[1:]:
@@ -172,11 +168,7 @@ def _check_tensors(name, input, offset, weight, bias, mask):  # noqa: A002
                 f"{name}: {arg} has dtype {value.dtype} but input has dtype {input.dtype}; "
                 "expected the same dtype (convert one with .to())"
             )
-        if value.device != input.device:
-            raise RuntimeError(
-                f"{name}: {arg} is on {value.device} but input is on {input.device}; "
-                "expected the same device"
-            )
+        checks.same_device(name, arg, value, input)
 
 
 def _check_offset_and_mask(name, offset, mask, N, C, KH, KW, OH, OW):

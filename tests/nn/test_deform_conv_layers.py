@@ -111,8 +111,9 @@ def test_modulated_layer_gradients_reach_the_offset_predictor():
         (lambda: nn.DeformConv2d(3, 4, 3, groups=2), r"in_channels \(3\) must be divisible by groups \(2\)"),
         (lambda: nn.DeformConv2d(4, 3, 3, groups=2), r"out_channels \(3\) must be divisible by groups"),
         (lambda: nn.DeformConv2d(4, 4, 0), "kernel_size must be >= 1"),
+        (lambda: nn.DeformConv2d(4, 4, 3, padding="same"), "padding must be an int or a pair"),
         (lambda: nn.ModulatedDeformConv2d(4, 4, 3, offset_groups=3), r"divisible by offset_groups \(3\)"),
-        (lambda: nn.ModulatedDeformConv2d(4, 4, 3, offset_groups=0), "offset_groups must be a positive integer"),
+        (lambda: nn.ModulatedDeformConv2d(4, 4, 3, offset_groups=0), "offset_groups must be >= 1"),
     ],
 )
 def test_bad_arguments(make, message):
