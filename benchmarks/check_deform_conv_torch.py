@@ -14,6 +14,11 @@ framework and its tests never import torch. Two PyTorch-side references:
   image counts 0, torchvision's rule), times the mask, then the weight as a sum over
   channels and taps; its five gradients come from PyTorch's autograd.
 
+It also builds torchvision's resnet50, adds to the conv2 of every bottleneck of layer2-4 an
+offset predictor ``conv_offset = Conv2d(width, 27, 3, stride, padding 1)`` (DCNv2, as
+mmcv names it), and checks that models.deform_resnet50 has the same state_dict keys,
+shapes and parameter count.
+
 For each drawn geometry (non-square kernels, strides, paddings, dilations, weight and
 offset groups, batch 1, offsets off the integer grid and far outside the image) it runs
 minitorch_cv with the "reference", "cpu" and "cuda" (emulated) kernels, and on the GPU
@@ -125,6 +130,27 @@ def torchvision_function(torch):
         return None, f"{type(error).__name__}: {first_sentence}"
 
 
+def check_deform_resnet50(torch):
+    """deform_resnet50's keys, shapes and parameter count against torchvision's resnet50
+    with DCNv2's offset predictors added; True when they agree."""
+    import torchvision
+
+    from minitorch_cv import models
+
+    reference = torchvision.models.resnet50()
+    for stage in (reference.layer2, reference.layer3, reference.layer4):
+        for block in stage:
+            conv2 = block.conv2
+            conv2.conv_offset = torch.nn.Conv2d(conv2.in_channels, 27, 3, conv2.stride, 1)
+    expected = {key: tuple(value.shape) for key, value in reference.state_dict().items()}
+    ours = {key: tuple(value.shape) for key, value in models.deform_resnet50().state_dict().items()}
+    count = sum(p.numel() for p in reference.parameters())
+    same = list(ours.items()) == list(expected.items())
+    print(f"deform_resnet50: {len(ours)} state_dict entries, {count:,} parameters in torchvision's "
+          f"resnet50 with offset predictors; keys and shapes {'agree' if same else 'DIFFER'}")
+    return same
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=20)
@@ -164,7 +190,7 @@ def main():
                 worst = max(worst, *errors)
                 print(f"{case:>4} {name:<12} {implementation:<10} " + " ".join(f"{e:9.1e}" for e in errors))
     print(f"largest relative difference: {worst:.1e} (tolerance {TOLERANCE:.0e})")
-    if worst > TOLERANCE:
+    if not check_deform_resnet50(torch) or worst > TOLERANCE:
         sys.exit(1)
 
 
