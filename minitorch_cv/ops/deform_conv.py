@@ -65,8 +65,8 @@ def deform_conv_backward(grad_y, x, offset, mask, w, geometry, needs):
     grad_mask = xp.empty(mask.shape, dtype=x.dtype) if needs_mask else None
     grad_w = xp.zeros((G, K // G, Cg * KH * KW), dtype=x.dtype) if needs_w else None
     w_cols = w.reshape(G, K // G, Cg * KH * KW).transpose(0, 2, 1)  # (G, C/G*KH*KW, K/G)
-    # gcol and col may both be alive, with the GEMM's other side and col2im's result
-    per_sample = x.itemsize * ((2 * C * KH * KW + K) * OH * OW + C * H * W)
+    # col (freed before gcol is made) or gcol, the GEMM's other side, and col2im's result
+    per_sample = x.itemsize * ((C * KH * KW + K) * OH * OW + C * H * W)
     for batch in _batch_chunks(N, per_sample, device):
         B = batch.stop - batch.start
         gy_rows = _rows(grad_y[batch], G)  # (G, K/G, B*OH*OW)
