@@ -16,7 +16,9 @@ im2col's, and the rest is conv2d's algebra (minitorch_cv/ops/conv.py), per group
     weight gradient   grad_w      = sum over the batch of grad_y @ col^T
     bias gradient     grad_b      = grad_y summed over (N, OH, OW)
 
-With zero offsets and no mask the columns are im2col's: this is conv2d exactly.
+With zero offsets and no mask (or a mask of ones) the columns are im2col's bit for bit and
+y is conv2d's, bit for bit too wherever conv2d multiplies columns (all but a 1x1 kernel with
+stride 1 and no padding, which conv2d computes without them).
 
 The backward computes only the gradients asked for: gcol only for the input, offset or
 mask, col (computed again, as conv2d does) only for the weight. The batch is processed in
