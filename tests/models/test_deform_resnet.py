@@ -20,13 +20,17 @@ def model():
     return models.deform_resnet50()
 
 
+@pytest.fixture(scope="module")
+def plain():
+    return models.resnet50()
+
+
 def test_parameter_count(model):
     assert OFFSET_PREDICTORS == 871_263
     assert sum(p.numel() for p in model.parameters()) == RESNET50_PARAMETERS + OFFSET_PREDICTORS == 26_428_295
 
 
-def test_the_tree_is_resnet50_with_deformable_conv2_in_layers_2_to_4(model):
-    plain = models.resnet50()
+def test_the_tree_is_resnet50_with_deformable_conv2_in_layers_2_to_4(model, plain):
     expected = list(plain.state_dict())
     for stage, blocks in (("layer2", 4), ("layer3", 6), ("layer4", 3)):
         for j in range(blocks):
@@ -46,10 +50,9 @@ def test_the_tree_is_resnet50_with_deformable_conv2_in_layers_2_to_4(model):
     assert model(mt.randn(1, 3, 64, 64)).shape == (1, 1000)
 
 
-def test_it_starts_as_resnet50_with_those_convolutions_at_half_weight(model):
+def test_it_starts_as_resnet50_with_those_convolutions_at_half_weight(model, plain):
     """The same weights in resnet50, conv2 of layers 2-4 halved: the same outputs (eval
     mode; the masks are sigmoid(0) = 1/2 and the offsets 0)."""
-    plain = models.resnet50()
     result = plain.load_state_dict(model.state_dict(), strict=False)
     assert result.missing_keys == [] and len(result.unexpected_keys) == 26
     for stage in (plain.layer2, plain.layer3, plain.layer4):
