@@ -50,6 +50,25 @@ __device__ void cell_corners(const scalar_t* plane, int H, int W, int h0, int w0
     *v11 = pixel_or_zero(plane, H, W, h0 + 1, w0 + 1);
 }
 
+// The indices of element `index` of col (C, KH, KW, N, OH, OW), split as in conv.cu's im2col
+// into row = (c, kh, kw) (the Numba twins' prange index in deform_im2col) and column =
+// (n, oh, ow) (their inner loops).
+__device__ void column_entry(long long index, int N, int KH, int KW, int OH, int OW, int* c, int* kh,
+                             int* kw, int* n, int* oh, int* ow) {
+    const long long columns = (long long)N * OH * OW;
+    const long long row = index / columns;
+    const long long column = index % columns;
+
+    *kw = (int)(row % KW);
+    const long long rest = row / KW;
+    *kh = (int)(rest % KH);
+    *c = (int)(rest / KH);
+
+    *n = (int)(column / ((long long)OH * OW));
+    *oh = (int)((column / OW) % OH);
+    *ow = (int)(column % OW);
+}
+
 // The sampling point (ph, pw) and mask m of tap (kh, kw) of output (oh, ow), for sample
 // row `sample` = n*T + t (T = OG*KH*KW sample rows per batch element).
 __device__ void sampling_point(const scalar_t* offset, const scalar_t* mask, int has_mask, long long sample,
@@ -64,9 +83,8 @@ __device__ void sampling_point(const scalar_t* offset, const scalar_t* mask, int
 
 // deform_im2col: col[c, kh, kw, n, oh, ow] = m * (hh*hw*v00 + hh*lw*v01 + lh*hw*v10 + lh*lw*v11),
 // with hh = 1 - lh, hw = 1 - lw, 0 for a point not near the image.
-// One thread per element of col: thread `index` writes col[index]. The index splits as in
-// conv.cu's im2col into row = (c, kh, kw) (Numba's prange index) and column = (n, oh, ow)
-// (Numba's inner loops). Consecutive threads write consecutive ow (coalesced) and read
+// One thread per element of col: thread `index` writes col[index], decoded by column_entry.
+// Consecutive threads write consecutive ow (coalesced) and read
 // offsets and mask at consecutive ow as well; the pixels they read are wherever the
 // offsets point.
 extern "C" __global__ void deform_im2col(const scalar_t* __restrict__ x, const scalar_t* __restrict__ offset,
@@ -76,18 +94,8 @@ extern "C" __global__ void deform_im2col(const scalar_t* __restrict__ x, const s
                                          int OW, int OG) {
     const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) return;
-    const long long columns = (long long)N * OH * OW;
-    const long long row = index / columns;
-    const long long column = index % columns;
-
-    const int kw = (int)(row % KW);
-    const long long rest = row / KW;
-    const int kh = (int)(rest % KH);
-    const int c = (int)(rest / KH);
-
-    const int n = (int)(column / ((long long)OH * OW));
-    const int oh = (int)((column / OW) % OH);
-    const int ow = (int)(column % OW);
+    int c, kh, kw, n, oh, ow;
+    column_entry(index, N, KH, KW, OH, OW, &c, &kh, &kw, &n, &oh, &ow);
 
     const int g = c / (C / OG);
     const long long sample = (long long)n * OG * KH * KW + (g * KH + kh) * KW + kw;  // n*T + t
@@ -116,7 +124,7 @@ __device__ void add_to_pixel(scalar_t* plane, int H, int W, int h, int w, scalar
 //     grad_x[n, c, h0 + a, w0 + b] += weight_ab * spread
 // (weight_00 = hh*hw, weight_01 = hh*lw, weight_10 = lh*hw, weight_11 = lh*lw; pixels
 // outside the image get nothing). grad_x starts at zero (the wrapper allocates it so).
-// One thread per element of col, decoded as in deform_im2col. Unlike conv.cu's col2im this
+// One thread per element of col, decoded by column_entry. Unlike conv.cu's col2im this
 // cannot be a gather: any sample may land on any pixel, so a pixel cannot list the entries
 // that touch it. Threads of different samples may add to the same pixel at the same time,
 // so each addition is an atomicAdd (a plain += would lose updates). The order of the
@@ -129,18 +137,8 @@ extern "C" __global__ void deform_col2im(const scalar_t* __restrict__ col, const
                                          int OW, int OG) {
     const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) return;
-    const long long columns = (long long)N * OH * OW;
-    const long long row = index / columns;
-    const long long column = index % columns;
-
-    const int kw = (int)(row % KW);
-    const long long rest = row / KW;
-    const int kh = (int)(rest % KH);
-    const int c = (int)(rest / KH);
-
-    const int n = (int)(column / ((long long)OH * OW));
-    const int oh = (int)((column / OW) % OH);
-    const int ow = (int)(column % OW);
+    int c, kh, kw, n, oh, ow;
+    column_entry(index, N, KH, KW, OH, OW, &c, &kh, &kw, &n, &oh, &ow);
 
     const int g = c / (C / OG);
     const long long sample = (long long)n * OG * KH * KW + (g * KH + kh) * KW + kw;  // n*T + t
