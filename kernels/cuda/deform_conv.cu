@@ -84,9 +84,8 @@ __device__ void sampling_point(const scalar_t* offset, const scalar_t* mask, int
 // deform_im2col: col[c, kh, kw, n, oh, ow] = m * (hh*hw*v00 + hh*lw*v01 + lh*hw*v10 + lh*lw*v11),
 // with hh = 1 - lh, hw = 1 - lw, 0 for a point not near the image.
 // One thread per element of col: thread `index` writes col[index], decoded by column_entry.
-// Consecutive threads write consecutive ow (coalesced) and read
-// offsets and mask at consecutive ow as well; the pixels they read are wherever the
-// offsets point.
+// Consecutive threads write consecutive ow (coalesced) and read offsets and mask at
+// consecutive ow as well; the pixels they read are wherever the offsets point.
 extern "C" __global__ void deform_im2col(const scalar_t* __restrict__ x, const scalar_t* __restrict__ offset,
                                          const scalar_t* __restrict__ mask, scalar_t* __restrict__ col,
                                          long long total, int has_mask, int N, int C, int H, int W, int KH,
