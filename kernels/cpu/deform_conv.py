@@ -137,9 +137,8 @@ def _deform_im2col(x, offset, mask, has_mask, col, SH, SW, PH, PW, DH, DW, OG):
     one = x.dtype.type(1)
     for row in prange(C * KH * KW):
         kw = row % KW
-        rest = row // KW
-        kh = rest % KH
-        c = rest // KH
+        kh = (row // KW) % KH
+        c = row // (KW * KH)
         g = c // (C // OG)
         t = (g * KH + kh) * KW + kw
         for n in range(N):

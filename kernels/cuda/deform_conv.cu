@@ -42,8 +42,8 @@ __device__ scalar_t pixel_or_zero(const scalar_t* plane, int H, int W, int h, in
     return 0;
 }
 
-__device__ void cell_corners(const scalar_t* plane, int H, int W, int h0, int w0, scalar_t* v00,
-                             scalar_t* v01, scalar_t* v10, scalar_t* v11) {
+__device__ void cell_corners(const scalar_t* plane, int H, int W, int h0, int w0, scalar_t* v00, scalar_t* v01,
+                             scalar_t* v10, scalar_t* v11) {
     *v00 = pixel_or_zero(plane, H, W, h0, w0);
     *v01 = pixel_or_zero(plane, H, W, h0, w0 + 1);
     *v10 = pixel_or_zero(plane, H, W, h0 + 1, w0);
@@ -53,27 +53,26 @@ __device__ void cell_corners(const scalar_t* plane, int H, int W, int h0, int w0
 // The indices of element `index` of col (C, KH, KW, N, OH, OW), split as in conv.cu's im2col
 // into row = (c, kh, kw) (the Numba twins' prange index in deform_im2col) and column =
 // (n, oh, ow) (their inner loops).
-__device__ void column_entry(long long index, int N, int KH, int KW, int OH, int OW, int* c, int* kh,
-                             int* kw, int* n, int* oh, int* ow) {
+__device__ void column_entry(long long index, int N, int KH, int KW, int OH, int OW, int* c, int* kh, int* kw, int* n,
+                             int* oh, int* ow) {
     const long long columns = (long long)N * OH * OW;
-    const long long row = index / columns;
     const long long column = index % columns;
+    const long long row = index / columns;
+
+    *ow = (int)(column % OW);
+    *oh = (int)((column / OW) % OH);
+    *n = (int)(column / ((long long)OH * OW));
 
     *kw = (int)(row % KW);
-    const long long rest = row / KW;
-    *kh = (int)(rest % KH);
-    *c = (int)(rest / KH);
-
-    *n = (int)(column / ((long long)OH * OW));
-    *oh = (int)((column / OW) % OH);
-    *ow = (int)(column % OW);
+    *kh = (int)((row / KW) % KH);
+    *c = (int)(row / ((long long)KW * KH));
 }
 
 // The sampling point (ph, pw) and mask m of tap (kh, kw) of output (oh, ow), for sample
 // row `sample` = n*T + t (T = OG*KH*KW sample rows per batch element).
-__device__ void sampling_point(const scalar_t* offset, const scalar_t* mask, int has_mask, long long sample,
-                               int OH, int OW, int oh, int ow, int kh, int kw, int SH, int SW, int PH,
-                               int PW, int DH, int DW, scalar_t* ph, scalar_t* pw, scalar_t* m) {
+__device__ void sampling_point(const scalar_t* offset, const scalar_t* mask, int has_mask, long long sample, int OH,
+                               int OW, int oh, int ow, int kh, int kw, int SH, int SW, int PH, int PW, int DH, int DW,
+                               scalar_t* ph, scalar_t* pw, scalar_t* m) {
     const long long plane_size = (long long)OH * OW;
     const long long at = (long long)oh * OW + ow;
     *ph = (scalar_t)(oh * SH - PH + kh * DH) + offset[2 * sample * plane_size + at];
@@ -87,10 +86,9 @@ __device__ void sampling_point(const scalar_t* offset, const scalar_t* mask, int
 // Consecutive threads write consecutive ow (coalesced) and read offsets and mask at
 // consecutive ow as well; the pixels they read are wherever the offsets point.
 extern "C" __global__ void deform_im2col(const scalar_t* __restrict__ x, const scalar_t* __restrict__ offset,
-                                         const scalar_t* __restrict__ mask, scalar_t* __restrict__ col,
-                                         long long total, int has_mask, int N, int C, int H, int W, int KH,
-                                         int KW, int SH, int SW, int PH, int PW, int DH, int DW, int OH,
-                                         int OW, int OG) {
+                                         const scalar_t* __restrict__ mask, scalar_t* __restrict__ col, long long total,
+                                         int has_mask, int N, int C, int H, int W, int KH, int KW, int SH, int SW,
+                                         int PH, int PW, int DH, int DW, int OH, int OW, int OG) {
     const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) return;
     int c, kh, kw, n, oh, ow;
@@ -131,9 +129,8 @@ __device__ void add_to_pixel(scalar_t* plane, int H, int W, int h, int w, scalar
 // Numba twin instead gives each CPU thread whole planes (n, c) and is deterministic.
 extern "C" __global__ void deform_col2im(const scalar_t* __restrict__ col, const scalar_t* __restrict__ offset,
                                          const scalar_t* __restrict__ mask, scalar_t* __restrict__ grad_x,
-                                         long long total, int has_mask, int N, int C, int H, int W, int KH,
-                                         int KW, int SH, int SW, int PH, int PW, int DH, int DW, int OH,
-                                         int OW, int OG) {
+                                         long long total, int has_mask, int N, int C, int H, int W, int KH, int KW,
+                                         int SH, int SW, int PH, int PW, int DH, int DW, int OH, int OW, int OG) {
     const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) return;
     int c, kh, kw, n, oh, ow;
@@ -158,26 +155,29 @@ extern "C" __global__ void deform_col2im(const scalar_t* __restrict__ col, const
 }
 
 // deform_col2offset, the offset and mask gradients, a gather: for sample row t of (n, oh, ow),
-//     grad_offset[n, 2*t, oh, ow]     = m * sum over c in g of col[c, kh, kw, n, oh, ow] * (hw*(v10 - v00) + lw*(v11 - v01))
-//     grad_offset[n, 2*t + 1, oh, ow] = m * sum over c in g of col[...] * (hh*(v01 - v00) + lh*(v11 - v10))
-//     grad_mask[n, t, oh, ow]         =     sum over c in g of col[...] * sample_c      (only if has_mask)
+// with gcol_c = col[c, kh, kw, n, oh, ow] and sums over the channels c of the group g,
+//     grad_offset[n, 2*t, oh, ow]     = m * sum of gcol_c * (hw*(v10 - v00) + lw*(v11 - v01))
+//     grad_offset[n, 2*t + 1, oh, ow] = m * sum of gcol_c * (hh*(v01 - v00) + lh*(v11 - v10))
+//     grad_mask[n, t, oh, ow]         =     sum of gcol_c * sample_c          (only if has_mask)
 // the derivatives of the bilinear sample with respect to ph and pw (weights d hh/d ph = -1,
 // d lh/d ph = 1, ...), summed over the C/OG channels of the group in increasing c.
 // One thread per sampling point: thread `index` = ((n*T + t)*OH + oh)*OW + ow writes the
 // three gradient elements of its point and nothing else (no atomics, deterministic). The
-// index splits into sample = n*T + t (Numba's prange index) and (oh, ow) (Numba's inner
-// loops); t into (g, kh, kw).
+// index splits into (oh, ow) (Numba's inner loops) and sample = n*T + t (Numba's prange
+// index); t into (g, kh, kw).
 extern "C" __global__ void deform_col2offset(const scalar_t* __restrict__ col, const scalar_t* __restrict__ x,
-                                             const scalar_t* __restrict__ offset,
-                                             const scalar_t* __restrict__ mask, scalar_t* __restrict__ grad_offset,
-                                             scalar_t* __restrict__ grad_mask, long long total, int has_mask,
-                                             int N, int C, int H, int W, int KH, int KW, int SH, int SW, int PH,
-                                             int PW, int DH, int DW, int OH, int OW, int OG) {
+                                             const scalar_t* __restrict__ offset, const scalar_t* __restrict__ mask,
+                                             scalar_t* __restrict__ grad_offset, scalar_t* __restrict__ grad_mask,
+                                             long long total, int has_mask, int N, int C, int H, int W, int KH, int KW,
+                                             int SH, int SW, int PH, int PW, int DH, int DW, int OH, int OW, int OG) {
     const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) return;
     const long long plane_size = (long long)OH * OW;
-    const long long sample = index / plane_size;
     const long long at = index % plane_size;
+    const long long sample = index / plane_size;
+
+    const int ow = (int)(at % OW);
+    const int oh = (int)(at / OW);
 
     const int T = OG * KH * KW;
     const int t = (int)(sample % T);
@@ -185,9 +185,6 @@ extern "C" __global__ void deform_col2offset(const scalar_t* __restrict__ col, c
     const int kw = t % KW;
     const int kh = (t / KW) % KH;
     const int g = t / (KW * KH);
-
-    const int oh = (int)(at / OW);
-    const int ow = (int)(at % OW);
 
     scalar_t ph, pw, m;
     sampling_point(offset, mask, has_mask, sample, OH, OW, oh, ow, kh, kw, SH, SW, PH, PW, DH, DW, &ph, &pw, &m);

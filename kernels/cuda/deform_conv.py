@@ -13,7 +13,7 @@ import numpy as np
 from minitorch_cv.device import namespace
 
 from ..reference.deform_conv import _check_col_shape, _deform_geometry
-from .launcher import CudaSource
+from .runtime import CudaSource
 
 _SOURCE = CudaSource("deform_conv.cu")
 
