@@ -68,10 +68,11 @@ is the one of the cell whose top-left corner is the point (floor() picks it), as
 torchvision; there the derivative is one-sided, so finite-difference checks use offsets
 off the integer grid.
 
-Summation order: every implementation adds the channels of a group in increasing c. The
-input gradient sums up to 4*KH*KW*OH*OW contributions per pixel, in an order that
-differs between the implementations (and between runs of the CUDA kernel, which adds
-atomically): compare them with the dtype's tolerance.
+Summation order: the Numba and CUDA kernels add the channels of a group in increasing c
+(NumPy's sum below may add them pairwise). The input gradient sums up to 4*KH*KW*OH*OW
+contributions per pixel, in an order that differs between the implementations (and
+between runs of the CUDA kernel, which adds atomically): compare them with the dtype's
+tolerance.
 """
 import numpy as np
 
