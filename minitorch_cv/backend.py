@@ -14,7 +14,7 @@ the CUDA code on a machine without a GPU.
 import contextlib
 import importlib
 
-from . import device as _device
+from . import devices as _device
 
 IMPLEMENTATIONS = ("reference", "cpu", "cuda")
 _cpu_implementation = "cpu"

@@ -7,7 +7,7 @@ records the seed and the number of reseeds instead (see ``set_rng_state``).
 """
 import numpy as np
 
-from . import device as _device
+from . import devices as _device
 
 _cpu_generator = np.random.default_rng(0)
 _gpu_generator = None

@@ -30,7 +30,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import device as _device
+from . import devices as _device
 from .tensor import Tensor
 
 FORMAT_NAME = "minitorch_cv-checkpoint"

@@ -5,7 +5,7 @@ see kernels/reference/channel.py for the formulas.
 """
 import numpy as np
 
-from minitorch_cv.device import namespace
+from minitorch_cv.devices import namespace
 
 from ..reference.channel import _channel_geometry, _validate_channel_input
 from .launcher import CudaSource

@@ -47,7 +47,7 @@ import numbers
 
 import numpy as np
 
-from .. import device as _device
+from .. import devices as _device
 from ..tensor import Tensor
 from . import seeding
 from .dataset import fetch_batch

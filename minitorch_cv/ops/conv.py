@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 from .. import backend, dtypes
 from ..autograd import Function
-from ..device import GPU, device_of_array, namespace
+from ..devices import GPU, device_of_array, namespace
 from ..tensor import Tensor
 from .pad import pad
 from .shape import squeeze, unsqueeze

@@ -21,7 +21,7 @@ output_padding only adds rows/columns at the bottom/right that no input pixel re
 (they receive the bias only); it must be smaller than the stride or the dilation.
 """
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from .conv import (
     Geometry,
     check_bias,

@@ -20,7 +20,7 @@ import warnings
 
 from .. import dtypes
 from ..autograd import Function, is_grad_enabled
-from ..device import namespace
+from ..devices import namespace
 from ..random import generator
 from ..tensor import Tensor
 

@@ -19,7 +19,7 @@ import numbers
 
 from .. import backend
 from ..autograd import Function
-from ..device import device_of_array, namespace
+from ..devices import device_of_array, namespace
 from ._norm_checks import check_input, check_more_than_one_value, check_per_channel, check_positive
 
 

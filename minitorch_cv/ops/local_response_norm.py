@@ -18,7 +18,7 @@ import numbers
 
 from .. import backend
 from ..autograd import Function
-from ..device import device_of_array, namespace
+from ..devices import device_of_array, namespace
 from ._norm_checks import check_input, check_number
 
 
