@@ -125,7 +125,10 @@ def resolve(dtype):
     """Turn ``None``/a string/a NumPy type/a dtype into a supported ``np.dtype``."""
     if dtype is None:
         return None
-    resolved = np.dtype(dtype)
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
     if resolved not in _BY_NUMPY:
         raise TypeError(
             f"dtype: expected one of {[str(d) for d in _SUPPORTED]}, got {dtype!r}"

@@ -599,6 +599,14 @@ def parse_to_arguments(name, args, kwargs):
             target.device, target.dtype = arg.device, arg.array.dtype
         elif _device.is_device(arg):
             target.device = _device.normalize(arg)
+        elif isinstance(arg, str):
+            try:
+                target.dtype = dtypes.resolve(arg)
+            except TypeError:
+                raise ValueError(
+                    f"{name}: expected a device ('cpu', 'gpu', 'cuda'), a dtype or a "
+                    f"tensor, got {arg!r}"
+                ) from None
         else:
             target.dtype = dtypes.resolve(arg)
     if len(flags) > 2:
