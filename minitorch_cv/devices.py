@@ -118,7 +118,7 @@ def normalize(spec):
     return CPU if _canonical_name(spec) == "cpu" else GPU
 
 
-def is_device(spec):
+def is_device_name(spec):
     """True when ``spec`` names a device (a device object or an accepted string)."""
     if not isinstance(spec, str):
         return False

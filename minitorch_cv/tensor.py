@@ -597,7 +597,7 @@ def parse_to_arguments(name, args, kwargs):
             flags.append(arg)
         elif isinstance(arg, Tensor):
             target.device, target.dtype = arg.device, arg.array.dtype
-        elif _device.is_device(arg):
+        elif _device.is_device_name(arg):
             target.device = _device.normalize(arg)
         elif isinstance(arg, str):
             try:

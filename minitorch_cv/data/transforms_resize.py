@@ -32,7 +32,8 @@ import numbers
 
 import numpy as np
 
-from .transforms import RandomTransform, Transform, _pair
+from .. import checks
+from .transforms import RandomTransform, Transform
 
 
 class InterpolationMode(enum.Enum):
@@ -139,13 +140,16 @@ def resized_size(H, W, size, max_size=None):
     return (new_long, new_short) if W <= H else (new_short, new_long)
 
 
-def _check_size(size, allow_int_list=True):
-    if isinstance(size, numbers.Integral) and size > 0:
+def _check_resize_size(size):
+    """Resize's ``size``: an int or [int] (the shorter side) or a pair (height, width)."""
+    sizes = list(size) if isinstance(size, (tuple, list)) else [size]
+    if len(sizes) in (1, 2):
+        for value in sizes:
+            checks.integer("Resize", "size", value, minimum=1)
         return
-    if isinstance(size, (tuple, list)) and len(size) in ((1, 2) if allow_int_list else (2,)):
-        if all(isinstance(s, numbers.Integral) and s > 0 for s in size):
-            return
-    raise ValueError(f"size: expected a positive int or a pair (height, width), got {size!r}")
+    raise checks.ArgumentTypeError(
+        f"Resize: size must be an int or a pair (height, width), got {size!r}"
+    )
 
 
 class Resize(Transform):
@@ -154,7 +158,7 @@ class Resize(Transform):
 
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
                  antialias=True):
-        _check_size(size)
+        _check_resize_size(size)
         self.size = size
         self.interpolation = interpolation_mode(interpolation)
         self.max_size = max_size
@@ -177,9 +181,7 @@ class CenterCrop(Transform):
     sides (the odd pixel at the bottom/right)."""
 
     def __init__(self, size):
-        _check_size(size)
-        self.size = _pair(size[0] if isinstance(size, (tuple, list)) and len(size) == 1 else size,
-                          "size")
+        self.size = checks.pair("CenterCrop", "size", size, minimum=1)
 
     def forward(self, images, generator):
         OH, OW = self.size
@@ -211,9 +213,7 @@ class RandomResizedCrop(RandomTransform):
 
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
                  interpolation=InterpolationMode.BILINEAR, antialias=True):
-        _check_size(size)
-        self.size = _pair(size[0] if isinstance(size, (tuple, list)) and len(size) == 1 else size,
-                          "size")
+        self.size = checks.pair("RandomResizedCrop", "size", size, minimum=1)
         for name, pair in (("scale", scale), ("ratio", ratio)):
             if len(pair) != 2 or not 0 < pair[0] <= pair[1]:
                 raise ValueError(f"{name}: expected (min, max) with 0 < min <= max, got {pair!r}")
