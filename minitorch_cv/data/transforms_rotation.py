@@ -19,7 +19,6 @@ outside (BILINEAR), as torchvision does.
 size rule: the rotated corners' extent, rounded outwards at 1e-4). Each angle then gives
 its own size, so it rotates one image at a time (``batched = False``).
 """
-import math
 import numbers
 
 import numpy as np
@@ -42,16 +41,24 @@ def _inverse_matrix(angle, center_offset):
 
 
 def _expanded_size(matrix, H, W):
-    """torchvision's output size for ``expand=True`` (one image)."""
-    a, b, tx, c, d, ty = (float(value[0]) for value in matrix)
-    corners = np.array([[-0.5 * W, -0.5 * H], [-0.5 * W, 0.5 * H], [0.5 * W, 0.5 * H],
-                        [0.5 * W, -0.5 * H]])
-    xs = a * corners[:, 0] + b * corners[:, 1] + tx
-    ys = c * corners[:, 0] + d * corners[:, 1] + ty
-    tol = 1e-4
-    width = math.ceil(math.trunc(xs.max() / tol) * tol) - math.floor(math.trunc(xs.min() / tol) * tol)
-    height = math.ceil(math.trunc(ys.max() / tol) * tol) - math.floor(math.trunc(ys.min() / tol) * tol)
-    return int(height), int(width)
+    """torchvision's output size for ``expand=True`` (one image): the extent of the
+    rotated corners, measured from the top-left corner, in float32 as torchvision
+    computes it, cut to 1e-4 (so that 1e-15 of rounding error never adds a pixel) and
+    rounded outwards."""
+    a, b, tx, c, d, ty = (np.float32(value[0]) for value in matrix)
+    half_w, half_h = np.float32(0.5 * W), np.float32(0.5 * H)
+    corners_x = np.array([-half_w, -half_w, half_w, half_w], np.float32)
+    corners_y = np.array([-half_h, half_h, half_h, -half_h], np.float32)
+    xs = a * corners_x + b * corners_y + tx + half_w
+    ys = c * corners_x + d * corners_y + ty + half_h
+    inverse_tolerance, tolerance = np.float32(1e4), np.float32(1e-4)
+
+    def extent(values):
+        high = np.ceil(np.trunc(values.max() * inverse_tolerance) * tolerance)
+        low = np.floor(np.trunc(values.min() * inverse_tolerance) * tolerance)
+        return int(high - low)
+
+    return extent(ys), extent(xs)
 
 
 def _fill_vector(fill, channels):

@@ -52,17 +52,21 @@ def test_workers_give_the_main_process_batches_and_are_seeded_as_pytorch():
 
 def test_a_failing_sample_names_the_worker_and_the_index():
     loader = DataLoader(wd.Failing(), batch_size=5, num_workers=2)
+    for _ in loader:  # break: the for loop drops its iterator, which ends the workers
+        break
+    gc.collect()
+    assert _no_workers_left() == []
     iterator = iter(loader)
     next(iterator), next(iterator)  # samples 0-9 are fine
     with pytest.raises(ValueError) as caught:
         next(iterator)  # batch 2 (samples 10-14) goes to worker 0
     message = str(caught.value)
     assert "Caught ValueError in DataLoader worker 0 while loading sample 13" in message
-    assert "batch 2 of epoch 0" in message and "sample 13 is broken" in message
+    assert "batch 2 of epoch 1" in message and "sample 13 is broken" in message
     with pytest.raises(StopIteration):  # the epoch is over after the error
         next(iterator)
     assert _no_workers_left() == []
-    assert loader.state_dict()["batch"] == 2  # a resumed run retries the failed batch
+    assert loader.state_dict() == {"seed": loader.seed, "epoch": 1, "batch": 2}  # retried on resume
 
 
 def test_a_dying_worker_is_reported_and_nothing_is_left_behind():
@@ -72,10 +76,6 @@ def test_a_dying_worker_is_reported_and_nothing_is_left_behind():
                                            r"batch 1 of epoch 0 \(samples \[5, 6, 7, 8, 9\]\)"):
         for _ in loader:
             pass
-    assert _no_workers_left() == []
-    for _ in loader:  # break: the for loop drops its iterator, which ends the workers
-        break
-    gc.collect()
     assert _no_workers_left() == []
 
 
