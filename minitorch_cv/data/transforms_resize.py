@@ -82,7 +82,8 @@ def _nearest_indices(out_size, start, length):
     o = np.arange(out_size, dtype=np.float32).reshape(1, -1)
     # floor(o * scale) in float32 with scale = float32(length) / out, as PyTorch computes
     # it: where o * length / out is a whole number the float32 product may fall just
-    # below it (10 / 6 * 3 = 4.9999...), and so must ours.
+    # below it (26 -> 22 pixels: 11 * 26 / 22 = 13, but PyTorch reads pixel 12), and so
+    # must ours.
     scale = length.astype(np.float32) / np.float32(out_size)
     offset = np.floor(o * scale).astype(np.int64)
     return start + np.minimum(offset, length - 1)

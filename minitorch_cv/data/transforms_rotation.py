@@ -16,8 +16,9 @@ around it, zeros outside. Pixels whose source lies outside the input get ``fill`
 outside (BILINEAR), as torchvision does.
 
 ``expand=True`` enlarges the output to hold the whole rotated image (torchvision's
-size rule: the rotated corners' extent, rounded outwards at 1e-4). Each angle then gives
-its own size, so it rotates one image at a time (``batched = False``).
+size rule: the rotated corners' extent, rounded outwards at 1e-4; a right angle is an
+exact ``rot90``, as in torchvision). Each angle then gives its own size, so it rotates
+one image at a time (``batched = False``).
 """
 import numbers
 
@@ -61,6 +62,14 @@ def _expanded_size(matrix, H, W):
     return extent(ys), extent(xs)
 
 
+def _quarter_turns(angle):
+    """k when every angle is k * 90 degrees (mod 360), else None."""
+    turns = np.mod(angle, 360) / 90
+    if np.all(turns == turns[0]) and turns[0] == int(turns[0]):
+        return int(turns[0])
+    return None
+
+
 def _fill_vector(fill, channels):
     values = np.asarray(fill, dtype=np.float64).reshape(-1)
     if values.size not in (1, channels):
@@ -73,6 +82,10 @@ def rotate(images, angle, interpolation=InterpolationMode.NEAREST, expand=False,
     """Rotate image n of (N, C, H, W) by ``angle[n]`` degrees (see the module docstring)."""
     N, C, H, W = images.shape
     angle = np.broadcast_to(np.asarray(angle, np.float64), (N,))
+    quarter_turns = _quarter_turns(angle)
+    if expand and center is None and quarter_turns is not None:
+        # torchvision's exact path for right angles (its size rule would differ by a pixel)
+        return np.ascontiguousarray(np.rot90(images, quarter_turns, axes=(2, 3)))
     offset = (0.0, 0.0) if center is None else (center[0] - W * 0.5, center[1] - H * 0.5)
     matrix = _inverse_matrix(angle, offset)
     OH, OW = _expanded_size(matrix, H, W) if expand else (H, W)
