@@ -12,12 +12,12 @@ float images only). Used after ``ToTensor``/``Normalize`` as in torchvision, but
 on uint8 images too (with numeric values). The result is always a new array;
 ``inplace`` is accepted for torchvision's signature.
 """
-import math
 import numbers
 
 import numpy as np
 
 from .transforms import RandomTransform
+from .transforms_resize import rectangle_tries
 
 
 class RandomErasing(RandomTransform):
@@ -43,11 +43,7 @@ class RandomErasing(RandomTransform):
     def draw(self, shape, generator):
         """Per image (top, left, h, w), int64 arrays (N,); h = w = 0: nothing erased."""
         N, _, H, W = shape
-        area = H * W * generator.uniform(*self.scale, size=(N, self.TRIES))
-        log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
-        aspect = np.exp(generator.uniform(*log_ratio, size=(N, self.TRIES)))
-        h = np.rint(np.sqrt(area * aspect)).astype(np.int64)
-        w = np.rint(np.sqrt(area / aspect)).astype(np.int64)
+        h, w = rectangle_tries(generator, N, H * W, self.scale, self.ratio, self.TRIES)
         fits = (h < H) & (w < W)
         first = np.argmax(fits, axis=1)
         rows = np.arange(N)

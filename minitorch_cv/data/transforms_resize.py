@@ -28,7 +28,6 @@ may differ from it by 1.
 """
 import enum
 import math
-import numbers
 
 import numpy as np
 
@@ -199,6 +198,19 @@ class CenterCrop(Transform):
         return f"CenterCrop(size={self.size})"
 
 
+def rectangle_tries(generator, N, area, scale, ratio, tries):
+    """torchvision's random rectangles (RandomResizedCrop, RandomErasing), ``tries`` per
+    image: a = area * U(scale), r = exp(U(log ratio)), and the two sides
+    (round(sqrt(a r)), round(sqrt(a / r))), each an int64 array (N, tries). Which side
+    is the width differs between the two transforms, as in torchvision."""
+    drawn_area = area * generator.uniform(scale[0], scale[1], size=(N, tries))
+    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+    aspect = np.exp(generator.uniform(log_ratio[0], log_ratio[1], size=(N, tries)))
+    first = np.rint(np.sqrt(drawn_area * aspect)).astype(np.int64)
+    second = np.rint(np.sqrt(drawn_area / aspect)).astype(np.int64)
+    return first, second
+
+
 class RandomResizedCrop(RandomTransform):
     """torchvision's ``RandomResizedCrop(size, scale=(0.08, 1.0), ratio=(3/4, 4/3),
     interpolation=BILINEAR, antialias=True)``: a crop of random area and aspect ratio,
@@ -226,11 +238,7 @@ class RandomResizedCrop(RandomTransform):
     def draw(self, shape, generator):
         """Per-image crops (top, left, height, width), each an int64 array (N,)."""
         N, _, H, W = shape
-        area = H * W * generator.uniform(*self.scale, size=(N, self.TRIES))
-        log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
-        aspect = np.exp(generator.uniform(*log_ratio, size=(N, self.TRIES)))
-        w = np.rint(np.sqrt(area * aspect)).astype(np.int64)
-        h = np.rint(np.sqrt(area / aspect)).astype(np.int64)
+        w, h = rectangle_tries(generator, N, H * W, self.scale, self.ratio, self.TRIES)
         fits = (w > 0) & (w <= W) & (h > 0) & (h <= H)
         first = np.argmax(fits, axis=1)
         found = fits[np.arange(N), first]
