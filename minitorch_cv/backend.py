@@ -22,7 +22,7 @@ import contextlib
 from types import ModuleType
 from typing import NamedTuple
 
-from . import device as _device
+from . import devices as _device
 from .kernels.cpu import attention as cpu_attention
 from .kernels.cpu import batch_norm as cpu_batch_norm
 from .kernels.cpu import conv as cpu_conv
