@@ -10,7 +10,7 @@ mask's place, which they never read.
 """
 import numpy as np
 
-from minitorch_cv.device import namespace
+from minitorch_cv.devices import namespace
 
 from ..reference.deform_conv import _check_col_shape, _deform_geometry
 from .runtime import CudaSource

@@ -27,7 +27,7 @@ bounded as the batch grows.
 """
 from .. import backend, checks
 from ..autograd import Function
-from ..device import device_of_array, namespace
+from ..devices import device_of_array, namespace
 from .conv import Geometry, _batch_chunks, _rows, check_bias, check_output_size
 
 
