@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 
 from . import checks, dtypes
-from . import device as _device
+from . import devices as _device
 from .random import generator
 from .tensor import Tensor
 

@@ -11,11 +11,14 @@ from tests.conftest import REPO_ROOT, find_data_dir
 
 # script -> (small-size arguments, a column header its table prints)
 SMOKE_RUNS = {
-    "bench_attention.py": (["--repeats", "1"], "vs reference"),
+    "bench_attention.py": (["--repeats", "1", "--batch", "2"], "vs reference"),
     "bench_conv.py": (["--batch", "4", "--repeat", "1"], "fwd ms"),
     "bench_conv_memory.py": (["--batches", "2", "4"], "peak MiB"),
     "bench_cuda_emulation.py": (["--repeat", "1"], "implementation"),
+    "bench_deform_conv.py": (["--batch", "1", "--repeat", "1", "--width-divisor", "16"], "peak MiB"),
+    "bench_densenet_memory.py": (["--batch-size", "2", "--image-size", "32"], "peak MiB"),
     "bench_data.py": (["--repeats", "1"], "ms"),
+    "bench_knn.py": (["--synthetic", "--queries", "20", "--train-limit", "300", "--repeat", "1"], "x numpy"),
     "bench_layers.py": (["--repeat", "1"], "fwd+bwd ms"),
     "bench_norm.py": (["--shape", "4", "8", "8", "8", "--repeat", "1"], "ms"),
     "bench_optim.py": ([], "ms"),

@@ -9,7 +9,7 @@ Returns the converted array on the target's device, or an error message.
 """
 import numpy as np
 
-from .. import device as _device
+from .. import devices as _device
 from ..tensor import Tensor
 
 
