@@ -77,8 +77,6 @@ def _value(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
-
-
 def _json_safe(obj):
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
