@@ -18,7 +18,11 @@ folder ``cifar-10-batches-py`` itself, or the archive (``cifar-10-python.tar.gz`
 subset's). With neither option nor variable the full data set is downloaded into the
 cache when the machine can reach it.
 
-Output in ``--out`` (default runs/<arch>):
+Output in ``--out`` (default runs/<arch>). A folder that holds a run (a checkpoint.npz or
+a metrics.json) is never taken over silently: without ``--resume`` (continue it) or
+``--overwrite`` (replace it) the script refuses to start; with ``--overwrite`` the old
+files stay until the new run writes its own (at the end of its first epoch, or on
+Ctrl-C).
     metrics.json     one record per epoch (rewritten atomically after each epoch):
                      epoch, train_loss, train_acc, test_loss, test_acc, seconds (train +
                      test time of the epoch), images_per_second (training), lr
@@ -48,6 +52,7 @@ cycled between 0.95 and 0.85, which replaces --momentum), cosine (from lr to 0),
 import argparse
 import os
 import sys
+import tempfile
 
 import minitorch_cv as mt
 from minitorch_cv import data, models, nn, optim
@@ -91,17 +96,27 @@ def _positive_int(text):
     return value
 
 
-def _positive_float(text):
+MAX_LR = 10.0  # every network here diverges far below; 1e300 or inf only trains NaN
+
+
+def _learning_rate(text):
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    if not 0 < value <= MAX_LR:
+        raise argparse.ArgumentTypeError(f"expected a learning rate in (0, {MAX_LR:g}], got {text}")
     return value
 
 
-def _non_negative_float(text):
+def _weight_decay(text):
     value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a weight decay in [0, 1), got {text}")
+    return value
+
+
+def _seed(text):
+    value = int(text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected a seed in [0, 2**63), got {text}")
     return value
 
 
@@ -140,12 +155,12 @@ def build_parser(suppress_defaults=False):
              "or any other name of models.list_models()")
     add("--epochs", default=15, type=_positive_int)
     add("--batch-size", default=128, type=_positive_int)
-    add("--lr", default=0.1, type=_positive_float, help="learning rate (the peak with onecycle)")
+    add("--lr", default=0.1, type=_learning_rate, help="learning rate (the peak with onecycle)")
     add("--momentum", default=0.9, type=_fraction,
         help="SGD momentum (cosine, multistep; onecycle cycles it itself)")
     add("--nesterov", default=True, action=argparse.BooleanOptionalAction,
         help="Nesterov momentum (default on)")
-    add("--weight-decay", default=5e-4, type=_non_negative_float)
+    add("--weight-decay", default=5e-4, type=_weight_decay)
     add("--schedule", default="onecycle", choices=("onecycle", "cosine", "multistep"))
     add("--label-smoothing", default=0.0, type=_fraction)
     add("--data-dir", default=None,
@@ -154,8 +169,10 @@ def build_parser(suppress_defaults=False):
         help="train on the first N training images only (quick runs)")
     add("--test-subset", default=None, type=_positive_int, metavar="N",
         help="evaluate on the first N test images only (quick runs)")
-    add("--seed", default=0, type=int, help="seeds the weights, the shuffling and the augmentation")
+    add("--seed", default=0, type=_seed, help="seeds the weights, the shuffling and the augmentation")
     add("--out", default=None, metavar="DIR", help="output folder (default runs/<arch>)")
+    add("--overwrite", default=False, action="store_true",
+        help="start a new run in an --out folder that holds one (its files are replaced)")
     add("--resume", default=None, nargs="?", const="", metavar="PATH",
         help="continue from PATH (a checkpoint or its folder; default DIR/checkpoint.npz)")
     return parser
@@ -265,6 +282,7 @@ def read_checkpoint(path, args, explicit):
         raise UsageError(f"--resume: {error}") from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise UsageError(f"--resume: {path} is not a checkpoint of train_resnet_cifar.py")
+    check_checkpoint(checkpoint, path)
     saved = checkpoint["args"]
     for key in RECIPE:
         if key in explicit and explicit[key] != saved[key]:
@@ -279,9 +297,67 @@ def read_checkpoint(path, args, explicit):
     return checkpoint
 
 
+# What a checkpoint of this script holds, and of which type (check_checkpoint).
+CHECKPOINT_ENTRIES = {"args": dict, "epoch": int, "records": list, "model": dict, "optimizer": dict,
+                      "scheduler": dict, "loader": dict}
+
+
+def check_checkpoint(checkpoint, path):
+    """A checkpoint that is not what this script writes (crafted, or from another
+    version) is a UsageError naming what is wrong, before anything is restored: every
+    entry present with its type, and the recipe within the command line's own limits
+    (a crafted --lr inf would train NaN)."""
+    def refuse(problem):
+        raise UsageError(f"--resume: {path} is not a usable checkpoint of train_resnet_cifar.py: {problem}")
+
+    for key, kind in CHECKPOINT_ENTRIES.items():
+        if not isinstance(checkpoint.get(key), kind) or (kind is int and isinstance(checkpoint[key], bool)):
+            refuse(f"its {key!r} is {type(checkpoint.get(key)).__name__}, expected {kind.__name__}")
+    if "rng" not in checkpoint or checkpoint["epoch"] < 0:
+        refuse("it has no random generator state or a negative epoch")
+    if not all(isinstance(record, dict) for record in checkpoint["records"]):
+        refuse("its records are not a list of dicts")
+    partial = checkpoint.get("partial")
+    if partial is not None and not (isinstance(partial, dict) and isinstance(partial.get("train"), dict)):
+        refuse("its unfinished epoch ('partial') is malformed")
+    actions = {action.dest: action for action in build_parser()._actions}
+    for key in RECIPE + ("epochs",):
+        if key not in checkpoint["args"]:
+            refuse(f"its arguments lack {key!r}")
+        value = checkpoint["args"][key]
+        if not _accepted(actions[key], value):
+            refuse(f"its --{key.replace('_', '-')} {value!r} is not a value the command line accepts")
+
+
+def _accepted(action, value):
+    """Whether the command line could have produced ``value`` for ``action``: the
+    option's own type check passes and gives back the same value."""
+    if isinstance(action, argparse.BooleanOptionalAction):
+        return isinstance(value, bool)
+    if value is None:
+        return action.default is None  # an optional one (the subsets)
+    try:
+        parsed = action.type(str(value)) if action.type is not None else value
+    except (argparse.ArgumentTypeError, ValueError):
+        return False
+    if type(parsed) is not type(value) or parsed != value:
+        return False
+    return action.choices is None or value in action.choices
+
+
 def restore(checkpoint, args, model, optimizer, scheduler, train_loader, steps_per_epoch):
     """Put the checkpoint's states into the freshly built objects; returns RunState
-    and the scheduler (rebuilt when --epochs changed the schedule's length)."""
+    and the scheduler (rebuilt when --epochs changed the schedule's length). A state
+    that does not fit them (another architecture, a crafted file) is a UsageError."""
+    try:
+        return _restore(checkpoint, args, model, optimizer, scheduler, train_loader, steps_per_epoch)
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as error:
+        raise UsageError(
+            f"--resume: the checkpoint does not fit the run it describes ({type(error).__name__}: {error})"
+        ) from None
+
+
+def _restore(checkpoint, args, model, optimizer, scheduler, train_loader, steps_per_epoch):
     state = RunState()
     state.epoch = checkpoint["epoch"]
     state.records = list(checkpoint["records"])
@@ -303,6 +379,9 @@ def restore(checkpoint, args, model, optimizer, scheduler, train_loader, steps_p
         scheduler = build_scheduler(args, optimizer, steps_per_epoch)
         for _ in range(checkpoint["scheduler"]["last_epoch"]):
             scheduler.step()
+    total = getattr(scheduler, "total_steps", None)  # OneCycleLR's length must be the run's
+    if total is not None and total != args.epochs * steps_per_epoch:
+        raise ValueError(f"its schedule has {total} steps, the run {args.epochs * steps_per_epoch}")
     if state.partial is not None:
         # The partial sums were saved from the training device; put them on this one.
         train = state.partial["train"]
@@ -314,6 +393,34 @@ def restore(checkpoint, args, model, optimizer, scheduler, train_loader, steps_p
 
 def default_out(args):
     return os.path.join("runs", args.arch)
+
+
+# ----------------------------------------------------------------------- output folder
+RUN_FILES = ("checkpoint.npz", "metrics.json")
+
+
+def prepare_output(args, resuming):
+    """Make sure the output folder can be written, and never take over a run silently:
+    a folder holding one needs --resume or --overwrite (module docstring). Returns it."""
+    out = args.out or default_out(args)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"--out {out}: a file is there; expected a folder (or a path to create one)")
+    try:
+        os.makedirs(out, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        raise UsageError(f"--out {out}: cannot write there ({error.strerror or error})") from None
+    found = [name for name in RUN_FILES if os.path.exists(os.path.join(out, name))]
+    if found and not resuming:
+        if not args.overwrite:
+            raise UsageError(
+                f"--out {out} holds a run ({', '.join(found)}): pass --resume to continue it, "
+                "--overwrite to replace it with a new run, or choose another --out"
+            )
+        print(f"note: --overwrite: the run in {out} is replaced when this one saves (end of its "
+              "first epoch, or Ctrl-C)", flush=True)
+    return out
 
 
 # --------------------------------------------------------------------------- running
@@ -457,6 +564,7 @@ def run(args, explicit):
     if args.device == "gpu" and not mt.cuda.is_available():
         raise UsageError("--device gpu: no GPU is visible to CuPy (install the extra with "
                          'pip install -e ".[gpu]" on a machine with CUDA), or use --device cpu')
+    prepare_output(args, resuming=checkpoint is not None)
 
     train_set, test_set, source = load_data(args)
     train_loader, test_loader = build_loaders(args, train_set, test_set)
@@ -466,16 +574,13 @@ def run(args, explicit):
         state, scheduler = restore(checkpoint, args, model, optimizer, scheduler, train_loader,
                                    len(train_loader))
     run = Run(args, model, optimizer, scheduler, train_loader, test_loader, state)
-    os.makedirs(os.path.dirname(run.paths["checkpoint.npz"]) or ".", exist_ok=True)
     if checkpoint is not None:
         where = train_loader.state_dict()
         print(f"resumed from {path}: {state.epoch} epochs done, continuing at epoch "
               f"{where['epoch'] + 1} batch {where['batch'] + 1}", flush=True)
-    elif os.path.exists(run.paths["checkpoint.npz"]):
-        print(f"note: {os.path.dirname(run.paths['checkpoint.npz'])} holds an earlier run; "
-              "starting a new one over it (use --resume to continue it instead)", flush=True)
     describe(args, train_set, test_set, source, model)
-    write_json_atomic(run.paths["metrics.json"], state.records)
+    # (metrics.json is written at the end of each epoch: not now, which would empty the
+    # one of an earlier run before this one has anything to show)
 
     status = run.train()
     if status == 0:
