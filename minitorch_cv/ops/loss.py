@@ -189,7 +189,8 @@ class NLLLoss(Function):
         # An ignored element passes exactly 0 back, also when every element is ignored
         # and the mean's denominator is 0 (grad_loss inf): PyTorch's rule, and that of
         # cross_entropy's kernels; one all-ignored batch must not turn weights into NaN.
-        row_grad = xp.where(ignored, 0, -target_weight * grad_loss)
+        with np.errstate(invalid="ignore"):  # 0 * inf in the ignored rows, replaced here
+            row_grad = xp.where(ignored, 0, -target_weight * grad_loss)
         # One-hot along the class dim: position == target.
         classes = xp.arange(ctx.shape[1]).reshape((1, -1) + (1,) * (len(ctx.shape) - 2))
         one_hot = classes == safe_target[:, None]

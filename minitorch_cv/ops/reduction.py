@@ -135,7 +135,8 @@ class LogSumExp(Function):
             peak = xp.full([1 if d in dims else n for d, n in enumerate(x.shape)], -np.inf, dtype=x.dtype)
         # An all -inf slice would give nan from (-inf) - (-inf); shift by 0 there.
         peak = xp.where(xp.isfinite(peak), peak, 0)
-        log_sum = xp.log(xp.exp(x - peak).sum(axis=dims, keepdims=True))
+        with np.errstate(divide="ignore"):  # log(0) = -inf: a sum over nothing, or of exp(-inf)
+            log_sum = xp.log(xp.exp(x - peak).sum(axis=dims, keepdims=True))
         ctx.save_for_backward(x, peak, log_sum)
         ctx.dims, ctx.keepdim = dims, keepdim
         out = log_sum + peak
