@@ -164,7 +164,9 @@ def _scale_mask_and_shift(s, bias, bias_sb, bias_sh, bias_sl, bias_ss, NH, h0, i
             else:
                 x = -np.inf
             s[c, r, j] = x
-            row_max = max(row_max, x)
+            # the max of the values as stored (rounded to s's dtype), not of x: the shift
+            # must cancel them exactly, or exp(s - max) overflows for large scores
+            row_max = max(row_max, s[c, r, j])
         if shift_given:
             row_shift = shift[c, r]
         else:

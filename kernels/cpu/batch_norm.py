@@ -45,12 +45,13 @@ def batch_norm_statistics(x):
 def _batch_norm_statistics(x, N, C, S, mean, var):
     M = N * S
     for c in prange(C):
+        first = np.float64(x[c * S]) if M > 0 else 0.0  # shifted: exact for a constant channel
         total = 0.0
         for n in range(N):
             base = (n * C + c) * S
             for s in range(S):
-                total += np.float64(x[base + s])
-        channel_mean = total / M
+                total += np.float64(x[base + s]) - first
+        channel_mean = first + total / M
         squares = 0.0
         for n in range(N):
             base = (n * C + c) * S

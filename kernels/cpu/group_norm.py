@@ -42,10 +42,11 @@ def _group_norm_forward(x, weight, bias, N, C, S, G, eps, y, mean, rstd):
     for row in prange(N * G):
         g = row % G
         base = row * M  # = (n * C + g * CG) * S
+        first = x[base] if M > 0 else 0.0  # shifted: exact for a constant group
         total = 0.0
         for i in range(M):
-            total += x[base + i]
-        group_mean = total / M
+            total += x[base + i] - first
+        group_mean = first + total / M
         squares = 0.0
         for i in range(M):
             deviation = x[base + i] - group_mean

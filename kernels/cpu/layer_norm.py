@@ -51,10 +51,11 @@ def layer_norm_forward(x, weight, bias, eps):
 def _layer_norm_forward(x, weight, bias, eps, y, mean, rstd):
     R, D = x.shape
     for r in prange(R):
+        first = x[r, 0] if D > 0 else 0.0  # shifted: exact for a constant row (see the CUDA kernel)
         total = 0.0
         for j in range(D):
-            total += x[r, j]
-        row_mean = total / D
+            total += x[r, j] - first
+        row_mean = first + total / D
         squares = 0.0
         for j in range(D):
             deviation = x[r, j] - row_mean

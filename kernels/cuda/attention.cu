@@ -142,12 +142,14 @@ extern "C" __global__ void EXACT_BLOCK_SIZE(THREADS)
     }
 
     if (i < L) {
-        const scalar_t inv_l = (l > 0) ? (scalar_t)1 / l : (scalar_t)0;  // fully masked: 0
+        // l == 0: fully masked (out 0, lse +inf); a NaN score makes l NaN, and NaN must flow
+        // on (out and lse NaN, as in the reference), not read as "masked" by l > 0
+        const scalar_t inv_l = (l != 0) ? (scalar_t)1 / l : (scalar_t)0;
         for (int r = 0; r < PER_THREAD; ++r) {
             const int d = lane + r * TILE;
             if (d < Ev) out[(head * L + i) * Ev + d] = acc[r] * inv_l;
         }
-        if (lane == 0) lse[head * L + i] = (l > 0) ? m + log(l) : (scalar_t)INFINITY;
+        if (lane == 0) lse[head * L + i] = (l != 0) ? m + log(l) : (scalar_t)INFINITY;
     }
 }
 

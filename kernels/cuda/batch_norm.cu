@@ -33,13 +33,16 @@ extern "C" __global__ void batch_norm_statistics(const scalar_t* __restrict__ x,
     const int t = threadIdx.x;
     const long long M = N * S;
 
+    // the mean as first + mean(x - first): exact for a constant channel (a plain sum of
+    // many equal values rounds, and normalizing by a mean one ulp off gives +-1, not 0)
+    const double first = M > 0 ? (double)x[(long long)c * S] : 0.0;
     double total = 0.0;
     for (long long j = t; j < M; j += blockDim.x) {
         const long long n = j / S;
         const long long s = j - n * S;
-        total += (double)x[(n * C + c) * S + s];
+        total += (double)x[(n * C + c) * S + s] - first;
     }
-    const double channel_mean = block_sum(total, partials) / M;
+    const double channel_mean = first + block_sum(total, partials) / M;
 
     double squares = 0.0;
     for (long long j = t; j < M; j += blockDim.x) {

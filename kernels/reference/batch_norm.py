@@ -73,7 +73,8 @@ def batch_norm_statistics(x):
     values = x.reshape(N, C, S).astype(np.float64)
     if M == 0:
         return np.full(C, np.nan), np.full(C, np.nan)
-    mean = values.sum(axis=(0, 2)) / M
+    first = values[:1, :, :1]  # shifted by the first value: exact for a constant channel
+    mean = first[0, :, 0] + (values - first).sum(axis=(0, 2)) / M
     centered = values - mean[None, :, None]
     var = (centered * centered).sum(axis=(0, 2)) / M
     return mean, var

@@ -37,7 +37,7 @@ def group_norm_forward(x, weight, bias, G, eps):
     _check_group_norm("group_norm_forward", x, G, weight=weight, bias=bias, eps=eps)
     N, C, S = x.shape
     grouped = x.astype(np.float64).reshape(N, G, (C // G) * S)
-    mean = grouped.mean(axis=2)
+    mean = _shifted_mean(grouped, axis=2)
     centered = grouped - mean[:, :, None]
     var = (centered * centered).mean(axis=2)
     rstd = 1.0 / np.sqrt(var + eps)
@@ -111,6 +111,16 @@ def _group_xhat(x, mean, rstd, G):
     grouped = x.astype(np.float64).reshape(N, G, (C // G) * S)
     xhat = (grouped - mean[:, :, None]) * rstd[:, :, None]
     return xhat.reshape(N, C, S)
+
+
+def _shifted_mean(values, axis):
+    """The mean along ``axis`` as first + mean(values - first): equal values give their
+    value exactly (a plain sum of many 1e30s rounds, and normalizing by a mean one ulp
+    off gives +-1 instead of 0). The Numba and CUDA forms shift the same way."""
+    if values.shape[axis] == 0:
+        return values.mean(axis=axis)
+    first = np.take(values, [0], axis=axis)
+    return np.squeeze(first, axis=axis) + (values - first).mean(axis=axis)
 
 
 # ------------------------------------------------------------------ argument checks

@@ -35,7 +35,7 @@ def layer_norm_forward(x, weight, bias, eps):
     """
     _check_layer_norm("layer_norm_forward", x, weight=weight, bias=bias, eps=eps)
     x64 = x.astype(np.float64)
-    mean = x64.mean(axis=1)
+    mean = _shifted_mean(x64, axis=1)
     centered = x64 - mean[:, None]
     var = (centered * centered).mean(axis=1)
     rstd = 1.0 / np.sqrt(var + eps)
@@ -72,6 +72,16 @@ def layer_norm_backward_affine(dy, x, mean, rstd):
     dy64 = dy.astype(np.float64)
     xhat = (x.astype(np.float64) - mean[:, None]) * rstd[:, None]
     return (dy64 * xhat).sum(axis=0).astype(x.dtype), dy64.sum(axis=0).astype(x.dtype)
+
+
+def _shifted_mean(values, axis):
+    """The mean along ``axis`` as first + mean(values - first): equal values give their
+    value exactly (a plain sum of many 1e30s rounds, and normalizing by a mean one ulp
+    off gives +-1 instead of 0). The Numba and CUDA forms shift the same way."""
+    if values.shape[axis] == 0:
+        return values.mean(axis=axis)
+    first = np.take(values, [0], axis=axis)
+    return np.squeeze(first, axis=axis) + (values - first).mean(axis=axis)
 
 
 # ------------------------------------------------------------------ argument checks

@@ -100,8 +100,8 @@ def _scatter_add_by_index(grad_out, argmax, H, W):
     N, C = grad_out.shape[:2]
     planes = N * C
     grad_x = np.zeros((planes, H * W), dtype=grad_out.dtype)
-    flat_index = argmax.reshape(planes, -1)
-    flat_grad = grad_out.reshape(planes, -1)
+    flat_index = argmax.reshape(planes, argmax.shape[2] * argmax.shape[3])  # (-1 fails for 0 planes)
+    flat_grad = grad_out.reshape(flat_index.shape)
     plane = np.broadcast_to(np.arange(planes)[:, None], flat_index.shape)
     valid = flat_index >= 0  # empty windows (index -1) pass nothing back
     np.add.at(grad_x, (plane[valid], flat_index[valid]), flat_grad[valid])
@@ -247,8 +247,8 @@ def max_unpool2d_forward(x, indices, OH, OW):
     N, C = x.shape[:2]
     planes = N * C
     out = np.zeros((planes, OH * OW), dtype=x.dtype)
-    flat_index = indices.reshape(planes, -1)
-    flat_x = x.reshape(planes, -1)
+    flat_index = indices.reshape(planes, x.shape[2] * x.shape[3])  # (-1 fails for 0 planes)
+    flat_x = x.reshape(flat_index.shape)
     for p in range(planes):
         # For each target index keep its LAST occurrence: np.unique on the reversed
         # row returns the position of each index's first occurrence there.
@@ -261,8 +261,8 @@ def max_unpool2d_backward(grad_out, indices):
     """grad_x[n, c, i, j] = grad_out[n, c].flat[indices[n, c, i, j]] (a gather)."""
     _check_unpool("max_unpool2d_backward", grad_out, indices)
     N, C = grad_out.shape[:2]
-    flat_grad = grad_out.reshape(N * C, -1)
-    flat_index = indices.reshape(N * C, -1)
+    flat_grad = grad_out.reshape(N * C, grad_out.shape[2] * grad_out.shape[3])
+    flat_index = indices.reshape(N * C, indices.shape[2] * indices.shape[3])
     grad_x = np.take_along_axis(flat_grad, flat_index, axis=1)
     return grad_x.reshape(indices.shape)
 

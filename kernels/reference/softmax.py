@@ -116,7 +116,9 @@ def cross_entropy_backward(x, lse, target, weight, grad_loss, ignore_index, labe
     nll_grad = weight[safe_target][:, None] * (probs - one_hot)
     smooth_grad = weight.sum() * probs - weight[None, :]
     dx = (1 - eps) * nll_grad + (eps / num_classes) * smooth_grad
-    dx = dx * np.where(ignored, 0, grad_loss)[:, None]
+    # where, not a product with 0: an ignored row passes exactly 0 back even when its
+    # logits are NaN or infinite (as the Numba and CUDA kernels, and PyTorch)
+    dx = np.where(ignored[:, None], 0, dx * grad_loss[:, None])
     return dx.astype(x.dtype, copy=False)
 
 
