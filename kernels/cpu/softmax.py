@@ -229,6 +229,9 @@ def _cross_entropy_backward(x, lse, target, weight, grad_loss, ignore_index, lab
             p = math.exp(x[row, col] - lse[row])
             one_hot = 1.0 if col == target_class else 0.0
             nll_grad = target_weight * (p - one_hot)
-            smooth_grad = weight_sum * p - weight[col]
-            dx[row, col] = g * ((1.0 - eps) * nll_grad + (eps / cols) * smooth_grad)
+            if eps > 0:  # (not 0 * smooth_grad: NaN for a NaN or infinite class weight)
+                smooth_grad = weight_sum * p - weight[col]
+                dx[row, col] = g * ((1.0 - eps) * nll_grad + (eps / cols) * smooth_grad)
+            else:
+                dx[row, col] = g * nll_grad
     return dx

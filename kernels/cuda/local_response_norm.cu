@@ -3,7 +3,8 @@
 // The formulas are those of kernels/reference/local_response_norm.py; read its
 // docstrings first. Layout (contiguous): x[(n * C + c) * S + s], S = product of the
 // spatial dims. scalar_t is float or double (the launcher builds this file once for
-// each). The scalar parameters alpha, beta, k arrive as scalar_t and are used in double;
+// each). The scalar parameters alpha, beta, k arrive as double (a huge alpha must not
+// become inf in float, as the Numba and NumPy forms compute in float64 too);
 // the window sums run in double. size is long long: the window is clipped to the
 // channels, but the sum is divided by size itself, whatever its value (as in PyTorch).
 
@@ -14,7 +15,7 @@
 // c = (index / S) % C, n = index / (S * C); the thread walks its window of channels.
 extern "C" __global__ void lrn_forward(const scalar_t* __restrict__ x, scalar_t* __restrict__ y,
                                        scalar_t* __restrict__ scale, long long N, int C, long long S, long long size,
-                                       scalar_t alpha, scalar_t beta, scalar_t k) {
+                                       double alpha, double beta, double k) {
     const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= N * C * S) return;
     const long long s = index % S;
@@ -27,9 +28,9 @@ extern "C" __global__ void lrn_forward(const scalar_t* __restrict__ x, scalar_t*
         const double value = x[(n * C + j) * S + s];
         total += value * value;
     }
-    const double denominator = (double)k + (double)alpha / size * total;
+    const double denominator = k + alpha / size * total;
     scale[index] = (scalar_t)denominator;
-    y[index] = (scalar_t)(x[index] * pow(denominator, -(double)beta));
+    y[index] = (scalar_t)(x[index] * pow(denominator, -beta));
 }
 
 // lrn_backward:
@@ -40,7 +41,7 @@ extern "C" __global__ void lrn_forward(const scalar_t* __restrict__ x, scalar_t*
 extern "C" __global__ void lrn_backward(const scalar_t* __restrict__ dy, const scalar_t* __restrict__ x,
                                         const scalar_t* __restrict__ y, const scalar_t* __restrict__ scale,
                                         scalar_t* __restrict__ dx, long long N, int C, long long S, long long size,
-                                        scalar_t alpha, scalar_t beta) {
+                                        double alpha, double beta) {
     const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= N * C * S) return;
     const long long s = index % S;
@@ -53,6 +54,6 @@ extern "C" __global__ void lrn_backward(const scalar_t* __restrict__ dy, const s
         const long long other = (n * C + c) * S + s;
         total += (double)dy[other] * y[other] / scale[other];
     }
-    const double coefficient = 2.0 * (double)alpha * (double)beta / size;
-    dx[index] = (scalar_t)(dy[index] * pow((double)scale[index], -(double)beta) - coefficient * x[index] * total);
+    const double coefficient = 2.0 * alpha * beta / size;
+    dx[index] = (scalar_t)(dy[index] * pow((double)scale[index], -beta) - coefficient * x[index] * total);
 }

@@ -27,7 +27,7 @@ def lrn_forward(x, size, alpha, beta, k):
     _SOURCE.launch_per_element(
         "lrn_forward", y.size,
         (x, y, scale, np.int64(N), np.int32(C), np.int64(S), np.int64(size),
-         x.dtype.type(alpha), x.dtype.type(beta), x.dtype.type(k)),
+         np.float64(alpha), np.float64(beta), np.float64(k)),
     )
     return y, scale
 
@@ -42,7 +42,7 @@ def lrn_backward(dy, x, y, scale, size, alpha, beta):
         "lrn_backward", dx.size,
         (_same_dtype(dy, x), x, _same_dtype(y, x), _same_dtype(scale, x), dx,
          np.int64(N), np.int32(C), np.int64(S), np.int64(size),
-         x.dtype.type(alpha), x.dtype.type(beta)),
+         np.float64(alpha), np.float64(beta)),
     )
     return dx
 

@@ -53,7 +53,9 @@ def lrn_backward(dy, x, y, scale, size, alpha, beta):
     for j in range(C):
         lo, hi = max(j - (size - 1) // 2, 0), min(j + size // 2, C - 1)
         mirrored_sum[:, j, :] = ratio[:, lo : hi + 1, :].sum(axis=1)
-    dx = dy * scale.astype(np.float64) ** (-beta) - 2.0 * alpha * beta / size * x * mirrored_sum
+    # x in float64 too: a Python float times a float32 array stays float32 (NumPy 2), and
+    # 2 alpha beta / size would overflow it for a huge alpha
+    dx = dy * scale.astype(np.float64) ** (-beta) - 2.0 * alpha * beta / size * x.astype(np.float64) * mirrored_sum
     return dx.astype(x.dtype)
 
 

@@ -91,9 +91,11 @@ def cross_entropy_forward(x, target, weight, ignore_index, label_smoothing):
     x_target = x[np.arange(rows), safe_target]
     # lse - x[t] = log(s) + (m - x[t]): two non-negative terms, no cancellation.
     nll = weight[safe_target] * (log_sum + (row_max - x_target))
-    smooth = weight.sum() * log_sum + ((row_max[:, None] - x) * weight).sum(axis=1)
     eps = label_smoothing
-    loss = (1 - eps) * nll + (eps / num_classes) * smooth
+    loss = nll
+    if eps > 0:  # (not 0 * smooth: an infinite class weight would make it NaN)
+        smooth = weight.sum() * log_sum + ((row_max[:, None] - x) * weight).sum(axis=1)
+        loss = (1 - eps) * nll + (eps / num_classes) * smooth
     loss = np.where(ignored, 0, loss).astype(x.dtype, copy=False)
     return loss, lse.astype(x.dtype, copy=False)
 
@@ -113,9 +115,10 @@ def cross_entropy_backward(x, lse, target, weight, grad_loss, ignore_index, labe
     one_hot = np.zeros_like(x)
     one_hot[np.arange(rows), safe_target] = 1
     eps = label_smoothing
-    nll_grad = weight[safe_target][:, None] * (probs - one_hot)
-    smooth_grad = weight.sum() * probs - weight[None, :]
-    dx = (1 - eps) * nll_grad + (eps / num_classes) * smooth_grad
+    dx = weight[safe_target][:, None] * (probs - one_hot)
+    if eps > 0:  # (as in the forward)
+        smooth_grad = weight.sum() * probs - weight[None, :]
+        dx = (1 - eps) * dx + (eps / num_classes) * smooth_grad
     # where, not a product with 0: an ignored row passes exactly 0 back even when its
     # logits are NaN or infinite (as the Numba and CUDA kernels, and PyTorch)
     dx = np.where(ignored[:, None], 0, dx * grad_loss[:, None])
