@@ -15,6 +15,7 @@ SMOKE_RUNS = {
     "bench_conv.py": (["--batch", "4", "--repeat", "1"], "fwd ms"),
     "bench_conv_memory.py": (["--batches", "2", "4"], "peak MiB"),
     "bench_cuda_emulation.py": (["--repeat", "1"], "implementation"),
+    "bench_deform_conv.py": (["--batch", "1", "--repeat", "1", "--width-divisor", "16"], "peak MiB"),
     "bench_densenet_memory.py": (["--batch-size", "2", "--image-size", "32"], "peak MiB"),
     "bench_data.py": (["--repeats", "1"], "ms"),
     "bench_knn.py": (["--synthetic", "--queries", "20", "--train-limit", "300", "--repeat", "1"], "x numpy"),

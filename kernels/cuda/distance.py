@@ -7,7 +7,7 @@ the L2 distances is the array module's matmul (cuBLAS on the GPU).
 """
 import numpy as np
 
-from minitorch_cv.device import namespace
+from minitorch_cv.devices import namespace
 
 from ..reference.distance import _validate_pair
 from .runtime import CudaSource, grid_1d

@@ -35,7 +35,7 @@ import numbers
 
 import numpy as np
 
-from .. import device as _device
+from .. import devices as _device
 from ..tensor import Tensor
 from .search import k_nearest
 

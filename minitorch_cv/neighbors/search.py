@@ -14,7 +14,7 @@ algorithm), which is what lets tests compare it with a brute-force computation, 
 included.
 """
 from .. import backend
-from ..device import device_of_array, namespace
+from ..devices import device_of_array, namespace
 
 # Bytes per (query row, training row) pair besides the distance itself: the int64
 # partition indices and cumulative counts, and the boolean masks of the selection.

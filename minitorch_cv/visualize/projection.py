@@ -48,7 +48,7 @@ import numpy as np
 
 from .. import checks, nn
 from ..autograd import enable_grad, no_grad
-from ..device import namespace
+from ..devices import namespace
 from ..nn import functional as F
 from ..ops import where
 from ..tensor import Tensor

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from .. import nn
 from ..autograd import no_grad
 from ..creation import as_tensor
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 
 

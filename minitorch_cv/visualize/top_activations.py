@@ -24,7 +24,7 @@ import numpy as np
 from .. import checks, nn
 from ..data import DataLoader, TensorDataset
 from ..data.dataset import fetch_batch
-from ..device import to_device
+from ..devices import to_device
 from ..tensor import Tensor
 from .images import make_grid, to_image
 from .projection import chain_to, project, strongest
