@@ -9,6 +9,7 @@ Files (all small):
     densenet_tiny.pt            torch.save(state_dict) of a tiny torchvision DenseNet (ZIP layout)
     densenet_tiny_legacy.pt     the same state_dict, _use_new_zipfile_serialization=False
     vit_tiny.safetensors        safetensors.torch.save_file of a tiny torchvision ViT
+    mobilenet_v2_width0.1.pth   torchvision.models.mobilenet_v2(width_mult=0.1, num_classes=3)
     mixed.pt                    a training-checkpoint-like dict: every storage dtype,
                                 bfloat16, a transposed and an offset view, a tensor shared
                                 twice, nested containers, Python scalars and strings
@@ -30,7 +31,10 @@ def tiny_models(torchvision):
                                            bn_size=2, num_classes=5)
     vit = torchvision.models.VisionTransformer(image_size=16, patch_size=8, num_layers=1,
                                                num_heads=2, hidden_dim=8, mlp_dim=16, num_classes=5)
-    return {"densenet_tiny": (densenet, 32), "vit_tiny": (vit, 16)}  # model, image size
+    # a registered torchvision name, for models.get_model(name, weights=path)
+    mobilenet = torchvision.models.mobilenet_v2(width_mult=0.1, num_classes=3)
+    return {"densenet_tiny": (densenet, 32), "vit_tiny": (vit, 16),  # model, image size
+            "mobilenet_v2": (mobilenet, 32)}
 
 
 def main(argv=None):
@@ -59,11 +63,14 @@ def main(argv=None):
         model.eval()
         with torch.no_grad():
             reference[f"{name}.logits"] = model(x).numpy()
-        for key, value in model.state_dict().items():
-            reference[f"{name}.state.{key}"] = value.numpy()
+        if name != "mobilenet_v2":  # its outputs are enough (and keep the file small)
+            for key, value in model.state_dict().items():
+                reference[f"{name}.state.{key}"] = value.numpy()
     torch.save(models["densenet_tiny"][0].state_dict(), os.path.join(args.out, "densenet_tiny.pt"))
     torch.save(models["densenet_tiny"][0].state_dict(), os.path.join(args.out, "densenet_tiny_legacy.pt"),
                _use_new_zipfile_serialization=False)
+    torch.save(models["mobilenet_v2"][0].state_dict(),
+               os.path.join(args.out, "mobilenet_v2_width0.1.pth"))
     safetensors.torch.save_file(models["vit_tiny"][0].state_dict(),
                                 os.path.join(args.out, "vit_tiny.safetensors"),
                                 metadata={"format": "pt", "model": "vit_tiny"})

@@ -28,7 +28,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..serialization import CheckpointError
+from ..serialization.errors import CheckpointError
 from .numeric import TENSOR_DTYPES, bfloat16_to_float32
 
 # The dtypes, in the reference writer's order (it lays out wider types first).

@@ -36,7 +36,7 @@ import zipfile
 
 import numpy as np
 
-from ..serialization import CheckpointError
+from ..serialization.errors import CheckpointError
 from . import torch_pickle
 from .numeric import bfloat16_to_float32
 

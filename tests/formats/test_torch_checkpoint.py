@@ -232,5 +232,5 @@ def test_legacy_storage_count_and_length_are_checked(tmp_path):
 
 
 def test_missing_file():
-    with pytest.raises(FileNotFoundError, match="no file at"):
+    with pytest.raises(FileNotFoundError, match="no checkpoint at"):
         formats.load_torch(DATA / "missing.pt")
