@@ -29,7 +29,9 @@ The architectures' training extras: GoogLeNet's and Inception v3's auxiliary cla
 colour noise with standard deviation A, 0.1 in the paper); ``--stochastic-depth P``
 (builds the model with ``stochastic_depth_prob=P``: the networks that have it drop
 residual branches with a probability growing linearly with depth);
-``--optimizer adamw`` (Vision Transformers train poorly with SGD on small data).
+``--optimizer adamw`` (Vision Transformers train poorly with SGD on small data). A
+model whose builder takes ``image_size`` (the ViTs) is built for the images it gets;
+``--patch-size 4`` makes vit_ti_16 / vit_s_16 a CIFAR ViT (64 tokens of 4x4 pixels).
 
 ``--amp``: automatic mixed precision is not implemented in minitorch_cv (no autocast:
 the GPU kernels compute in float32/float64, and on the CPU NumPy has no fast float16
@@ -73,7 +75,8 @@ DATASETS = {  # name: (class, channels, size, mean, std)
 AUX_WEIGHTS = {"googlenet": 0.3, "inception_v3": 0.4}
 RECIPE = ("arch", "dataset", "image_size", "in_channels", "crop", "optimizer", "batch_size",
           "lr", "momentum", "nesterov", "weight_decay", "schedule", "label_smoothing",
-          "aux_weight", "pca_lighting", "stochastic_depth", "train_subset", "test_subset", "seed")
+          "aux_weight", "pca_lighting", "patch_size", "stochastic_depth", "train_subset",
+          "test_subset", "seed")
 DEFAULTS = {"epochs": 10, "batch_size": 64, "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4,
             "schedule": "onecycle", "out": "runs/<dataset>-<arch>"}
 
@@ -107,6 +110,8 @@ def build_parser(suppress_defaults=False):
         help="weight of each auxiliary classifier's loss (GoogLeNet 0.3, Inception v3 0.4)")
     add("--pca-lighting", default=0.0, type=arguments.weight_decay, metavar="A",
         help="AlexNet's PCA colour noise of standard deviation A (colour images)")
+    add("--patch-size", default=None, type=arguments.positive_int, metavar="P",
+        help="a Vision Transformer's patch size (4 for 32x32 images)")
     add("--stochastic-depth", default=None, type=arguments.fraction, metavar="P",
         help="build the model with stochastic_depth_prob=P")
     add("--amp", default=False, action="store_true", help="refused: see the module docstring")
@@ -177,8 +182,8 @@ def build_transforms(args, model_channels):
 
 # ---------------------------------------------------------------- model and training
 def build_model(args):
-    """The model, built with 10 classes (+ in_channels, stochastic_depth_prob when the
-    builder takes them); returns (model, the channels it expects)."""
+    """The model, built with 10 classes (+ in_channels, image_size, patch_size,
+    stochastic_depth_prob where it takes them); returns (model, the channels it expects)."""
     import inspect
 
     builder = models.get_model_builder(args.arch)
@@ -190,12 +195,22 @@ def build_model(args):
         kwargs["in_channels"] = channels
     elif channels != 3:
         raise RunError(f"--in-channels {channels}: {args.arch} takes 3-channel images")
+    if args.patch_size is not None:
+        kwargs["patch_size"] = args.patch_size
     if args.stochastic_depth is not None:
         kwargs["stochastic_depth_prob"] = args.stochastic_depth
-    try:
-        model = builder(**kwargs)
-    except TypeError as error:
-        raise RunError(f"--arch {args.arch}: cannot be built with {kwargs} ({error})") from None
+    # A Vision Transformer's positional embedding is built for one image size: give it
+    # the size it will see (builders that take **kwargs are tried with it, then without).
+    size = args.crop or args.image_size or DATASETS[args.dataset][2]
+    tries = [dict(kwargs, image_size=size), kwargs] if "image_size" in accepted or "kwargs" in \
+        accepted else [kwargs]
+    for index, attempt in enumerate(tries):
+        try:
+            model = builder(**attempt)
+            break
+        except TypeError as error:
+            if index == len(tries) - 1:
+                raise RunError(f"--arch {args.arch}: cannot be built with {kwargs} ({error})") from None
     return model.to(args.device), channels
 
 
