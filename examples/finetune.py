@@ -18,7 +18,6 @@ weights, see the README), a .safetensors file. Then:
    groups: the head at --lr, the backbone at --lr x --backbone-lr-scale (0.1);
 3. training is train_classifier.py's (data, transforms, run, checkpoints, curves).
 """
-import argparse
 import os
 import sys
 
@@ -33,14 +32,7 @@ from minitorch_cv.utils.run import Run, RunError, build_schedule, check_out_fold
 
 
 def build_parser(suppress_defaults=False):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     argument_default=argparse.SUPPRESS if suppress_defaults else None)
-
-    def add(*names, default=None, **kwargs):
-        if not suppress_defaults:
-            kwargs["default"] = default
-        parser.add_argument(*names, **kwargs)
+    parser, add = arguments.script_parser(__doc__.splitlines()[0], None, suppress_defaults)
 
     add("--weights", default=None, required=not suppress_defaults, metavar="PATH",
         help="the trained model's weights (a checkpoint, .pth or .safetensors)")

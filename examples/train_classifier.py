@@ -41,7 +41,6 @@ Everything else is the flagship's (examples/train_resnet_cifar.py): the schedule
 the progress bar, the per-epoch line, metrics.json, checkpoint.npz, curves.png,
 --resume, --overwrite, Ctrl-C; the loop is minitorch_cv.utils.run.
 """
-import argparse
 import os
 import sys
 
@@ -82,17 +81,8 @@ DEFAULTS = {"epochs": 10, "batch_size": 64, "lr": 0.05, "momentum": 0.9, "weight
 
 
 def build_parser(suppress_defaults=False):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="See the top of examples/train_classifier.py for the options' details.",
-        argument_default=argparse.SUPPRESS if suppress_defaults else None,
-    )
-
-    def add(*names, default=None, **kwargs):
-        if not suppress_defaults:
-            kwargs["default"] = default
-        parser.add_argument(*names, **kwargs)
+    parser, add = arguments.script_parser(__doc__.splitlines()[0], "See the top of examples/train_classifier.py for the options' details.",
+                                          suppress_defaults)
 
     add("--arch", default="resnet20", choices=models.list_models(), metavar="ARCH",
         help="any classification model of models.list_models() (default resnet20)")

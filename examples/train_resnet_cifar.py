@@ -52,7 +52,6 @@ cycled between 0.95 and 0.85, which replaces --momentum), cosine (from lr to 0),
 The epochs, checkpoints, Ctrl-C and --resume are minitorch_cv.utils.run's (shared with
 examples/train_classifier.py); this file holds the recipe: data, model, optimizer.
 """
-import argparse
 import os
 import sys
 
@@ -90,17 +89,8 @@ DEFAULTS = {"epochs": 15, "batch_size": 128, "lr": 0.1, "momentum": 0.9, "weight
 def build_parser(suppress_defaults=False):
     """The command line. With ``suppress_defaults`` the result holds only the options
     actually typed (how --resume tells an explicit choice from a default)."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="See the top of examples/train_resnet_cifar.py for the recipe and outputs.",
-        argument_default=argparse.SUPPRESS if suppress_defaults else None,
-    )
-
-    def add(*names, default=None, **kwargs):
-        if not suppress_defaults:
-            kwargs["default"] = default
-        parser.add_argument(*names, **kwargs)
+    parser, add = arguments.script_parser(__doc__.splitlines()[0], "See the top of examples/train_resnet_cifar.py for the recipe and outputs.",
+                                          suppress_defaults)
 
     add("--arch", default="resnet20", choices=models.list_models(), metavar="ARCH",
         help=f"model: one of the CIFAR networks {', '.join(CIFAR_ARCHS)} (default resnet20), "

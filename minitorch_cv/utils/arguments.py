@@ -100,3 +100,21 @@ def add_training_options(add, defaults):
         help="continue from PATH (a checkpoint or its folder; default DIR/checkpoint.npz)")
     add("--overwrite", default=False, action="store_true",
         help="start a new run in a folder that holds one, replacing it")
+
+
+def script_parser(description, epilog=None, suppress_defaults=False):
+    """(parser, add) for a training script. ``add(*names, default=..., **kwargs)``
+    declares an option; with ``suppress_defaults`` the parser returns only the options
+    actually typed (how --resume tells an explicit choice from a default)."""
+    parser = argparse.ArgumentParser(
+        description=description, epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        argument_default=argparse.SUPPRESS if suppress_defaults else None,
+    )
+
+    def add(*names, default=None, **kwargs):
+        if not suppress_defaults:
+            kwargs["default"] = default
+        parser.add_argument(*names, **kwargs)
+
+    return parser, add
