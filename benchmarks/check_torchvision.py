@@ -21,11 +21,15 @@ a 64x64 input), it
    converts both models to float64 and copies torchvision's state_dict into ours with
    ``load_state_dict(strict=True)``;
 4. runs both in eval mode on the same random batch of 2 and prints the largest absolute
-   difference of the outputs relative to the largest absolute output (for a dict output,
-   the worst over its keys; every key must exist in both).
+   difference of the outputs relative to the largest absolute output (for a dict or a
+   named tuple, the worst over its keys; the keys must be the same in both);
+5. sets every dropout and stochastic-depth probability to 0 (their random draws cannot
+   be shared between the frameworks), runs both in training mode on the same batch and
+   prints the same difference for the outputs (GoogLeNet's and Inception's auxiliary
+   logits included) and for the BatchNorm running statistics that the step updated.
 
-A row passes when the keys match and the relative difference is below 1e-9; the exit
-status is 1 when any row fails. Nothing here is timed.
+A row passes when the keys match and both differences are below 1e-9; the exit status
+is 1 when any row fails. Nothing here is timed.
 """
 import argparse
 import inspect
@@ -34,7 +38,7 @@ import sys
 import numpy as np
 
 import minitorch_cv as mt
-from minitorch_cv import models
+from minitorch_cv import models, nn
 
 TOLERANCE = 1e-9
 DEFAULT_SIZE = 64
@@ -50,10 +54,12 @@ CONFIGS = {
         ("transform_input=True", (DEFAULT_SIZE, DEFAULT_SIZE),
          {"init_weights": True, "transform_input": True}),
     ],
+    # The auxiliary head needs 17x17 maps in training: 299x299 inputs.
     "inception_v3": [
         ("aux_logits=False", (75, 75), {"init_weights": True, "aux_logits": False}),
-        ("aux_logits=True", (75, 75), {"init_weights": True, "aux_logits": True}),
-        ("transform_input=True", (75, 75), {"init_weights": True, "transform_input": True}),
+        ("aux_logits=True", (299, 299), {"init_weights": True, "aux_logits": True}),
+        ("transform_input=True", (75, 75),
+         {"init_weights": True, "aux_logits": False, "transform_input": True}),
     ],
     "resnet50": [
         ("", (DEFAULT_SIZE, DEFAULT_SIZE), {}),
@@ -117,8 +123,26 @@ def relative_difference(ours, theirs):
     return worst, ""
 
 
+def disable_dropout(torch, theirs, ours):
+    """p = 0 in every dropout and stochastic-depth layer of both models."""
+    from torchvision.ops import StochasticDepth
+
+    for module in theirs.modules():
+        if isinstance(module, (torch.nn.modules.dropout._DropoutNd, StochasticDepth)):
+            module.p = 0.0
+    for module in ours.modules():
+        if isinstance(module, (nn.Dropout, nn.Dropout2d, nn.StochasticDepth)):
+            module.p = 0.0
+
+
+def buffers(model, to_numpy):
+    return {f"buffer {name}": to_numpy(value) for name, value in model.state_dict().items()
+            if "running" in name or "num_batches" in name}
+
+
 def check(torch, torchvision, name, size, kwargs, seed=0):
-    """(parameters, keys verdict, relative difference, note) for one configuration."""
+    """(parameters, keys verdict, eval difference, train difference, note) for one
+    configuration."""
     torch.manual_seed(seed)
     theirs = build_torchvision(torchvision, name, kwargs)
     mt.manual_seed(seed)
@@ -130,19 +154,41 @@ def check(torch, torchvision, name, size, kwargs, seed=0):
         only_ours = [k for k in our_keys if k not in their_keys][:3]
         only_theirs = [k for k in their_keys if k not in our_keys][:3]
         verdict = "order" if set(our_keys) == set(their_keys) else "DIFFER"
-        return parameters, verdict, float("inf"), f"ours only {only_ours}, theirs only {only_theirs}"
+        note = f"ours only {only_ours}, theirs only {only_theirs}"
+        return parameters, verdict, float("inf"), float("inf"), note
     randomize_batch_norms(torch, theirs, seed + 1)
-    theirs = theirs.double().eval()
-    ours = ours.double().eval()
+    theirs = theirs.double()
+    ours = ours.double()
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()}, strict=True)
     images = torch.randn(BATCH, 3, *size, generator=torch.Generator().manual_seed(seed + 2),
                          dtype=torch.float64)
+    our_images = mt.tensor(images.numpy())
+
+    def torch_numpy(t):
+        return t.detach().numpy().astype(np.float64)
+
+    def our_numpy(t):
+        return t.detach().numpy().astype(np.float64)
+
+    theirs.eval()
+    ours.eval()
     with torch.no_grad():
-        expected = named_outputs(theirs(images), lambda t: t.numpy())
+        expected = named_outputs(theirs(images), torch_numpy)
     with mt.no_grad():
-        actual = named_outputs(ours(mt.tensor(images.numpy())), lambda t: t.numpy())
-    difference, note = relative_difference(actual, expected)
-    return parameters, "same", difference, note
+        actual = named_outputs(ours(our_images), our_numpy)
+    eval_difference, note = relative_difference(actual, expected)
+
+    disable_dropout(torch, theirs, ours)
+    theirs.train()
+    ours.train()
+    with torch.no_grad():
+        expected = named_outputs(theirs(images), torch_numpy)
+    with mt.no_grad():
+        actual = named_outputs(ours(our_images), our_numpy)
+    expected.update(buffers(theirs, torch_numpy))
+    actual.update(buffers(ours, our_numpy))
+    train_difference, train_note = relative_difference(actual, expected)
+    return parameters, "same", eval_difference, train_difference, note or train_note
 
 
 def main(argv=None):
@@ -174,21 +220,24 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
         mt.set_num_threads(args.threads)
 
-    header = f"{'model':<42} {'input':>9} {'parameters':>13} {'keys':>6} {'max rel diff':>13}  result"
+    header = (f"{'model':<42} {'input':>9} {'parameters':>13} {'keys':>6} {'eval diff':>10} "
+              f"{'train diff':>10}  result")
     print(header)
     print("-" * len(header))
     failures = 0
     for name in names:
         for label, size, kwargs in CONFIGS.get(name, [("", (DEFAULT_SIZE, DEFAULT_SIZE), {})]):
             title = f"{name} ({label})" if label else name
-            parameters, keys, difference, note = check(torch, torchvision, name, size, kwargs)
-            ok = keys == "same" and difference < TOLERANCE
+            parameters, keys, eval_diff, train_diff, note = check(torch, torchvision, name, size,
+                                                                  kwargs)
+            ok = keys == "same" and max(eval_diff, train_diff) < TOLERANCE
             failures += not ok
             print(f"{title:<42} {size[0]:>4}x{size[1]:<4} {parameters:>13,} {keys:>6} "
-                  f"{difference:>13.2e}  {'ok' if ok else 'FAIL ' + note}", flush=True)
+                  f"{eval_diff:>10.2e} {train_diff:>10.2e}  {'ok' if ok else 'FAIL ' + note}",
+                  flush=True)
     print(f"{len(names)} names; {'all ok' if not failures else f'{failures} FAILED'} "
           f"(pass: identical state_dict keys and max |ours - torchvision| / max |torchvision| "
-          f"< {TOLERANCE:g} in float64, eval mode)")
+          f"< {TOLERANCE:g} in float64, in eval mode and in training mode without dropout)")
     return 1 if failures else 0
 
 

@@ -12,12 +12,31 @@ its paper and the layer table it implements:
 
     registry.py       get_model, list_models, register_model
     weight_init.py    He initialization of residual networks, zero-init of residual branches
-    resnet.py         torchvision's ResNet, ResNeXt and wide ResNet-50/101-2; cifar_resnet18/34/50
-    resnet_cifar.py   He et al. 2015's CIFAR ResNets: resnet20/32/44/56/110
-    preact_resnet.py  pre-activation ResNets (He et al. 2016): preact_resnet18
+    lenet.py          LeNet-5 (LeCun et al. 1998): lenet5, lenet5(modern=True), lenet5_loss
+    alexnet.py        alexnet (torchvision's), alexnet_original (Krizhevsky et al. 2012)
+    zfnet.py          zfnet (Zeiler & Fergus 2013), renormalize_filters_
     vgg.py            vgg11 ... vgg19 and the _bn variants
+    googlenet.py      googlenet (Inception v1), googlenet_loss
+    inception.py      inception_v3
+    resnet.py         torchvision's ResNet, ResNeXt and wide ResNet-50/101-2; cifar_resnet18/34/50
+    resnet_cifar.py   He et al. 2015's CIFAR ResNets: resnet20/32/44/56/110 (+ stochastic depth)
+    preact_resnet.py  pre-activation ResNets (He et al. 2016): preact_resnet18/110/164
+    wide_resnet.py    wide ResNets for CIFAR: wide_resnet(depth, k, dropout), wide_resnet16_8,
+                      wide_resnet28_10, wide_resnet40_4
+    se_resnet.py      squeeze-and-excitation ResNets: se_resnet50, se_resnet20
 """
-from .preact_resnet import PreActBlock, PreActResNet, preact_resnet18
+from .alexnet import AlexNet, AlexNetOriginal, alexnet, alexnet_original
+from .googlenet import GoogLeNet, GoogLeNetOutputs, googlenet, googlenet_loss
+from .inception import Inception3, InceptionOutputs, inception_v3
+from .lenet import LeNet5, lenet5, lenet5_loss
+from .preact_resnet import (
+    PreActBlock,
+    PreActBottleneck,
+    PreActResNet,
+    preact_resnet18,
+    preact_resnet110,
+    preact_resnet164,
+)
 from .registry import get_model, get_model_builder, list_models, register_model
 from .resnet import (
     BasicBlock,
@@ -48,6 +67,7 @@ from .resnet_cifar import (
     resnet56,
     resnet110,
 )
+from .se_resnet import se_resnet20, se_resnet50
 from .vgg import (
     VGG,
     vgg11,
@@ -59,26 +79,47 @@ from .vgg import (
     vgg19,
     vgg19_bn,
 )
+from .wide_resnet import wide_resnet, wide_resnet16_8, wide_resnet28_10, wide_resnet40_4
+from .zfnet import ZFNet, renormalize_filters_, zfnet
 
 __all__ = [
+    "AlexNet",
+    "AlexNetOriginal",
     "BasicBlock",
     "Bottleneck",
     "CifarBasicBlock",
     "CifarResNet",
     "CifarStemResNet",
+    "GoogLeNet",
+    "GoogLeNetOutputs",
+    "Inception3",
+    "InceptionOutputs",
+    "LeNet5",
     "PadShortcut",
     "PreActBlock",
+    "PreActBottleneck",
     "PreActResNet",
     "ResNet",
     "VGG",
+    "ZFNet",
+    "alexnet",
+    "alexnet_original",
     "cifar_resnet18",
     "cifar_resnet34",
     "cifar_resnet50",
     "get_model",
     "get_model_builder",
+    "googlenet",
+    "googlenet_loss",
+    "inception_v3",
+    "lenet5",
+    "lenet5_loss",
     "list_models",
     "preact_resnet18",
+    "preact_resnet110",
+    "preact_resnet164",
     "register_model",
+    "renormalize_filters_",
     "resnet18",
     "resnet20",
     "resnet32",
@@ -92,6 +133,8 @@ __all__ = [
     "resnext50_32x4d",
     "resnext101_32x8d",
     "resnext101_64x4d",
+    "se_resnet20",
+    "se_resnet50",
     "vgg11",
     "vgg11_bn",
     "vgg13",
@@ -100,6 +143,11 @@ __all__ = [
     "vgg16_bn",
     "vgg19",
     "vgg19_bn",
+    "wide_resnet",
+    "wide_resnet16_8",
+    "wide_resnet28_10",
+    "wide_resnet40_4",
     "wide_resnet50_2",
     "wide_resnet101_2",
+    "zfnet",
 ]
