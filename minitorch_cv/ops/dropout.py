@@ -21,7 +21,7 @@ dtype); the only full-size arrays are the noise (kept for backward, and by
 import numbers
 import warnings
 
-from .. import dtypes
+from .. import checks, dtypes
 from ..autograd import Function, is_grad_enabled
 from ..device import namespace
 from ..random import generator
@@ -49,7 +49,7 @@ def _noise(x, p, shape):
         return xp.zeros(shape, dtype=x.dtype)
     # uniform in [0, 1) >= p has probability 1 - p; p = 0 keeps everything. The
     # generators draw float32 or float64 only (float16 inputs use float32 draws).
-    draw_dtype = x.dtype if x.dtype in (dtypes.float32, dtypes.float64) else dtypes.float32
+    draw_dtype = x.dtype if x.dtype in checks.FLOAT_DTYPES else dtypes.float32
     uniform = generator(x.device).random(shape, dtype=draw_dtype)
     noise = (uniform >= p).astype(x.dtype)
     noise *= x.dtype.type(1 / (1 - p))
