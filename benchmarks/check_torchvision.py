@@ -20,7 +20,7 @@ a 64x64 input), it
    (freshly initialized, an eval-mode BatchNorm would be the identity and prove nothing),
    converts both models to float64 and copies torchvision's state_dict into ours with
    ``load_state_dict(strict=True)``;
-4. runs both in eval mode on the same random batch of 2 and prints the largest absolute
+4. runs both in eval mode on the same random batch (of 2) and prints the largest absolute
    difference of the outputs relative to the largest absolute output (for a dict or a
    named tuple, the worst over its keys; the keys must be the same in both);
 5. sets every dropout and stochastic-depth probability to 0 (their random draws cannot
@@ -41,35 +41,42 @@ import minitorch_cv as mt
 from minitorch_cv import models, nn
 
 TOLERANCE = 1e-9
-DEFAULT_SIZE = 64
-BATCH = 2
+DEFAULT = (64, 64)
 
-# name -> [(label, input (H, W), constructor kwargs for both frameworks)]; names not here
-# run once with the defaults at DEFAULT_SIZE. Only what a model needs goes here.
+
+class Config:
+    """One row: a label, the input (H, W), constructor kwargs for both frameworks and the
+    batch size (2; more where training-mode BatchNorm would see 1x1 maps: the statistics
+    of two values cancel to a few digits and amplify rounding, not differences)."""
+
+    def __init__(self, label="", size=DEFAULT, kwargs=None, batch=2):
+        self.label, self.size, self.kwargs, self.batch = label, size, kwargs or {}, batch
+
+
+# name -> its configurations; names not here run once with the defaults at 64x64. Only
+# what a model needs goes here.
 CONFIGS = {
-    # torchvision warns unless init_weights is given; 75x75 is Inception v3's minimum.
+    # torchvision warns unless init_weights is given
     "googlenet": [
-        ("", (DEFAULT_SIZE, DEFAULT_SIZE), {"init_weights": True}),
-        ("aux_logits=False", (DEFAULT_SIZE, DEFAULT_SIZE), {"init_weights": True, "aux_logits": False}),
-        ("transform_input=True", (DEFAULT_SIZE, DEFAULT_SIZE),
-         {"init_weights": True, "transform_input": True}),
+        Config("", DEFAULT, {"init_weights": True}),
+        Config("aux_logits=False", DEFAULT, {"init_weights": True, "aux_logits": False}),
+        Config("transform_input=True", DEFAULT, {"init_weights": True, "transform_input": True}),
     ],
-    # The auxiliary head needs 17x17 maps in training: 299x299 inputs.
+    # 75x75 is Inception v3's smallest input (1x1 maps at the end: batch 8); its auxiliary
+    # head needs 17x17 maps in training: 299x299 inputs.
     "inception_v3": [
-        ("aux_logits=False", (75, 75), {"init_weights": True, "aux_logits": False}),
-        ("aux_logits=True", (299, 299), {"init_weights": True, "aux_logits": True}),
-        ("transform_input=True", (75, 75),
-         {"init_weights": True, "aux_logits": False, "transform_input": True}),
+        Config("aux_logits=False", (75, 75), {"init_weights": True, "aux_logits": False}, 8),
+        Config("aux_logits=True", (299, 299), {"init_weights": True, "aux_logits": True}),
+        Config("transform_input=True", (75, 75),
+               {"init_weights": True, "aux_logits": False, "transform_input": True}, 8),
     ],
     "resnet50": [
-        ("", (DEFAULT_SIZE, DEFAULT_SIZE), {}),
-        ("dilation [F, T, T]", (DEFAULT_SIZE, DEFAULT_SIZE),
-         {"replace_stride_with_dilation": [False, True, True]}),
+        Config(),
+        Config("dilation [F, T, T]", DEFAULT, {"replace_stride_with_dilation": [False, True, True]}),
     ],
     "resnet101": [
-        ("", (DEFAULT_SIZE, DEFAULT_SIZE), {}),
-        ("dilation [F, T, T]", (DEFAULT_SIZE, DEFAULT_SIZE),
-         {"replace_stride_with_dilation": [False, True, True]}),
+        Config(),
+        Config("dilation [F, T, T]", DEFAULT, {"replace_stride_with_dilation": [False, True, True]}),
     ],
 }
 
@@ -140,7 +147,7 @@ def buffers(model, to_numpy):
             if "running" in name or "num_batches" in name}
 
 
-def check(torch, torchvision, name, size, kwargs, seed=0):
+def check(torch, torchvision, name, size, kwargs, batch=2, seed=0):
     """(parameters, keys verdict, eval difference, train difference, note) for one
     configuration."""
     torch.manual_seed(seed)
@@ -160,7 +167,7 @@ def check(torch, torchvision, name, size, kwargs, seed=0):
     theirs = theirs.double()
     ours = ours.double()
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()}, strict=True)
-    images = torch.randn(BATCH, 3, *size, generator=torch.Generator().manual_seed(seed + 2),
+    images = torch.randn(batch, 3, *size, generator=torch.Generator().manual_seed(seed + 2),
                          dtype=torch.float64)
     our_images = mt.tensor(images.numpy())
 
@@ -220,19 +227,21 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
         mt.set_num_threads(args.threads)
 
-    header = (f"{'model':<42} {'input':>9} {'parameters':>13} {'keys':>6} {'eval diff':>10} "
+    header = (f"{'model':<42} {'input':>11} {'parameters':>13} {'keys':>6} {'eval diff':>10} "
               f"{'train diff':>10}  result")
     print(header)
     print("-" * len(header))
     failures = 0
     for name in names:
-        for label, size, kwargs in CONFIGS.get(name, [("", (DEFAULT_SIZE, DEFAULT_SIZE), {})]):
-            title = f"{name} ({label})" if label else name
-            parameters, keys, eval_diff, train_diff, note = check(torch, torchvision, name, size,
-                                                                  kwargs)
+        for config in CONFIGS.get(name, [Config()]):
+            title = f"{name} ({config.label})" if config.label else name
+            size = config.size
+            parameters, keys, eval_diff, train_diff, note = check(
+                torch, torchvision, name, size, config.kwargs, config.batch)
             ok = keys == "same" and max(eval_diff, train_diff) < TOLERANCE
             failures += not ok
-            print(f"{title:<42} {size[0]:>4}x{size[1]:<4} {parameters:>13,} {keys:>6} "
+            shape = f"{config.batch}x{size[0]}x{size[1]}"
+            print(f"{title:<42} {shape:>11} {parameters:>13,} {keys:>6} "
                   f"{eval_diff:>10.2e} {train_diff:>10.2e}  {'ok' if ok else 'FAIL ' + note}",
                   flush=True)
     print(f"{len(names)} names; {'all ok' if not failures else f'{failures} FAILED'} "

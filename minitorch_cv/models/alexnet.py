@@ -104,15 +104,7 @@ class AlexNetOriginal(nn.Module):
             nn.ReLU(inplace=True),
             nn.MaxPool2d(kernel_size=3, stride=2),
         )
-        self.classifier = nn.Sequential(
-            nn.Linear(256 * 6 * 6, 4096),                                      # fc6
-            nn.ReLU(inplace=True),
-            nn.Dropout(p=dropout),
-            nn.Linear(4096, 4096),                                             # fc7
-            nn.ReLU(inplace=True),
-            nn.Dropout(p=dropout),
-            nn.Linear(4096, num_classes),                                      # fc8
-        )
+        self.classifier = paper_classifier(num_classes, dropout)
         self._init_weights()
 
     def _init_weights(self):
@@ -126,12 +118,31 @@ class AlexNetOriginal(nn.Module):
 
     def forward(self, x):
         x = self.features(x)
-        if x.shape[-2:] != (6, 6):
-            raise ValueError(
-                f"input: alexnet_original needs 224x224 images (6x6 maps before fc6), got "
-                f"{tuple(x.shape[-2:])} maps; torchvision's alexnet takes other sizes"
-            )
+        check_six_by_six("alexnet_original", x)
         return self.classifier(x.flatten(1))
+
+
+def paper_classifier(num_classes, dropout):
+    """fc6 (256 x 6 x 6 -> 4096), fc7, fc8 with ReLU and dropout after fc6 and fc7: the
+    classifier of the papers' AlexNet and of ZFNet."""
+    return nn.Sequential(
+        nn.Linear(256 * 6 * 6, 4096),                                          # fc6
+        nn.ReLU(inplace=True),
+        nn.Dropout(p=dropout),
+        nn.Linear(4096, 4096),                                                 # fc7
+        nn.ReLU(inplace=True),
+        nn.Dropout(p=dropout),
+        nn.Linear(4096, num_classes),                                          # fc8
+    )
+
+
+def check_six_by_six(name, features):
+    """Without an adaptive pool the classifier needs exactly 6x6 maps (224x224 images)."""
+    if features.shape[-2:] != (6, 6):
+        raise ValueError(
+            f"input: {name} needs 224x224 images (6x6 maps before fc6), got "
+            f"{tuple(features.shape[-2:])} maps"
+        )
 
 
 @register_model

@@ -27,7 +27,7 @@ N(0, 0.01), biases 0. The fully connected part needs 6x6 maps: inputs of 224x224
 """
 from .. import nn
 from ..autograd import no_grad
-from .alexnet import LRN_ALPHA, LRN_BETA, LRN_K, LRN_SIZE
+from .alexnet import LRN_ALPHA, LRN_BETA, LRN_K, LRN_SIZE, check_six_by_six, paper_classifier
 from .registry import register_model
 
 
@@ -53,15 +53,7 @@ class ZFNet(nn.Module):
             nn.ReLU(inplace=True),
             nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
         )
-        self.classifier = nn.Sequential(
-            nn.Linear(256 * 6 * 6, 4096),                                      # fc6
-            nn.ReLU(inplace=True),
-            nn.Dropout(p=dropout),
-            nn.Linear(4096, 4096),                                             # fc7
-            nn.ReLU(inplace=True),
-            nn.Dropout(p=dropout),
-            nn.Linear(4096, num_classes),                                      # fc8
-        )
+        self.classifier = paper_classifier(num_classes, dropout)
         for module in self.modules():
             if isinstance(module, (nn.Conv2d, nn.Linear)):
                 nn.init.normal_(module.weight, 0.0, 0.01)
@@ -69,11 +61,7 @@ class ZFNet(nn.Module):
 
     def forward(self, x):
         x = self.features(x)
-        if x.shape[-2:] != (6, 6):
-            raise ValueError(
-                f"input: zfnet needs 224x224 images (6x6 maps before fc6), got "
-                f"{tuple(x.shape[-2:])} maps"
-            )
+        check_six_by_six("zfnet", x)
         return self.classifier(x.flatten(1))
 
 

@@ -34,6 +34,12 @@ def original():
 
 
 @pytest.fixture(scope="module")
+def torchvision_alexnet():
+    mt.manual_seed(0)
+    return models.alexnet(num_classes=10, dropout=0.3)
+
+
+@pytest.fixture(scope="module")
 def zf():
     mt.manual_seed(0)
     return models.zfnet(num_classes=10)
@@ -86,9 +92,8 @@ def test_alexnet_original_needs_224_inputs(original):
         original(mt.randn(1, 3, 200, 200))
 
 
-def test_torchvision_alexnet_layers():
-    mt.manual_seed(0)
-    model = models.alexnet(num_classes=10, dropout=0.3)
+def test_torchvision_alexnet_layers(torchvision_alexnet):
+    model = torchvision_alexnet
     assert [c.out_channels for c in layers(model.features, nn.Conv2d)] == [64, 192, 384, 256, 256]
     assert [type(m).__name__ for m in model.classifier] == [
         "Dropout", "Linear", "ReLU", "Dropout", "Linear", "ReLU", "Linear"]
@@ -99,11 +104,9 @@ def test_torchvision_alexnet_layers():
         models.alexnet(weights="DEFAULT")
 
 
-def test_alexnet_one_training_step_lowers_the_loss():
-    mt.manual_seed(0)
-    model = models.alexnet(num_classes=10)
+def test_alexnet_one_training_step_lowers_the_loss(torchvision_alexnet):
     images, labels = mt.randn(4, 3, 64, 64), mt.tensor([1, 2, 3, 4])
-    before, after = loss_before_and_after_one_step(model, images, labels, lr=0.05)
+    before, after = loss_before_and_after_one_step(torchvision_alexnet, images, labels, lr=0.05)
     assert after < before, (before, after)
 
 

@@ -19,6 +19,7 @@ from minitorch_cv import models
 Spec = namedtuple("Spec", ["parameters", "input", "classes", "kwargs"], defaults=[{}])
 IMAGENET = (3, 32, 32)  # 1x1 maps after the last stage of the ResNets; VGG's smallest input
 CIFAR = (3, 8, 8)  # fully convolutional: 2x2 maps after the last stage, and quick
+NO_INIT = {"init_weights": False}
 
 ZOO = {
     # the classic networks
@@ -58,15 +59,17 @@ ZOO = {
     "cifar_resnet18": Spec(11_173_962, CIFAR, 10),
     "cifar_resnet34": Spec(21_282_122, CIFAR, 10),
     "cifar_resnet50": Spec(23_520_842, CIFAR, 10),
-    # VGG (vgg.py); 32x32 is its smallest input (five 2x2 pools)
-    "vgg11": Spec(132_863_336, IMAGENET, 1000),
-    "vgg11_bn": Spec(132_868_840, IMAGENET, 1000),
-    "vgg13": Spec(133_047_848, IMAGENET, 1000),
-    "vgg13_bn": Spec(133_053_736, IMAGENET, 1000),
-    "vgg16": Spec(138_357_544, IMAGENET, 1000),
-    "vgg16_bn": Spec(138_365_992, IMAGENET, 1000),
-    "vgg19": Spec(143_667_240, IMAGENET, 1000),
-    "vgg19_bn": Spec(143_678_248, IMAGENET, 1000),
+    # VGG (vgg.py); 32x32 is its smallest input (five 2x2 pools). Built without its own
+    # initialization (torchvision's init_weights=False, as when weights are loaded): it
+    # redraws 120M values; test_vgg.py checks it on vgg11_bn.
+    "vgg11": Spec(132_863_336, IMAGENET, 1000, NO_INIT),
+    "vgg11_bn": Spec(132_868_840, IMAGENET, 1000, NO_INIT),
+    "vgg13": Spec(133_047_848, IMAGENET, 1000, NO_INIT),
+    "vgg13_bn": Spec(133_053_736, IMAGENET, 1000, NO_INIT),
+    "vgg16": Spec(138_357_544, IMAGENET, 1000, NO_INIT),
+    "vgg16_bn": Spec(138_365_992, IMAGENET, 1000, NO_INIT),
+    "vgg19": Spec(143_667_240, IMAGENET, 1000, NO_INIT),
+    "vgg19_bn": Spec(143_678_248, IMAGENET, 1000, NO_INIT),
 }
 
 
