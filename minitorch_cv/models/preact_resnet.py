@@ -106,8 +106,8 @@ class PreActBottleneck(nn.Module):
 class PreActResNet(nn.Module):
     """Pre-activation ResNet: a 3x3 stem with ``stem_channels`` outputs (default the first
     width), then ``layers[i]`` blocks of width ``widths[i]`` in stage i. ``dropout`` goes
-    to the basic blocks (wide ResNets); ``stochastic_depth_prob`` is p_L of the linear
-    decay over all blocks."""
+    to the basic blocks (wide ResNets); ``stochastic_depth_prob`` is the drop probability
+    of the last block in the linear decay over all blocks (resnet_cifar.py)."""
 
     def __init__(self, layers, num_classes=10, zero_init_residual=False, block=PreActBlock,
                  widths=(64, 128, 256, 512), stem_channels=None, dropout=0.0,

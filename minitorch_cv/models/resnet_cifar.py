@@ -23,15 +23,16 @@ ResNet-20 with option A has 269,722 parameters (0.27M in the paper's table 6).
 Weights: He initialization, see ``weight_init.py``. The module names follow torchvision's
 ResNets (conv1, bn1, layer1.0.conv1, ..., layer2.0.downsample, fc).
 
-Stochastic depth (Huang et al. 2016, "Deep networks with stochastic depth"):
-``stochastic_depth_prob`` = p_L > 0 skips the residual branch of block l (l = 1 ... L,
-counted through the whole network) with probability p_l = l / L * p_L during training,
-for the whole mini-batch at once as in the paper (``nn.StochasticDepth(p_l, "batch")``):
-early blocks, whose features everything after them needs, are almost always kept, the
-last one is dropped with p_L. The paper scales a block's branch by its survival
-probability at test time; here the survivors are scaled by 1 / (1 - p_l) in training
-instead (the same expectation) and eval is unchanged. resnet110 with
-``stochastic_depth_prob=0.5`` is the paper's CIFAR setting.
+Stochastic depth (Huang et al. 2016, "Deep networks with stochastic depth"): with
+``stochastic_depth_prob`` = q > 0 the residual branch of block l (l = 1 ... L, counted
+through the whole network) is skipped with probability l / L * q during training, for
+the whole mini-batch at once as in the paper (``nn.StochasticDepth(l / L * q, "batch")``).
+That is the paper's linear decay of the survival probabilities, p_l = 1 - l / L (1 - p_L),
+with q = 1 - p_L: early blocks, whose features everything after them needs, are almost
+always kept, the last one survives with p_L. The paper scales a branch by its survival
+probability at test time; here the survivors are scaled by 1 / p_l in training instead
+(the same expectation) and eval is unchanged. resnet110 with ``stochastic_depth_prob=0.5``
+(p_L = 0.5) is the paper's CIFAR setting.
 """
 from .. import nn
 from ..nn import functional as F
@@ -78,7 +79,8 @@ def conv3x3(in_channels, out_channels, stride=1):
 
 
 def linear_decay(stochastic_depth_prob, blocks):
-    """The paper's drop probabilities p_l = l / L * p_L of blocks l = 1 ... L."""
+    """The drop probabilities l / L * stochastic_depth_prob of blocks l = 1 ... L (the
+    paper's survival probabilities p_l = 1 - l / L (1 - p_L), stochastic_depth_prob = 1 - p_L)."""
     if isinstance(stochastic_depth_prob, bool) or not 0 <= stochastic_depth_prob <= 1:
         raise ValueError(
             f"stochastic_depth_prob: expected a probability in [0, 1], got {stochastic_depth_prob!r}")
