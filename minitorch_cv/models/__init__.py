@@ -24,11 +24,34 @@ its paper and the layer table it implements:
     wide_resnet.py    wide ResNets for CIFAR: wide_resnet(depth, k, dropout), wide_resnet16_8,
                       wide_resnet28_10, wide_resnet40_4
     se_resnet.py      squeeze-and-excitation ResNets: se_resnet50, se_resnet20
+    blocks.py         torchvision.ops.misc's Conv2dNormActivation and MLP
+    densenet.py       torchvision's densenet121/161/169/201; densenet_bc_100_k12 (CIFAR)
+    mobilenetv2.py    torchvision's mobilenet_v2
+    efficientnet.py   torchvision's efficientnet_b0 ... efficientnet_b7
+    vision_transformer.py  torchvision's vit_b_16, vit_b_32, vit_l_16; vit_s_16, vit_ti_16
+    coatnet.py        CoAtNet (Dai et al. 2021): coatnet_0
 """
 from .alexnet import AlexNet, AlexNetOriginal, alexnet, alexnet_original
+from .blocks import MLP, Conv2dNormActivation
+from .coatnet import CoAtNet, coatnet_0
+from .densenet import DenseNet, densenet121, densenet161, densenet169, densenet201, densenet_bc_100_k12
+from .efficientnet import (
+    EfficientNet,
+    MBConv,
+    MBConvConfig,
+    efficientnet_b0,
+    efficientnet_b1,
+    efficientnet_b2,
+    efficientnet_b3,
+    efficientnet_b4,
+    efficientnet_b5,
+    efficientnet_b6,
+    efficientnet_b7,
+)
 from .googlenet import GoogLeNet, GoogLeNetOutputs, googlenet, googlenet_loss
 from .inception import Inception3, InceptionOutputs, inception_v3
 from .lenet import LeNet5, lenet5, lenet5_loss
+from .mobilenetv2 import InvertedResidual, MobileNetV2, mobilenet_v2
 from .preact_resnet import (
     PreActBlock,
     PreActBottleneck,
@@ -79,6 +102,14 @@ from .vgg import (
     vgg19,
     vgg19_bn,
 )
+from .vision_transformer import (
+    VisionTransformer,
+    vit_b_16,
+    vit_b_32,
+    vit_l_16,
+    vit_s_16,
+    vit_ti_16,
+)
 from .wide_resnet import wide_resnet, wide_resnet16_8, wide_resnet28_10, wide_resnet40_4
 from .zfnet import ZFNet, renormalize_filters_, zfnet
 
@@ -90,23 +121,47 @@ __all__ = [
     "CifarBasicBlock",
     "CifarResNet",
     "CifarStemResNet",
+    "CoAtNet",
+    "Conv2dNormActivation",
+    "DenseNet",
+    "EfficientNet",
     "GoogLeNet",
     "GoogLeNetOutputs",
     "Inception3",
     "InceptionOutputs",
+    "InvertedResidual",
     "LeNet5",
+    "MBConv",
+    "MBConvConfig",
+    "MLP",
+    "MobileNetV2",
     "PadShortcut",
     "PreActBlock",
     "PreActBottleneck",
     "PreActResNet",
     "ResNet",
     "VGG",
+    "VisionTransformer",
     "ZFNet",
     "alexnet",
     "alexnet_original",
     "cifar_resnet18",
     "cifar_resnet34",
     "cifar_resnet50",
+    "coatnet_0",
+    "densenet121",
+    "densenet161",
+    "densenet169",
+    "densenet201",
+    "densenet_bc_100_k12",
+    "efficientnet_b0",
+    "efficientnet_b1",
+    "efficientnet_b2",
+    "efficientnet_b3",
+    "efficientnet_b4",
+    "efficientnet_b5",
+    "efficientnet_b6",
+    "efficientnet_b7",
     "get_model",
     "get_model_builder",
     "googlenet",
@@ -115,11 +170,15 @@ __all__ = [
     "lenet5",
     "lenet5_loss",
     "list_models",
-    "preact_resnet18",
+    "mobilenet_v2",
     "preact_resnet110",
     "preact_resnet164",
+    "preact_resnet18",
     "register_model",
     "renormalize_filters_",
+    "resnet101",
+    "resnet110",
+    "resnet152",
     "resnet18",
     "resnet20",
     "resnet32",
@@ -127,12 +186,9 @@ __all__ = [
     "resnet44",
     "resnet50",
     "resnet56",
-    "resnet101",
-    "resnet110",
-    "resnet152",
-    "resnext50_32x4d",
     "resnext101_32x8d",
     "resnext101_64x4d",
+    "resnext50_32x4d",
     "se_resnet20",
     "se_resnet50",
     "vgg11",
@@ -143,11 +199,16 @@ __all__ = [
     "vgg16_bn",
     "vgg19",
     "vgg19_bn",
+    "vit_b_16",
+    "vit_b_32",
+    "vit_l_16",
+    "vit_s_16",
+    "vit_ti_16",
     "wide_resnet",
+    "wide_resnet101_2",
     "wide_resnet16_8",
     "wide_resnet28_10",
     "wide_resnet40_4",
     "wide_resnet50_2",
-    "wide_resnet101_2",
     "zfnet",
 ]
