@@ -77,7 +77,9 @@ from minitorch_cv.utils.run import (
 CHECKPOINT_FORMAT = "train_resnet_cifar"
 # The networks made for 32x32 images (the ImageNet ones take any name of the registry too).
 CIFAR_ARCHS = ("resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "cifar_resnet18",
-               "cifar_resnet34", "cifar_resnet50", "preact_resnet18")
+               "cifar_resnet34", "cifar_resnet50", "preact_resnet18", "preact_resnet110",
+               "preact_resnet164", "wide_resnet16_8", "wide_resnet28_10", "wide_resnet40_4",
+               "se_resnet20")
 # The recipe of a run: on --resume these come from the checkpoint, not the command line.
 RECIPE = ("arch", "batch_size", "lr", "momentum", "nesterov", "weight_decay", "schedule",
           "label_smoothing", "train_subset", "test_subset", "seed")
