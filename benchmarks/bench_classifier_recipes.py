@@ -34,11 +34,11 @@ RECIPES = {
     "googlenet": (["--arch", "googlenet", "--epochs", "6", "--batch-size", "64", "--lr", "0.05"], "cifar10"),
     "mobilenet_v2": (["--arch", "mobilenet_v2", "--epochs", "10", "--batch-size", "64", "--lr", "0.05"],
                      "cifar10"),
-    "densenet_bc_100_k12": (["--arch", "densenet_bc_100_k12", "--epochs", "4", "--batch-size", "64",
+    "densenet_bc_100_k12": (["--arch", "densenet_bc_100_k12", "--epochs", "3", "--batch-size", "64",
                              "--lr", "0.1"], "cifar10"),
-    "vit_ti_16_cifar": (["--arch", "vit_ti_16", "--patch-size", "4", "--optimizer", "adamw",
+    "vit_ti_16_cifar": (["--arch", "vit_ti_16", "--patch-size", "8", "--optimizer", "adamw",
                          "--lr", "1e-3", "--weight-decay", "0.05", "--schedule", "cosine",
-                         "--epochs", "15", "--batch-size", "64"], "cifar10"),
+                         "--epochs", "8", "--batch-size", "64"], "cifar10"),
 }
 
 

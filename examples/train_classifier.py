@@ -10,10 +10,13 @@ with ``num_classes=10``. Images reach the model as it expects them:
 
     --in-channels C   gray images are repeated to 3 channels when C is 3, colour images
                       turned to gray (ITU-R 601 luma) when C is 1; a model whose builder
-                      takes ``in_channels`` is built with C. Default: 1 for a model built
-                      with ``in_channels``, else 3.
+                      takes ``in_channels`` is built with C. Default: what the model
+                      reads (lenet5: 1, a builder with ``in_channels``: 1, else 3).
     --image-size S    every image resized to S x S once per batch (bilinear, antialiased;
-                      e.g. 64 or 224 for the ImageNet networks VGG and AlexNet)
+                      e.g. 64 or 224 for the ImageNet networks VGG and AlexNet). Default:
+                      the data set's size, except for the models that need another one:
+                      lenet5's 32x32 (MNIST padded by 2 pixels, the paper's input),
+                      AlexNet's and ZFNet's 224, Inception v3's 299 (resized)
     --crop S          random S x S crops for training and the centre crop for testing
                       (AlexNet's 224 out of 256); CIFAR-10 otherwise gets random crops
                       with 4-pixel padding and horizontal flips, the gray sets nothing
@@ -26,9 +29,12 @@ The architectures' training extras: GoogLeNet's and Inception v3's auxiliary cla
                                                   (torchvision's reference script)
 
 (``--aux-weight`` replaces w); ``--label-smoothing``; ``--pca-lighting A`` (AlexNet's PCA
-colour noise with standard deviation A, 0.1 in the paper); ``--stochastic-depth P``
-(builds the model with ``stochastic_depth_prob=P``: the networks that have it drop
-residual branches with a probability growing linearly with depth);
+colour noise with standard deviation A, 0.1 in the paper); ``--renormalize-filters R``
+(ZFNet's rule after every step: a convolution filter whose RMS exceeds R is scaled back
+to R; on by default for zfnet, R = 0.1); ``--stochastic-depth P`` (builds the model with
+``stochastic_depth_prob=P``: the CIFAR ResNets, EfficientNet and the others that have it
+drop residual branches with a probability growing linearly with depth, the last block's
+being P);
 ``--optimizer adamw`` (Vision Transformers train poorly with SGD on small data). A
 model whose builder takes ``image_size`` (the ViTs) is built for the images it gets;
 ``--patch-size 4`` makes vit_ti_16 / vit_s_16 a CIFAR ViT (64 tokens of 4x4 pixels).
@@ -72,10 +78,17 @@ DATASETS = {  # name: (class, channels, size, mean, std)
     "cifar10": (data.CIFAR10, 3, 32, data.CIFAR10_MEAN, data.CIFAR10_STD),
 }
 AUX_WEIGHTS = {"googlenet": 0.3, "inception_v3": 0.4}
+# Models that need a given input: (channels, size, how smaller images reach that size).
+# LeNet-5 reads 32x32 gray digits: MNIST's 28x28 padded by 2 (the paper's input);
+# AlexNet's and ZFNet's layer sizes hold for 224x224 images only.
+MODEL_INPUTS = {"lenet5": (1, 32, "pad"), "alexnet": (3, 224, "resize"),
+                "alexnet_original": (3, 224, "resize"), "zfnet": (3, 224, "resize"),
+                "inception_v3": (3, 299, "resize")}
+RENORMALIZE = {"zfnet": 0.1}  # ZFNet's filter RMS radius (Zeiler & Fergus 2013)
 RECIPE = ("arch", "dataset", "image_size", "in_channels", "crop", "optimizer", "batch_size",
           "lr", "momentum", "nesterov", "weight_decay", "schedule", "label_smoothing",
-          "aux_weight", "pca_lighting", "patch_size", "stochastic_depth", "train_subset",
-          "test_subset", "seed")
+          "aux_weight", "pca_lighting", "patch_size", "stochastic_depth", "renormalize_filters",
+          "train_subset", "test_subset", "seed")
 DEFAULTS = {"epochs": 10, "batch_size": 64, "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4,
             "schedule": "onecycle", "out": "runs/<dataset>-<arch>"}
 
@@ -104,6 +117,8 @@ def build_parser(suppress_defaults=False):
         help="a Vision Transformer's patch size (4 for 32x32 images)")
     add("--stochastic-depth", default=None, type=arguments.fraction, metavar="P",
         help="build the model with stochastic_depth_prob=P")
+    add("--renormalize-filters", default=None, type=arguments.weight_decay, metavar="R",
+        help="after every step, scale conv filters of RMS > R to R (ZFNet: 0.1; 0 = off)")
     add("--amp", default=False, action="store_true", help="refused: see the module docstring")
     arguments.add_training_options(add, DEFAULTS)
     return parser
@@ -146,15 +161,20 @@ def build_transforms(args, model_channels):
     """(training transform, test transform): channels, size, augmentation, normalization."""
     _, channels, size, mean, std = DATASETS[args.dataset]
     common = []
+    _, model_size, how = MODEL_INPUTS.get(args.arch, (None, None, None))
     if channels == 1 and model_channels == 3:
         common.append(RepeatChannels())
         mean, std = mean * 3, std * 3
     elif channels == 3 and model_channels == 1:
         common.append(ToGray())
         mean, std = (0.4809,), (0.2392,)  # the luma of CIFAR-10's training images
-    if args.image_size is not None and args.image_size != size:
-        common.append(T.Resize((args.image_size, args.image_size)))
-        size = args.image_size
+    if args.image_size is None and how == "pad" and size < model_size:
+        common.append(T.CenterCrop(model_size))  # zero padding around the image
+        size = model_size
+    target = args.image_size or (model_size if how == "resize" and args.crop is None else None)
+    if target is not None and target != size:
+        common.append(T.Resize((target, target)))
+        size = target
     train, test = list(common), list(common)
     if args.crop is not None:
         train += [T.RandomCrop(args.crop), T.RandomHorizontalFlip()]
@@ -180,11 +200,12 @@ def build_model(args):
     accepted = set(inspect.signature(builder).parameters)
     kwargs = {"num_classes": 10}
     takes_channels = "in_channels" in accepted
-    channels = args.in_channels or (1 if takes_channels else 3)
+    needed = MODEL_INPUTS.get(args.arch, (None,))[0]
+    channels = args.in_channels or needed or (1 if takes_channels else 3)
     if takes_channels:
         kwargs["in_channels"] = channels
-    elif channels != 3:
-        raise RunError(f"--in-channels {channels}: {args.arch} takes 3-channel images")
+    elif channels != (needed or 3):
+        raise RunError(f"--in-channels {channels}: {args.arch} takes {needed or 3}-channel images")
     if args.patch_size is not None:
         kwargs["patch_size"] = args.patch_size
     if args.stochastic_depth is not None:
@@ -222,6 +243,16 @@ class ClassificationLoss:
         return loss
 
 
+def filter_renormalization(args, model):
+    """What runs after every optimizer step: ZFNet's filter renormalization, or None."""
+    if not args.renormalize_filters:
+        return None
+
+    def renormalize():
+        models.renormalize_filters_(model, args.renormalize_filters)
+    return renormalize
+
+
 def build_optimizer(args, model):
     if args.optimizer == "adamw":
         return optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
@@ -251,6 +282,8 @@ def run(args, explicit):
         raise RunError("--device gpu: no GPU is visible to CuPy; use --device cpu")
     if args.aux_weight is None:
         args.aux_weight = AUX_WEIGHTS.get(args.arch, 0.0)
+    if args.renormalize_filters is None:
+        args.renormalize_filters = RENORMALIZE.get(args.arch, 0.0)
     out = args.out or default_out(args)
     check_out_folder(out, resume=checkpoint is not None, overwrite=args.overwrite)
 
@@ -281,6 +314,7 @@ def run(args, explicit):
                    nn.CrossEntropyLoss(), args.device, args.epochs, scheduler=scheduler,
                    state=state, checkpoint_extra={"format": CHECKPOINT_FORMAT, "args": vars(args)},
                    title=f"{args.arch} on {args.dataset}",
+                   after_step=filter_renormalization(args, model),
                    resume_command=f"python {script} --resume {os.path.join(out, 'checkpoint.npz')}")
     parameters = sum(p.numel() for p in model.parameters())
     print(f"data: {args.dataset}: {len(train_set)} training, {len(test_set)} test images, "

@@ -37,8 +37,9 @@ def cifar(data_dir):
 
 
 @pytest.mark.parametrize("arch, dataset, extra", [
-    ("resnet20", "cifar10", []),
-    ("mobilenet_v2", "mnist", ["--image-size", "32"]),  # gray repeated to 3 channels, resized
+    ("resnet20", "cifar10", ["--stochastic-depth", "0.1"]),
+    ("googlenet", "cifar10", []),  # training-mode outputs with two auxiliary heads
+    ("lenet5", "mnist", []),  # 1 channel, padded to 32x32
     ("vit_ti_16", "cifar10", ["--optimizer", "adamw", "--lr", "1e-3", "--patch-size", "8"]),
 ])
 def test_classifier_trains_any_architecture(arch, dataset, extra, cifar, data_dir, tmp_path):
@@ -52,19 +53,38 @@ def test_classifier_trains_any_architecture(arch, dataset, extra, cifar, data_di
     checkpoint = mt.load(out / "checkpoint.npz")
     assert checkpoint["format"] == "train_classifier" and checkpoint["args"]["arch"] == arch
     assert "epoch 1/1  train loss" in result.stdout and "best test accuracy" in result.stdout
+    if arch == "googlenet":
+        assert checkpoint["args"]["aux_weight"] == 0.3 and "aux weight 0.3" in result.stdout
+    if arch == "lenet5":
+        assert "1 channel(s)" in result.stdout
 
 
-def test_auxiliary_losses_are_weighted_into_the_loss():
+def test_googlenet_outputs_get_the_papers_loss():
     script = load_example("train_classifier")
-    loss = script.ClassificationLoss(aux_weight=0.3)
+    model = mt.models.googlenet(num_classes=10)
+    model.train()
     rng = np.random.default_rng(0)
-    logits, aux2, aux1 = (mt.tensor(rng.normal(size=(4, 10)).astype(np.float32)) for _ in range(3))
-    labels = mt.tensor(np.array([0, 3, 9, 1]))
-    ce = mt.nn.CrossEntropyLoss()
-    expected = ce(logits, labels).item() + 0.3 * (ce(aux2, labels).item() + ce(aux1, labels).item())
-    assert loss((logits, aux2, aux1), labels).item() == pytest.approx(expected, rel=1e-6)
-    assert loss(logits, labels).item() == pytest.approx(ce(logits, labels).item())
-    assert script.AUX_WEIGHTS == {"googlenet": 0.3, "inception_v3": 0.4}
+    images = mt.tensor(rng.normal(size=(2, 3, 32, 32)).astype(np.float32))
+    labels = mt.tensor(np.array([1, 7]))
+    outputs = model(images)
+    ours = script.ClassificationLoss(aux_weight=0.3)(outputs, labels).item()
+    assert ours == pytest.approx(mt.models.googlenet_loss(outputs, labels).item(), rel=1e-6)
+
+
+def test_zfnet_gets_filter_renormalization_after_each_step_and_its_input_size():
+    script = load_example("train_classifier")
+    args = script.build_parser().parse_args(["--arch", "zfnet", "--dataset", "cifar10"])
+    args.renormalize_filters = script.RENORMALIZE["zfnet"]
+    model = mt.nn.Sequential(mt.nn.Conv2d(3, 4, 3))
+    with mt.no_grad():
+        model[0].weight.mul_(100.0)  # filters of RMS far above 0.1
+    script.filter_renormalization(args, model)()
+    rms = np.sqrt((model[0].weight.detach().numpy().reshape(4, -1) ** 2).mean(axis=1))
+    np.testing.assert_allclose(rms, 0.1, rtol=1e-5)
+    transform, _ = script.build_transforms(args, 3)
+    assert "Resize(size=(224, 224)" in repr(transform)  # the size its layers need
+    args.renormalize_filters = 0.0
+    assert script.filter_renormalization(args, model) is None
 
 
 def test_classifier_refusals(tmp_path, capsys):
