@@ -4,9 +4,10 @@
         [--recipes vgg11_bn mobilenet_v2 ...] [--torch-python VENV/bin/python]
 
 For each recipe, ours is examples/train_classifier.py run exactly as the README shows
-(a subprocess; its metrics.json gives the accuracies, the wall clock the time). Then,
-where torchvision has the architecture (or it is rebuilt here from torchvision's parts:
-the CIFAR DenseNet-BC's 3x3 stem), the same recipe runs in PyTorch in a separate
+(a subprocess; its metrics.json gives the accuracies, the wall clock the time). Then
+the same model in PyTorch (torchvision's; the CIFAR DenseNet-BC rebuilt from
+torchvision's parts with its 3x3 stem; the paper's LeNet-5 written out below with the
+same state_dict keys), the same recipe runs in PyTorch in a separate
 process (``--torch-python``, default this interpreter when it imports torch): the same
 initial weights (ours, saved and loaded into the torch model), the same batches (our
 DataLoader with the same seed and transforms, converted with torch.from_numpy), the
@@ -29,7 +30,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CIFAR = "cifar-10-subset-python.tar.gz"
 # name: (train_classifier.py options after --arch/--dataset, data set)
 RECIPES = {
-    "lenet5": (["--arch", "lenet5", "--epochs", "10", "--batch-size", "64", "--lr", "0.05"], "mnist"),
+    "lenet5": (["--arch", "lenet5", "--epochs", "10", "--batch-size", "64", "--lr", "0.005"], "mnist"),
     "vgg11_bn": (["--arch", "vgg11_bn", "--epochs", "6", "--batch-size", "64", "--lr", "0.02"], "cifar10"),
     "googlenet": (["--arch", "googlenet", "--epochs", "6", "--batch-size", "64", "--lr", "0.05"], "cifar10"),
     "mobilenet_v2": (["--arch", "mobilenet_v2", "--epochs", "10", "--batch-size", "64", "--lr", "0.05"],
@@ -77,9 +78,69 @@ def summarize(records, seconds):
 
 
 # ---------------------------------------------------------------------- PyTorch
+def torch_lenet5(torch):
+    """The paper's LeNet-5 in PyTorch, with minitorch_cv's lenet5 state_dict keys and
+    the same layers (models/lenet.py): scaled tanh, trainable 2x2 sum subsampling, C3's
+    connection table as grouped convolutions, fixed RBF output codes (scores = -y)."""
+    from minitorch_cv.models.lenet import C3_TABLE, digit_codes
+
+    nn, F = torch.nn, torch.nn.functional
+
+    class Subsampling(nn.Module):
+        def __init__(self, channels):
+            super().__init__()
+            self.weight = nn.Parameter(torch.empty(channels))
+            self.bias = nn.Parameter(torch.empty(channels))
+
+        def forward(self, x):
+            summed = F.avg_pool2d(x, 2, divisor_override=1)
+            return summed * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
+
+    class TableConv(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.sizes = sorted({len(t) for t in C3_TABLE})
+            order = []
+            for size in self.sizes:
+                maps = [k for k, t in enumerate(C3_TABLE) if len(t) == size]
+                order += maps
+                setattr(self, f"weight{size}", nn.Parameter(torch.empty(len(maps), size, 5, 5)))
+            self.position = [order.index(k) for k in range(len(C3_TABLE))]
+            self.bias = nn.Parameter(torch.empty(len(C3_TABLE)))
+
+        def forward(self, x):
+            outputs = []
+            for size in self.sizes:
+                maps = [t for t in C3_TABLE if len(t) == size]
+                gathered = x[:, [c for t in maps for c in t]]
+                outputs.append(F.conv2d(gathered, getattr(self, f"weight{size}"), groups=len(maps)))
+            return torch.cat(outputs, 1)[:, self.position] + self.bias.view(1, -1, 1, 1)
+
+    class LeNet5(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1, self.s2, self.c3 = nn.Conv2d(1, 6, 5), Subsampling(6), TableConv()
+            self.s4, self.c5, self.f6 = Subsampling(16), nn.Conv2d(16, 120, 5), nn.Linear(120, 84)
+            self.output = nn.Module()
+            self.output.register_buffer("codes", torch.tensor(digit_codes()))
+
+        def forward(self, x):
+            def f(a):
+                return 1.7159 * torch.tanh(a * (2.0 / 3.0))
+            x = f(self.s2(f(self.c1(x))))
+            x = f(self.s4(f(self.c3(x))))
+            x = f(self.f6(f(self.c5(x)).flatten(1)))
+            difference = x.unsqueeze(1) - self.output.codes.unsqueeze(0)
+            return -(difference * difference).sum(2)
+
+    return LeNet5()
+
+
 def torch_twin(torch, torchvision, arch, args):
     """The torch model with our model's state_dict keys, or None without a twin."""
     nn = torch.nn
+    if arch == "lenet5":
+        return torch_lenet5(torch)
     if arch in ("vgg11_bn", "mobilenet_v2"):
         return torchvision.models.get_model(arch, num_classes=10)
     if arch == "googlenet":
@@ -118,7 +179,7 @@ def torch_worker(name, data_dir, shorten, initial_state_path, result_path):
     state = mt.load(initial_state_path)
     model.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in state.items()})
     train_set, test_set = script.load_data(args)
-    channels = args.in_channels or 3
+    _, channels = script.build_model(args)  # the channels our run feeds its model
     train_transform, test_transform = script.build_transforms(args, channels)
     train_loader = data.DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
                                    generator=args.seed, transform=train_transform)
@@ -243,7 +304,8 @@ def main(argv=None):
                 continue
             ours = run_ours(name, args.data_dir, shorten, workdir)
             theirs = None
-            twin = arch in ("vgg11_bn", "googlenet", "mobilenet_v2", "vit_ti_16", "densenet_bc_100_k12")
+            twin = arch in ("lenet5", "vgg11_bn", "googlenet", "mobilenet_v2", "vit_ti_16",
+                            "densenet_bc_100_k12")
             if python is not None and twin and "error" not in ours:
                 theirs = run_torch(name, args.data_dir, shorten, workdir, python)
             note = "" if twin else "no torchvision twin"
