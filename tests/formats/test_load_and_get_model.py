@@ -81,3 +81,17 @@ def test_get_model_errors_say_what_to_do(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"\0" * 100)
     with pytest.raises(CheckpointError, match="junk.pt"):
         models.get_model("resnet20", weights=tmp_path / "junk.pt")
+
+
+def test_the_readme_example_runs(data_dir, tmp_path, monkeypatch):
+    """The README's example of ImageNet weights on an image, as printed there."""
+    from tests.conftest import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("## Weights from PyTorch, and back", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    archive = data_dir / "cifar-10-subset-python.tar.gz"
+    assert "../shared/data/cifar-10-subset-python.tar.gz" in code
+    monkeypatch.chdir(tmp_path)
+    exec(code.replace("../shared/data/cifar-10-subset-python.tar.gz", str(archive)), {})
+    assert (tmp_path / "resnet18.safetensors").is_file()
