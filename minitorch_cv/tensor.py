@@ -33,6 +33,7 @@ class Tensor:
         self.grad_fn = None
         self._output_index = 0
         self._requires_grad = False
+        self._init_version_and_view()
         self.requires_grad = requires_grad
 
     @classmethod
@@ -47,12 +48,40 @@ class Tensor:
         tensor.grad_fn = None
         tensor._output_index = 0
         tensor._requires_grad = False
+        tensor._init_version_and_view()
         return tensor
 
     def _set_grad_fn(self, node, index):
         self.grad_fn = node
         self._output_index = index
         self._requires_grad = True
+
+    # ------------------------------------------------- versions and views
+    # See autograd/versions.py: in-place operations bump ``_version``; tensors that
+    # share memory share the counter. ``_base`` is the tensor a view was taken from
+    # (None for a tensor that is not a view), ``_base_grad_fn`` that tensor's history
+    # when the view was taken.
+    def _init_version_and_view(self):
+        self._version_counter = autograd.versions.VersionCounter()
+        self._base = None
+        self._base_grad_fn = None
+
+    @property
+    def _version(self):
+        """How many in-place operations changed this tensor's memory (PyTorch's name)."""
+        return self._version_counter.value
+
+    def _share_memory_with(self, other, view=True):
+        """This tensor's array lies in ``other``'s memory: share its version counter
+        and, for a view, remember the tensor it views."""
+        self._version_counter = other._version_counter
+        if view:
+            self._base = other._base if other._base is not None else other
+            self._base_grad_fn = self._base.grad_fn
+
+    def _bump_version(self):
+        """For code that writes into ``.array`` directly (optimizers, load_state_dict)."""
+        self._version_counter.bump()
 
     # ----------------------------------------------------------------- metadata
     @property
@@ -127,18 +156,34 @@ class Tensor:
     # ------------------------------------------------------------ conversions
     @property
     def data(self):
-        """A tensor sharing this one's array, outside the graph (PyTorch's ``.data``)."""
-        return Tensor._wrap(self.array)
+        """A tensor sharing this one's array (and version counter), outside the graph
+        (PyTorch's ``.data``)."""
+        return self.detach()
 
     @data.setter
     def data(self, value):
         self.array = value.array if isinstance(value, Tensor) else value
+        self._version_counter = autograd.versions.VersionCounter()  # other memory now
 
     def detach(self):
-        return Tensor._wrap(self.array)
+        """A tensor sharing this one's array and version counter, outside the graph."""
+        detached = Tensor._wrap(self.array)
+        detached._share_memory_with(self, view=False)
+        return detached
 
     def numpy(self):
-        """The values as a NumPy array (copied to the host for a "gpu" tensor)."""
+        """The values as a NumPy array (copied to the host for a "gpu" tensor).
+
+        As in PyTorch, a tensor that requires grad must be detached first: the array
+        would be outside the graph, and writing into it would bypass autograd."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._host_array()
+
+    def _host_array(self):
         return _device.to_device(self.array, _device.CPU)
 
     def item(self):
@@ -150,7 +195,7 @@ class Tensor:
         return self.array.reshape(()).item()
 
     def tolist(self):
-        return self.numpy().tolist()
+        return self._host_array().tolist()
 
     def to(self, *args, **kwargs):
         """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``; differentiable."""
@@ -225,7 +270,7 @@ class Tensor:
         return id(self)
 
     def __repr__(self):
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self._host_array(), separator=", ", prefix="tensor(", precision=4)
         extras = []
         if self.device != _device.CPU:
             extras.append(f"device='{self.device}'")
@@ -238,86 +283,73 @@ class Tensor:
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     # --------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph=False):
-        autograd.backward(self, gradient, retain_graph=retain_graph)
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def retain_grad(self):
         autograd.engine.retain_grad(self)
 
+    def register_hook(self, hook):
+        """``hook(grad)`` runs when this tensor's gradient is computed and may return a
+        replacement; returns a handle whose ``remove()`` unregisters it."""
+        return autograd.engine.register_hook(self, hook)
+
     # ------------------------------------------------------ in-place updates
-    # In-place writes bypass autograd, so they are refused on tensors that take part
-    # in a graph while recording (the saved values of a backward would silently
-    # change). Optimizers and initializers run them under no_grad().
-    def _check_inplace(self, name):
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError(
-                f"{name}: in-place operation on a tensor that requires grad; "
-                "wrap it in `with minitorch_cv.no_grad():`"
-            )
-
-    def _operand(self, other):
-        return other.array if isinstance(other, Tensor) else other
-
+    # Each writes into this tensor's own array, bumps its version and, while
+    # gradients are recorded, moves its history onto the operation (ops/inplace.py
+    # has PyTorch's rules: a leaf that requires grad is changed only under no_grad()).
     def zero_(self):
-        self._check_inplace("zero_")
-        self.array[...] = 0
-        return self
+        return ops.inplace.fill_(self, 0)
 
     def fill_(self, value):
-        self._check_inplace("fill_")
-        self.array[...] = self._operand(value)
-        return self
+        return ops.inplace.fill_(self, value)
 
-    def copy_(self, source):
-        self._check_inplace("copy_")
-        values = source.array if isinstance(source, Tensor) else source
-        self.array[...] = _device.to_device(values, self.device)
-        return self
+    def copy_(self, src, non_blocking=False):
+        return ops.inplace.copy_(self, src)
 
     def add_(self, other, alpha=1):
-        self._check_inplace("add_")
-        operand = self._operand(other)
-        self.array += operand if alpha == 1 else alpha * operand
-        return self
+        return ops.inplace.add_(self, other, alpha)
 
     def sub_(self, other, alpha=1):
-        return self.add_(other, alpha=-alpha)
+        return ops.inplace.sub_(self, other, alpha)
 
     def mul_(self, other):
-        self._check_inplace("mul_")
-        self.array *= self._operand(other)
-        return self
+        return ops.inplace.mul_(self, other)
 
     def div_(self, other):
-        self._check_inplace("div_")
-        self.array /= self._operand(other)
-        return self
+        return ops.inplace.div_(self, other)
+
+    def __iadd__(self, other):
+        return ops.inplace.add_(self, other)
+
+    def __isub__(self, other):
+        return ops.inplace.sub_(self, other)
+
+    def __imul__(self, other):
+        return ops.inplace.mul_(self, other)
+
+    def __itruediv__(self, other):
+        return ops.inplace.div_(self, other)
 
     def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
-        self._check_inplace("clamp_")
-        xp = _device.array_module(self.device)
-        xp.clip(self.array, min, max, out=self.array)
-        return self
+        return ops.clamp_(self, min, max)
+
+    clip_ = clamp_
 
     def normal_(self, mean=0.0, std=1.0):
-        self._check_inplace("normal_")
         from .random import generator
 
         values = generator(self.device).standard_normal(self.shape) * std + mean
-        self.array[...] = values
-        return self
+        return ops.inplace.fill_with_draws_("normal_", self, values)
 
     def uniform_(self, low=0.0, high=1.0):
-        self._check_inplace("uniform_")
         from .random import generator
 
-        self.array[...] = generator(self.device).uniform(low, high, self.shape)
-        return self
+        values = generator(self.device).uniform(low, high, self.shape)
+        return ops.inplace.fill_with_draws_("uniform_", self, values)
 
     def __setitem__(self, key, value):
-        self._check_inplace("__setitem__")
-        key = ops.indexing.array_key(key, _device.namespace(self.array))
-        self.array[key] = self._operand(value)
+        ops.indexing.setitem(self, key, value)
 
     # ------------------------------------------------------------ arithmetic
     def __add__(self, other):

@@ -1,7 +1,19 @@
-"""Reverse-mode automatic differentiation: Function, the backward engine, no_grad."""
-from .engine import backward
+"""Reverse-mode automatic differentiation: Function, the backward engine, no_grad,
+``grad`` and ``gradcheck`` under PyTorch's names."""
+from . import versions
+from .engine import backward, grad
 from .function import Context, Function, Node
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+              fast_mode=False):
+    """PyTorch's name for ``minitorch_cv.gradcheck.gradcheck`` (see there)."""
+    from ..gradcheck import gradcheck as check
+
+    return check(func, inputs, eps=eps, atol=atol, rtol=rtol,
+                 raise_exception=raise_exception, fast_mode=fast_mode)
+
 
 __all__ = [
     "Context",
@@ -9,7 +21,10 @@ __all__ = [
     "Node",
     "backward",
     "enable_grad",
+    "grad",
+    "gradcheck",
     "is_grad_enabled",
     "no_grad",
     "set_grad_enabled",
+    "versions",
 ]

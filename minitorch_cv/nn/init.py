@@ -76,6 +76,7 @@ def _write(tensor, values):
     """Store ``values`` (float64, any device) into the tensor's own array, in place."""
     xp = _device.namespace(tensor.array)
     tensor.array[...] = xp.asarray(values).astype(tensor.dtype, copy=False)
+    tensor._bump_version()  # an in-place change, as tensor.uniform_() in PyTorch
     return tensor
 
 
@@ -100,6 +101,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 def constant_(tensor, val):
     tensor.array[...] = val
+    tensor._bump_version()
     return tensor
 
 
@@ -117,6 +119,7 @@ def eye_(tensor):
         raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got {tensor.ndim}")
     xp = _device.namespace(tensor.array)
     tensor.array[...] = xp.eye(*tensor.shape, dtype=tensor.dtype)
+    tensor._bump_version()
     return tensor
 
 

@@ -5,16 +5,21 @@ lowercase functional wrappers with PyTorch's signatures, which validate argument
 before anything is computed. Builtin names (sum, max, min, pow, abs, all, any) are
 given their PyTorch spelling only here, so no op file shadows a builtin.
 """
-from . import indexing
+from . import indexing, inplace
 from .activation import (
     elu,
+    elu_,
     gelu,
     hardsigmoid,
     hardswish,
     hardtanh,
+    hardtanh_,
     leaky_relu,
+    leaky_relu_,
+    prelu,
     relu,
     relu6,
+    relu_,
     silu,
     softplus,
 )
@@ -34,7 +39,19 @@ from .comparison import (
 )
 from .conversion import cast, to_device
 from .dropout import dropout, dropout2d
-from .elementwise import absolute, clamp, exp, log, maximum, minimum, sigmoid, sqrt, tanh, where
+from .elementwise import (
+    absolute,
+    clamp,
+    clamp_,
+    exp,
+    log,
+    maximum,
+    minimum,
+    sigmoid,
+    sqrt,
+    tanh,
+    where,
+)
 from .indexing import getitem
 from .linear import linear
 from .loss import binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss

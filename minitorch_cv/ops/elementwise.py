@@ -9,6 +9,7 @@ from ..autograd import Function
 from ..device import namespace
 from ..tensor import Tensor
 from ._util import binary_operands, unbroadcast
+from .inplace import check_inplace
 
 
 class Exp(Function):
@@ -63,21 +64,26 @@ class Abs(Function):
 
 class Clamp(Function):
     @staticmethod
-    def forward(ctx, x, low, high):
-        ctx.save_for_backward(x)
-        ctx.low, ctx.high = low, high
-        return namespace(x).clip(x, low, high)
+    def forward(ctx, x, low, high, inplace):
+        xp = namespace(x)
+        # The gradient passes where x lies inside [low, high], bounds included; the
+        # mask is taken before an in-place clamp overwrites x.
+        inside = xp.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
+        ctx.save_for_backward(inside)
+        if inplace:
+            xp.clip(x, low, high, out=x)
+            ctx.mark_dirty(x)
+            return x
+        return xp.clip(x, low, high)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        # The gradient passes where x lies inside [low, high], bounds included.
-        inside = namespace(x).ones(x.shape, dtype=bool)
-        if ctx.low is not None:
-            inside &= x >= ctx.low
-        if ctx.high is not None:
-            inside &= x <= ctx.high
-        return grad * inside, None, None
+        (inside,) = ctx.saved_tensors
+        return grad * inside, None, None, None
 
 
 class Tanh(Function):
@@ -180,7 +186,15 @@ def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's argument names
     _check("clamp", input)
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    return Clamp.apply(input, min, max)
+    return Clamp.apply(input, min, max, False)
+
+
+def clamp_(input, min=None, max=None):  # noqa: A002
+    """``clamp`` written into input's own array."""
+    check_inplace("clamp_", input)
+    if min is None and max is None:
+        raise ValueError("clamp_: at least one of min and max must be given")
+    return Clamp.apply(input, min, max, True)
 
 
 def tanh(input):  # noqa: A002
