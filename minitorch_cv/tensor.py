@@ -240,9 +240,6 @@ class Tensor:
     def bool(self):
         return self.to(dtypes.bool_)
 
-    def type(self, dtype):
-        return self.to(dtype)
-
     def __float__(self):
         return float(self.item())
 
@@ -590,6 +587,190 @@ class Tensor:
 
     def minimum(self, other):
         return ops.minimum(self, other)
+
+    # ------------------------------------------------- more of PyTorch's API
+    # Thin calls into ops, grouped as ops groups them (one family per ops file).
+    def clone(self, *, memory_format=None):
+        return ops.clone(self)
+
+    def element_size(self):
+        """Bytes per element."""
+        return int(self.array.itemsize)
+
+    def type(self, dtype=None, non_blocking=False):
+        """Without an argument, PyTorch's legacy type name ("minitorch_cv.FloatTensor",
+        "minitorch_cv.cuda.FloatTensor" on the GPU); with a dtype or such a name, the
+        tensor converted to it."""
+        if dtype is None:
+            prefix = "minitorch_cv.cuda." if self.is_cuda else "minitorch_cv."
+            return prefix + _LEGACY_TYPE_NAMES[self.dtype]
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            on_gpu = ".cuda." in dtype
+            name = dtype.rsplit(".", 1)[-1]
+            target = {v: k for k, v in _LEGACY_TYPE_NAMES.items()}.get(name)
+            if target is None:
+                raise ValueError(f"type: unknown tensor type {dtype!r}")
+            return self.to(_device.GPU if on_gpu else _device.CPU, target)
+        return self.to(dtype)
+
+    def _new(self, make, shape, dtype, device, requires_grad, *args):
+        """``make`` (a creation function) with this tensor's dtype and device by default."""
+        return make(
+            _shape_args(shape), *args, dtype=dtype or self.dtype, device=device or self.device,
+            requires_grad=requires_grad,
+        )
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import empty
+
+        return self._new(empty, size, dtype, device, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import zeros
+
+        return self._new(zeros, size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import ones
+
+        return self._new(ones, size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        from .creation import full
+
+        return self._new(full, (size,), dtype, device, requires_grad, fill_value)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        """A new tensor holding a copy of ``data``, with this tensor's dtype and device
+        unless given."""
+        from . import creation
+
+        return creation.tensor(
+            data, dtype=dtype or self.dtype, device=device or self.device,
+            requires_grad=requires_grad,
+        )
+
+    # indexing along a dim (ops/gather.py, ops/elementwise.py, ops/indexing.py)
+    def gather(self, dim, index):
+        return ops.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, value=None, reduce=None):
+        return ops.scatter(self, dim, index, src, value, reduce)
+
+    def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        return ops.scatter_(self, dim, index, src, value, reduce)
+
+    def scatter_add(self, dim, index, src):
+        return ops.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src):
+        return ops.scatter_add_(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return ops.index_select(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return ops.masked_fill(self, mask, value)
+
+    def masked_fill_(self, mask, value):
+        return ops.masked_fill_(self, mask, value)
+
+    def nonzero(self, *, as_tuple=False):
+        return ops.nonzero(self, as_tuple=as_tuple)
+
+    # ordering (ops/sort.py)
+    def sort(self, dim=-1, descending=False, stable=False):
+        return ops.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return ops.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's names
+        return ops.topk(self, k, dim, largest, sorted)
+
+    # rearranging (ops/rearrange.py, ops/shape.py)
+    def flip(self, *dims):
+        return ops.flip(self, _shape_args(dims))
+
+    def roll(self, shifts, dims=None):
+        return ops.roll(self, shifts, dims)
+
+    def repeat(self, *sizes):
+        return ops.repeat(self, *sizes)
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return ops.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def unbind(self, dim=0):
+        return ops.unbind(self, dim)
+
+    def t(self):
+        return ops.t(self)
+
+    # products, scans, norms, steps, activations
+    def mm(self, mat2):
+        return ops.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return ops.bmm(self, mat2)
+
+    def cumsum(self, dim, *, dtype=None):
+        return ops.cumsum(self, dim, dtype=dtype)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return ops.norm(self, p, dim, keepdim, dtype)
+
+    def floor(self):
+        return ops.floor(self)
+
+    def ceil(self):
+        return ops.ceil(self)
+
+    def round(self, *, decimals=0):
+        return ops.round(self, decimals=decimals)
+
+    def sign(self):
+        return ops.sign(self)
+
+    def relu_(self):
+        return ops.relu_(self)
+
+    # random draws (creation.py)
+    def bernoulli(self, p=None, *, generator=None):
+        from . import creation
+
+        return creation.bernoulli(self, p, generator=generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """Every element set to 1 with probability p (a number or a tensor), else 0."""
+        from . import creation
+
+        creation._bernoulli_probabilities("bernoulli_", self, p)
+        draws = creation.bernoulli_draws(self, p.array if isinstance(p, Tensor) else p, generator)
+        return ops.inplace.fill_with_draws_("bernoulli_", self, draws)
+
+
+def is_tensor(obj):
+    """Whether ``obj`` is a Tensor (PyTorch's ``torch.is_tensor``)."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input):  # noqa: A002 - PyTorch's argument name
+    """The number of elements of a tensor (PyTorch's ``torch.numel``)."""
+    return input.numel()
+
+
+_LEGACY_TYPE_NAMES = {
+    dtypes.float16: "HalfTensor",
+    dtypes.float32: "FloatTensor",
+    dtypes.float64: "DoubleTensor",
+    dtypes.int8: "CharTensor",
+    dtypes.uint8: "ByteTensor",
+    dtypes.int16: "ShortTensor",
+    dtypes.int32: "IntTensor",
+    dtypes.int64: "LongTensor",
+    dtypes.bool_: "BoolTensor",
+}
 
 
 def _shape_args(args):

@@ -28,6 +28,9 @@ from ..ops import (  # noqa: F401
     softplus,
     tanh,
 )
+from ..ops.embedding import embedding, one_hot  # noqa: F401
+from ..ops.norm import normalize  # noqa: F401
+from ..ops.rearrange import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ..ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d  # noqa: F401
 from ..ops.attention import scaled_dot_product_attention  # noqa: F401
 from ..ops.batch_norm import batch_norm  # noqa: F401

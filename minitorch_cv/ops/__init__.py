@@ -37,25 +37,35 @@ from .comparison import (
     lt,
     ne,
 )
-from .conversion import cast, to_device
+from .conversion import cast, clone, to_device
 from .dropout import dropout, dropout2d
 from .elementwise import (
     absolute,
     clamp,
     clamp_,
+    ceil,
     exp,
+    floor,
     log,
+    masked_fill,
+    masked_fill_,
     maximum,
     minimum,
+    round_to_nearest,
     sigmoid,
+    sign,
     sqrt,
     tanh,
     where,
 )
-from .indexing import getitem
+from .einsum import einsum
+from .embedding import embedding, one_hot
+from .gather import gather, index_select, scatter, scatter_, scatter_add, scatter_add_
+from .indexing import getitem, nonzero
 from .linear import linear
 from .loss import binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
-from .matmul import matmul
+from .matmul import bmm, matmul, mm
+from .norm import norm, normalize
 from .pad import pad
 from .reduction import (
     MaxMin,
@@ -73,6 +83,16 @@ from .reduction import (
     std,
     var,
 )
+from .rearrange import (
+    flip,
+    meshgrid,
+    pixel_shuffle,
+    pixel_unshuffle,
+    repeat,
+    repeat_interleave,
+    roll,
+)
+from .scan import cumsum
 from .shape import (
     cat,
     chunk,
@@ -85,10 +105,13 @@ from .shape import (
     split,
     squeeze,
     stack,
+    t,
     transpose,
+    unbind,
     unsqueeze,
     view,
 )
+from .sort import argsort, sort, topk
 from .softmax import log_softmax, softmax
 
 # PyTorch's names for the ops whose natural names are Python builtins.
@@ -99,4 +122,5 @@ all = reduce_all  # noqa: A001
 any = reduce_any  # noqa: A001
 pow = power  # noqa: A001
 abs = absolute  # noqa: A001
+round = round_to_nearest  # noqa: A001
 clip = clamp

@@ -27,14 +27,14 @@ from .. import dtypes
 from ..autograd import Function, is_grad_enabled
 from ..device import namespace
 from ..tensor import Tensor
-from .inplace import check_inplace
+from .inplace import check_inplace, store_result
 from .special import erf
 
 
 class ReLU(Function):
     @staticmethod
     def forward(ctx, x, inplace):
-        out = _store(ctx, x, namespace(x).maximum(x, 0), inplace)
+        out = store_result(ctx, x, namespace(x).maximum(x, 0), inplace)
         ctx.save_for_backward(out)
         return out
 
@@ -49,7 +49,7 @@ class Hardtanh(Function):
 
     @staticmethod
     def forward(ctx, x, low, high, inplace):
-        out = _store(ctx, x, namespace(x).clip(x, low, high), inplace)
+        out = store_result(ctx, x, namespace(x).clip(x, low, high), inplace)
         ctx.save_for_backward(out)
         ctx.low, ctx.high = low, high
         return out
@@ -65,7 +65,7 @@ class LeakyReLU(Function):
     def forward(ctx, x, slope, inplace):
         # With a negative slope, out > 0 also where x < 0: keep x (out of place only).
         sign_source = x if slope < 0 else None
-        out = _store(ctx, x, namespace(x).where(x > 0, x, x * slope), inplace)
+        out = store_result(ctx, x, namespace(x).where(x > 0, x, x * slope), inplace)
         ctx.save_for_backward(out if sign_source is None else sign_source)
         ctx.slope = slope
         return out
@@ -81,7 +81,7 @@ class ELU(Function):
     def forward(ctx, x, alpha, inplace):
         xp = namespace(x)
         x_if_needed = x if alpha < 0 else None  # as in LeakyReLU: out > 0 also where x < 0
-        out = _store(ctx, x, xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0))), inplace)
+        out = store_result(ctx, x, xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0))), inplace)
         ctx.save_for_backward(out, x_if_needed)
         ctx.alpha = alpha
         return out
@@ -123,7 +123,7 @@ class SiLU(Function):
     @staticmethod
     def forward(ctx, x, inplace):
         s = _sigmoid(x)
-        out = _store(ctx, x, x * s, inplace)
+        out = store_result(ctx, x, x * s, inplace)
         ctx.save_for_backward(out, s)
         return out
 
@@ -142,7 +142,7 @@ class Hardswish(Function):
         middle = (2 * x + 3) / 6
         slope = xp.where(x < -3, 0, xp.where(x <= 3, middle, 1)).astype(x.dtype, copy=False)
         ctx.save_for_backward(slope)
-        return _store(ctx, x, x * xp.clip(x + 3, 0, 6) / 6, inplace)
+        return store_result(ctx, x, x * xp.clip(x + 3, 0, 6) / 6, inplace)
 
     @staticmethod
     def backward(ctx, grad):
@@ -210,16 +210,6 @@ def _channel_view(weight, ndim):
     if weight.size == 1 or ndim < 2:
         return weight.reshape(())
     return weight.reshape((1, -1) + (1,) * (ndim - 2))
-
-
-def _store(ctx, x, result, inplace):
-    """The op's output: ``result`` itself, or, in place, x's own array overwritten
-    with it and marked dirty (so ``apply`` returns the input Tensor)."""
-    if not inplace:
-        return result
-    x[...] = result
-    ctx.mark_dirty(x)
-    return x
 
 
 def _sigmoid(x):

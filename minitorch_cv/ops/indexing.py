@@ -116,3 +116,19 @@ def _checked_key(input, key):  # noqa: A002
                 f"index: the index is on a different device than the tensor ({input.device})"
             )
     return key
+
+
+def nonzero(input, *, as_tuple=False):  # noqa: A002
+    """The indices of the non-zero elements: an (n, ndim) int64 tensor, one row per
+    element in row-major order, or (as_tuple=True) one 1-D tensor per dim."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"nonzero: input must be a Tensor, got {type(input).__name__}")
+    xp = namespace(input.array)
+    if input.ndim == 0:
+        count = int(bool(input.array))
+        rows = xp.zeros((count, 0), dtype=np.int64)
+        return (Tensor._wrap(xp.zeros(count, dtype=np.int64)),) if as_tuple else Tensor._wrap(rows)
+    per_dim = [i.astype(np.int64) for i in xp.nonzero(input.array)]
+    if as_tuple:
+        return tuple(Tensor._wrap(i) for i in per_dim)
+    return Tensor._wrap(xp.stack(per_dim, axis=1))

@@ -161,6 +161,18 @@ class Fill(Function):
         return namespace(grad).zeros_like(grad), grad_source
 
 
+def store_result(ctx, x, result, inplace):
+    """An op's output when it has an ``inplace`` flag: ``result`` itself, or x's own
+    array, overwritten with result (unless result already is x) and marked dirty, so
+    that ``apply`` returns the input Tensor."""
+    if not inplace:
+        return result
+    if result is not x:
+        x[...] = result
+    ctx.mark_dirty(x)
+    return x
+
+
 def _unaliased(x, other):
     """``other``, copied if it shares memory with x (``x *= x``): the saved operand
     must keep the values it had before x is overwritten."""
