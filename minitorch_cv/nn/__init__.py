@@ -21,14 +21,20 @@ from .activation import (
 from .attention import MultiheadAttention
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d, ConvTranspose2d
+from .conv1d import Conv1d
 from .dropout import Dropout, Dropout2d
 from .flatten import Flatten, Unflatten
+from .fold import Fold, Unfold
+from .instancenorm import InstanceNorm2d
 from .linear import Identity, Linear
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, LocalResponseNorm
 from .parameter import Parameter
+from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
+from .sparse import Embedding
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -41,19 +47,23 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "BCEWithLogitsLoss",
+    "Conv1d",
     "Conv2d",
     "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
     "Dropout2d",
     "ELU",
+    "Embedding",
     "Flatten",
+    "Fold",
     "GELU",
     "GroupNorm",
     "Hardsigmoid",
     "Hardswish",
     "Hardtanh",
     "Identity",
+    "InstanceNorm2d",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -68,6 +78,8 @@ __all__ = [
     "MultiheadAttention",
     "NLLLoss",
     "Parameter",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "PReLU",
     "ReLU",
     "ReLU6",
@@ -77,6 +89,9 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
+    "Unfold",
     "Unflatten",
     "Upsample",
     "UpsamplingBilinear2d",

@@ -28,7 +28,11 @@ from ..ops import (  # noqa: F401
     softplus,
     tanh,
 )
+from ..ops.conv1d import conv1d  # noqa: F401
 from ..ops.embedding import embedding, one_hot  # noqa: F401
+from ..ops.fold import fold, unfold  # noqa: F401
+from ..ops.instance_norm import instance_norm  # noqa: F401
+from ..ops.loss_pointwise import binary_cross_entropy, kl_div, smooth_l1_loss  # noqa: F401
 from ..ops.norm import normalize  # noqa: F401
 from ..ops.rearrange import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ..ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d  # noqa: F401
