@@ -31,6 +31,7 @@ from ..ops import (  # noqa: F401
 from ..ops.conv1d import conv1d  # noqa: F401
 from ..ops.embedding import embedding, one_hot  # noqa: F401
 from ..ops.fold import fold, unfold  # noqa: F401
+from ..ops.grid_sample import affine_grid, grid_sample  # noqa: F401
 from ..ops.instance_norm import instance_norm  # noqa: F401
 from ..ops.loss_pointwise import binary_cross_entropy, kl_div, smooth_l1_loss  # noqa: F401
 from ..ops.norm import normalize  # noqa: F401

@@ -211,7 +211,7 @@ def test_interpolate_rejects_bad_arguments():
         F.interpolate(x, size=3, scale_factor=2)
     with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
         F.interpolate(x)
-    with pytest.raises(ValueError, match="align_corners can only be set with mode='bilinear'"):
+    with pytest.raises(ValueError, match="align_corners can only be set with mode='bilinear' or 'bicubic'"):
         F.interpolate(x, size=3, align_corners=True)
     with pytest.raises(ValueError, match="align_corners can only be set"):
         F.interpolate(x, size=3, align_corners=False)
