@@ -22,7 +22,7 @@ from .attention import MultiheadAttention
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d, ConvTranspose2d
 from .conv1d import Conv1d
-from .dropout import Dropout, Dropout2d
+from .dropout import Dropout, Dropout2d, StochasticDepth
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
 from .instancenorm import InstanceNorm2d
@@ -35,6 +35,7 @@ from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
 from .sparse import Embedding
 from .transformer import TransformerEncoder, TransformerEncoderLayer
+from .squeeze_excitation import SqueezeExcitation
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -88,6 +89,8 @@ __all__ = [
     "SiLU",
     "Softmax",
     "Softplus",
+    "SqueezeExcitation",
+    "StochasticDepth",
     "Tanh",
     "TransformerEncoder",
     "TransformerEncoderLayer",

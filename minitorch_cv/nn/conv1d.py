@@ -1,7 +1,8 @@
 """``Conv1d``: PyTorch's 1-D convolution layer (weight (K, C/G, KW), its default
 initialization, "zeros"/"reflect"/"replicate" padding modes), on ``F.conv1d``."""
 from . import functional as F
-from .linear import check_positive_int, new_parameter, reset_weight_and_bias
+from .. import checks
+from .linear import new_parameter, reset_weight_and_bias
 from .module import Module
 
 _PADDING_MODES = ("zeros", "reflect", "replicate")
@@ -26,7 +27,7 @@ class Conv1d(Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
                             ("groups", groups)):
-            check_positive_int("Conv1d", name, value)
+            checks.integer("Conv1d", name, value, minimum=1)
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"Conv1d: in_channels ({in_channels}) and out_channels ({out_channels}) must be "

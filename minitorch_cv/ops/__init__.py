@@ -38,7 +38,7 @@ from .comparison import (
     ne,
 )
 from .conversion import cast, clone, to_device
-from .dropout import dropout, dropout2d
+from .dropout import dropout, dropout2d, stochastic_depth
 from .elementwise import (
     absolute,
     clamp,

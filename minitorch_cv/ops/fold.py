@@ -14,11 +14,9 @@ positions, for one big GEMM); PyTorch's are (N, C*KH*KW, L), so each op moves th
 batch axis to the front or back around the kernel call. fold is the adjoint of unfold,
 so each one's backward is the other.
 """
-from .. import backend, dtypes
+from .. import backend, checks
 from ..autograd import Function
 from ..device import device_of_array, namespace
-from ..tensor import Tensor
-from .conv import int_pair
 
 
 class Unfold(Function):
@@ -46,7 +44,7 @@ class Fold(Function):
 
 def _unfold(x, geometry):
     """x (N, C, H, W) -> (N, C*KH*KW, OH*OW) through im2col."""
-    conv = backend.kernels("conv", device_of_array(x))
+    conv = backend.CONV.on(device_of_array(x))
     N, C = x.shape[:2]
     col = conv.im2col(x, *geometry)  # (C, KH, KW, N, OH, OW)
     KH, KW, OH, OW = col.shape[1], col.shape[2], col.shape[4], col.shape[5]
@@ -56,7 +54,7 @@ def _unfold(x, geometry):
 
 def _fold(col, C, H, W, geometry):
     """(N, C*KH*KW, L) -> x (N, C, H, W) through col2im (sums overlapping copies)."""
-    conv = backend.kernels("conv", device_of_array(col))
+    conv = backend.CONV.on(device_of_array(col))
     KH, KW, SH, SW, PH, PW, DH, DW = geometry
     N = col.shape[0]
     OH, OW = output_positions(H, W, geometry)
@@ -74,24 +72,17 @@ def output_positions(H, W, geometry):
 
 
 def _geometry(name, kernel_size, dilation, padding, stride):
-    KH, KW = int_pair(name, "kernel_size", kernel_size, minimum=1)
-    DH, DW = int_pair(name, "dilation", dilation, minimum=1)
-    PH, PW = int_pair(name, "padding", padding, minimum=0)
-    SH, SW = int_pair(name, "stride", stride, minimum=1)
+    KH, KW = checks.pair(name, "kernel_size", kernel_size, minimum=1)
+    DH, DW = checks.pair(name, "dilation", dilation, minimum=1)
+    PH, PW = checks.pair(name, "padding", padding, minimum=0)
+    SH, SW = checks.pair(name, "stride", stride, minimum=1)
     return (KH, KW, SH, SW, PH, PW, DH, DW)
-
-
-def _check_float(name, x):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
-    if not dtypes.is_floating(x.dtype):
-        raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
     """Sliding KH x KW blocks of an (N, C, H, W) or (C, H, W) input as columns:
     (N, C*KH*KW, L) (see the module docstring)."""
-    _check_float("unfold", input)
+    checks.float_tensor("unfold", "input", input)
     if input.ndim not in (3, 4):
         raise ValueError(
             f"unfold: Input Error: Only 3D or 4D input Tensors are supported (got {input.ndim}D)"
@@ -112,13 +103,13 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
     """Columns (N, C*KH*KW, L) or (C*KH*KW, L) summed back into an (N, C, H, W) image
     of ``output_size`` (H, W); the adjoint of unfold."""
-    _check_float("fold", input)
+    checks.float_tensor("fold", "input", input)
     if input.ndim not in (2, 3):
         raise ValueError(
             f"fold: Input Error: Only unbatched (2D) or batched (3D) input Tensors are "
             f"supported (got {input.ndim}D)"
         )
-    H, W = int_pair("fold", "output_size", output_size, minimum=1)
+    H, W = checks.pair("fold", "output_size", output_size, minimum=1)
     geometry = _geometry("fold", kernel_size, dilation, padding, stride)
     KH, KW = geometry[:2]
     col = input.unsqueeze(0) if input.ndim == 2 else input

@@ -39,7 +39,7 @@ _ALIGN_CORNERS_WARNING = (
 class GridSample(Function):
     @staticmethod
     def forward(ctx, x, grid, border, align_corners):
-        kernels = backend.kernels("grid_sample", device_of_array(x))
+        kernels = backend.GRID_SAMPLE.on(device_of_array(x))
         ctx.save_for_backward(x, grid)
         ctx.kernels, ctx.border, ctx.align_corners = kernels, border, align_corners
         return kernels.grid_sample_forward(x, grid, border, align_corners)

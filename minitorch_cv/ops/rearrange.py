@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from .. import dtypes
+from .. import checks, dtypes
 from ..autograd import Function
 from ..device import namespace
 from ..tensor import Tensor
@@ -85,10 +85,6 @@ class RepeatInterleave(Function):
 
 
 # ------------------------------------------------------------------ wrappers
-def _check(name, x):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
-
 
 def _dims_tuple(name, dims, ndim):
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
@@ -99,7 +95,7 @@ def _dims_tuple(name, dims, ndim):
 
 
 def flip(input, dims):  # noqa: A002 - PyTorch's argument name
-    _check("flip", input)
+    checks.tensor("flip", "input", input)
     if input.ndim == 0:
         return Flip.apply(input, ())
     return Flip.apply(input, _dims_tuple("flip", dims, input.ndim))
@@ -108,7 +104,7 @@ def flip(input, dims):  # noqa: A002 - PyTorch's argument name
 def roll(input, shifts, dims=None):  # noqa: A002
     """Elements shifted cyclically by ``shifts`` along ``dims`` (None: the flattened
     tensor, then back to the input's shape)."""
-    _check("roll", input)
+    checks.tensor("roll", "input", input)
     if dims is None:
         if not isinstance(shifts, (int, np.integer)):
             if len(shifts) != 1:
@@ -127,7 +123,7 @@ def roll(input, shifts, dims=None):  # noqa: A002
 def repeat(input, *sizes):  # noqa: A002
     """``x.repeat(r0, r1, ...)``: x tiled r_d times along dim d (leading dims added when
     more sizes than dims are given, as in PyTorch)."""
-    _check("repeat", input)
+    checks.tensor("repeat", "input", input)
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
     sizes = tuple(int(s) for s in sizes)
@@ -145,7 +141,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
     """Each element repeated ``repeats`` times (an int, or a 1-D int64 tensor with one
     count per element along dim; dim None: the flattened input). With a single tensor
     argument, ``repeat_interleave(r)`` gives index i repeated r[i] times."""
-    _check("repeat_interleave", input)
+    checks.tensor("repeat_interleave", "input", input)
     if repeats is None:  # the one-argument form
         counts = _counts("repeat_interleave", input, None)
         indices = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
@@ -208,7 +204,7 @@ def meshgrid(*tensors, indexing=None):
     if indexing not in ("ij", "xy"):
         raise ValueError(f'meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
     for t in tensors:
-        _check("meshgrid", t)
+        checks.tensor("meshgrid", "input", t)
         if t.ndim > 1:
             raise RuntimeError(f"meshgrid: expected 0D or 1D tensors, got shape {t.shape}")
     if not tensors:
@@ -229,7 +225,7 @@ def meshgrid(*tensors, indexing=None):
 
 def pixel_shuffle(input, upscale_factor):  # noqa: A002
     """(*, C r^2, H, W) -> (*, C, H r, W r): out[c, h r + i, w r + j] = x[c r^2 + i r + j, h, w]."""
-    _check("pixel_shuffle", input)
+    checks.tensor("pixel_shuffle", "input", input)
     r = _factor("pixel_shuffle", "upscale_factor", upscale_factor)
     if input.ndim < 3 or input.shape[-3] % (r * r):
         raise RuntimeError(
@@ -245,7 +241,7 @@ def pixel_shuffle(input, upscale_factor):  # noqa: A002
 
 def pixel_unshuffle(input, downscale_factor):  # noqa: A002
     """The inverse of pixel_shuffle: (*, C, H r, W r) -> (*, C r^2, H, W)."""
-    _check("pixel_unshuffle", input)
+    checks.tensor("pixel_unshuffle", "input", input)
     r = _factor("pixel_unshuffle", "downscale_factor", downscale_factor)
     if input.ndim < 3 or input.shape[-2] % r or input.shape[-1] % r:
         raise RuntimeError(

@@ -16,7 +16,7 @@ import collections
 
 import numpy as np
 
-from .. import dtypes
+from .. import checks, dtypes
 from ..autograd import Function
 from ..device import namespace
 from ..tensor import Tensor
@@ -57,10 +57,6 @@ class TakeSorted(Function):
         return grad_x, None, None
 
 
-def _check(name, x):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
-
 
 def _along(x, dim):
     """0-d tensors sort as 1-element vectors (PyTorch allows dim 0 or -1)."""
@@ -68,7 +64,7 @@ def _along(x, dim):
 
 
 def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002 - PyTorch's names
-    _check("sort", input)
+    checks.tensor("sort", "input", input)
     x, axis = _along(input, dim)
     indices = sort_order(x.array, axis, descending)
     values = TakeSorted.apply(x, axis, indices)
@@ -79,7 +75,7 @@ def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002 - PyTorch
 
 
 def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
-    _check("argsort", input)
+    checks.tensor("argsort", "input", input)
     x, axis = _along(input, dim)
     indices = Tensor._wrap(sort_order(x.array, axis, descending))
     return indices.reshape(()) if input.ndim == 0 else indices
@@ -88,7 +84,7 @@ def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's names
     """The k largest (``largest=False``: smallest) values along dim and their indices,
     largest (smallest) first; ``sorted=False`` gives them in that order too."""
-    _check("topk", input)
+    checks.tensor("topk", "input", input)
     x, axis = _along(input, dim)
     size = x.shape[axis]
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 0 <= k <= size:
