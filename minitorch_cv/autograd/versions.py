@@ -51,7 +51,7 @@ def _kept_arrays(ctx):
     arrays among ctx's attributes (directly or inside a tuple or list)."""
     values = list(ctx._saved)
     for name, value in vars(ctx).items():
-        if name == "_saved":
+        if name in ("_saved", "_dirty"):  # (dirty arrays are outputs, not kept for backward)
             continue
         values.extend(value if isinstance(value, (tuple, list)) else (value,))
     return [v for v in values if hasattr(v, "shape") and hasattr(v, "dtype") and hasattr(v, "base")]

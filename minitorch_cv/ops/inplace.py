@@ -14,8 +14,9 @@ whatever produced x before), with PyTorch's rules (``check_inplace``):
 Gradients, for out = x (op) y with y broadcast to x's shape:
 
     x += a*y   d/dx = 1                  d/dy = a          (summed back to y's shape)
-    x *= y     d/dx = y                  d/dy = x_before   (a copy kept only if y needs it)
-    x /= y     d/dx = 1/y                d/dy = -out / y
+    x *= y     d/dx = y                  d/dy = x_before   (a copy kept only if y needs it,
+                                                        as PyTorch keeps "original self")
+    x /= y     d/dx = 1/y                d/dy = -x_before / y^2
     fill/copy  d/dx = 0                  d/d(source) = 1
 """
 import numpy as np
@@ -130,17 +131,18 @@ class DivInplace(Function):
     @staticmethod
     def forward(ctx, x, other):
         other = _unaliased(x, other)
+        before = x.copy() if ctx.needs_input_grad[1] else None
+        ctx.save_for_backward(before, other)
         x /= other
         ctx.mark_dirty(x)
-        ctx.save_for_backward(x, other)  # x now holds the quotient
         return x
 
     @staticmethod
     def backward(ctx, grad):
-        out, other = ctx.saved_tensors
+        before, other = ctx.saved_tensors
         grad_other = None
         if ctx.needs_input_grad[1]:
-            grad_other = unbroadcast(-grad * out / other, np.shape(other))
+            grad_other = unbroadcast(-grad * before / (other * other), np.shape(other))
         return grad / other, grad_other
 
 
