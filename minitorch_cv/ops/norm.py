@@ -75,7 +75,7 @@ class VectorNorm(Function):
             else:  # |x|^(p-1) is infinite at x = 0 for p < 1: the gradient is 0 there
                 with np.errstate(divide="ignore", invalid="ignore"):
                     power = xp.abs(x) ** (p - 1)
-                local = xp.where((n == 0) | (x == 0), zero, sign * power / safe_n ** (p - 1))
+                    local = xp.where((n == 0) | (x == 0), zero, sign * power / safe_n ** (p - 1))
         return (grad * local).astype(x.dtype, copy=False), None, None, None
 
 
