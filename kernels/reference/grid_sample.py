@@ -40,7 +40,13 @@ OUTSIDE = -100.0  # where a far-away or non-finite coordinate is moved (reads ze
 
 
 def _source_index(coord, size, border, align_corners):
-    """(pixel coordinate, d coordinate / d normalized coordinate), steps 1 and 2."""
+    """(pixel coordinate, d coordinate / d normalized coordinate), steps 1 and 2.
+    (Infinite and NaN coordinates are expected: they end up OUTSIDE.)"""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _source_index_of_finite_or_not(coord, size, border, align_corners)
+
+
+def _source_index_of_finite_or_not(coord, size, border, align_corners):
     dtype = coord.dtype.type
     if align_corners:
         pixel = (coord + dtype(1)) / dtype(2) * dtype(size - 1)
@@ -49,12 +55,10 @@ def _source_index(coord, size, border, align_corners):
         pixel = ((coord + dtype(1)) * dtype(size) - dtype(1)) / dtype(2)
         slope = np.full(coord.shape, dtype(size) / dtype(2))
     if border:
-        with np.errstate(invalid="ignore"):
-            inside = (pixel > 0) & (pixel < size - 1)
-            pixel = np.minimum(np.maximum(pixel, dtype(0)), dtype(size - 1))
+        inside = (pixel > 0) & (pixel < size - 1)
+        pixel = np.minimum(np.maximum(pixel, dtype(0)), dtype(size - 1))
         slope = np.where(inside, slope, dtype(0))
-    with np.errstate(invalid="ignore"):
-        near = (pixel >= -2) & (pixel <= size + 1)  # False for NaN
+    near = (pixel >= -2) & (pixel <= size + 1)  # False for NaN
     return np.where(near, pixel, dtype(OUTSIDE)).astype(coord.dtype), slope.astype(coord.dtype)
 
 
