@@ -74,8 +74,8 @@ class Conv1d(Module):
     def extra_repr(self):
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}")
-        if self.padding not in ((0,), "valid"):
-            text += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+        if self.padding != (0,):
+            text += f", padding={self.padding}"
         if self.dilation != (1,):
             text += f", dilation={self.dilation}"
         if self.groups != 1:

@@ -7,7 +7,7 @@ with the plane's own statistics, or the running ones in eval mode when
 ``track_running_stats=True``. PyTorch's defaults: ``affine=False`` and
 ``track_running_stats=False`` (so by default there is nothing to learn or track).
 """
-from .. import creation, dtypes
+from .. import checks, creation, dtypes
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
@@ -15,11 +15,10 @@ from .parameter import Parameter
 
 class InstanceNorm2d(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
-                 track_running_stats=False, device=None, dtype=None):
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
         super().__init__()
-        if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
-            raise ValueError(f"InstanceNorm2d: num_features must be a positive int, got {num_features!r}")
-        dtype = dtypes.resolve(dtype) or dtypes.DEFAULT_FLOAT
+        checks.integer("InstanceNorm2d", "num_features", num_features, minimum=1)
+        dtype = checks.floating_dtype("InstanceNorm2d", dtype)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -27,9 +26,11 @@ class InstanceNorm2d(Module):
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = Parameter(creation.ones(num_features, dtype=dtype, device=device))
-            self.bias = Parameter(creation.zeros(num_features, dtype=dtype, device=device))
         else:
             self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = Parameter(creation.zeros(num_features, dtype=dtype, device=device))
+        else:
             self.register_parameter("bias", None)
         if track_running_stats:
             self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype, device=device))
@@ -60,4 +61,5 @@ class InstanceNorm2d(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
