@@ -171,12 +171,13 @@ class Tensor:
         detached._share_memory_with(self, view=False)
         return detached
 
-    def numpy(self):
+    def numpy(self, *, force=False):
         """The values as a NumPy array (copied to the host for a "gpu" tensor).
 
-        As in PyTorch, a tensor that requires grad must be detached first: the array
-        would be outside the graph, and writing into it would bypass autograd."""
-        if self.requires_grad:
+        As in PyTorch, a tensor that requires grad must be detached first (or
+        ``force=True`` given): the array would be outside the graph, and writing into
+        it would bypass autograd."""
+        if self.requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."

@@ -172,7 +172,7 @@ def test_numpy_refuses_a_tensor_that_requires_grad():
         x.numpy()
     with pytest.raises(RuntimeError, match="requires grad"):
         np.asarray(x)
-    assert x.detach().numpy().shape == (3,)
+    assert x.detach().numpy().shape == (3,) and x.numpy(force=True).shape == (3,)
     assert len(x.tolist()) == 3 and "requires_grad=True" in repr(x)  # these still work
     with mt.no_grad():
         y = x * 2
