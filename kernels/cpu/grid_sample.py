@@ -2,8 +2,8 @@
 
 Same names, signatures and results as kernels/reference/grid_sample.py, whose
 docstring has the formulas (pixel coordinates, padding, the four weights, the
-derivatives). ``source_index`` and ``read`` are line-for-line twins of the device
-functions of the same names in kernels/cuda/grid_sample.cu.
+derivatives). ``source_index``, ``neighbours`` and ``read`` are line-for-line twins of
+the device functions of the same names in kernels/cuda/grid_sample.cu.
 
 Parallelism:
   forward:  ``prange`` over the N*OH*OW output positions, decoded as the CUDA thread
@@ -47,6 +47,19 @@ def source_index(coord, size, border, align_corners):
 
 
 @njit(cache=True)
+def neighbours(gx, gy, H, W, border, align_corners):
+    """Where one grid point reads: (x0, y0) the top-left neighbour, the distances that
+    weigh the four neighbours (west = x0 + 1 - ix, east = ix - x0, north = y0 + 1 - iy,
+    south = iy - y0), and the slopes d ix / d gx, d iy / d gy."""
+    ix, slope_x = source_index(gx, W, border, align_corners)
+    iy, slope_y = source_index(gy, H, border, align_corners)
+    x0f = np.floor(ix)
+    y0f = np.floor(iy)
+    return (int(x0f), int(y0f), x0f + 1 - ix, ix - x0f, y0f + 1 - iy, iy - y0f,
+            slope_x, slope_y)
+
+
+@njit(cache=True)
 def read(x, n, c, row, col, H, W):
     """x[n, c, row, col], or 0 outside the input."""
     if row < 0 or row >= H or col < 0 or col >= W:
@@ -62,16 +75,9 @@ def _forward(x, grid, out, border, align_corners):
         ow = index % OW
         oh = (index // OW) % OH
         n = index // (OH * OW)
-        ix, _ = source_index(grid[n, oh, ow, 0], W, border, align_corners)
-        iy, _ = source_index(grid[n, oh, ow, 1], H, border, align_corners)
-        x0f = np.floor(ix)
-        y0f = np.floor(iy)
-        west = x0f + 1 - ix
-        east = ix - x0f
-        north = y0f + 1 - iy
-        south = iy - y0f
-        x0 = int(x0f)
-        y0 = int(y0f)
+        x0, y0, west, east, north, south, _, _ = neighbours(
+            grid[n, oh, ow, 0], grid[n, oh, ow, 1], H, W, border, align_corners
+        )
         for c in range(C):
             out[n, c, oh, ow] = (
                 west * north * read(x, n, c, y0, x0, H, W)
@@ -89,16 +95,9 @@ def _backward(grad_out, x, grid, grad_x, grad_grid, border, align_corners):
         for position in range(OH * OW):
             ow = position % OW
             oh = position // OW
-            ix, slope_x = source_index(grid[n, oh, ow, 0], W, border, align_corners)
-            iy, slope_y = source_index(grid[n, oh, ow, 1], H, border, align_corners)
-            x0f = np.floor(ix)
-            y0f = np.floor(iy)
-            west = x0f + 1 - ix
-            east = ix - x0f
-            north = y0f + 1 - iy
-            south = iy - y0f
-            x0 = int(x0f)
-            y0 = int(y0f)
+            x0, y0, west, east, north, south, slope_x, slope_y = neighbours(
+                grid[n, oh, ow, 0], grid[n, oh, ow, 1], H, W, border, align_corners
+            )
             d_ix = x.dtype.type(0)
             d_iy = x.dtype.type(0)
             for c in range(C):

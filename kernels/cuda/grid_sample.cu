@@ -5,8 +5,8 @@
 //     x, grad_x      (N, C, H, W)      element (n, c, h, w)  at ((n*C + c)*H + h)*W + w
 //     grid, grad_grid (N, OH, OW, 2)   point (n, oh, ow)     at ((n*OH + oh)*OW + ow)*2
 //     out, grad_out  (N, C, OH, OW)
-// source_index and read are line-for-line twins of the Numba helpers in
-// kernels/cpu/grid_sample.py. scalar_t is float or double; booleans arrive as int.
+// source_index, neighbours and read are line-for-line twins of the Numba helpers in
+// kernels/cpu/grid_sample.py (neighbours returns a struct there, a tuple here). scalar_t is float or double; booleans arrive as int.
 //
 // Thread mapping: ONE THREAD PER GRID POINT (n, oh, ow), decoded as ow = index % OW,
 // oh = (index / OW) % OH, n = index / (OH*OW); it computes the coordinates and weights
@@ -47,6 +47,31 @@ __device__ scalar_t source_index(scalar_t coord, int size, int border, int align
     return pixel;
 }
 
+// Where one grid point reads: the top-left neighbour (x0, y0), the distances that weigh
+// the four neighbours (west = x0 + 1 - ix, east = ix - x0, north = y0 + 1 - iy,
+// south = iy - y0) and the slopes d ix / d gx, d iy / d gy.
+struct Neighbours {
+    int x0, y0;
+    scalar_t west, east, north, south, slope_x, slope_y;
+};
+
+__device__ Neighbours neighbours(scalar_t gx, scalar_t gy, int H, int W, int border,
+                                 int align_corners)
+{
+    Neighbours p;
+    const scalar_t ix = source_index(gx, W, border, align_corners, &p.slope_x);
+    const scalar_t iy = source_index(gy, H, border, align_corners, &p.slope_y);
+    const scalar_t x0f = floor(ix);
+    const scalar_t y0f = floor(iy);
+    p.west = x0f + 1 - ix;
+    p.east = ix - x0f;
+    p.north = y0f + 1 - iy;
+    p.south = iy - y0f;
+    p.x0 = (int)x0f;
+    p.y0 = (int)y0f;
+    return p;
+}
+
 // x[n, c, row, col] of the (n, c) plane starting at `plane`, or 0 outside the input.
 __device__ scalar_t read(const scalar_t* plane, int row, int col, int H, int W)
 {
@@ -77,25 +102,16 @@ extern "C" __global__ void grid_sample_forward(
     const int oh = (int)((index / OW) % OH);
     const long long n = index / ((long long)OH * OW);
 
-    scalar_t slope_x, slope_y;
-    const scalar_t ix = source_index(grid[index * 2], W, border, align_corners, &slope_x);
-    const scalar_t iy = source_index(grid[index * 2 + 1], H, border, align_corners, &slope_y);
-    const scalar_t x0f = floor(ix);
-    const scalar_t y0f = floor(iy);
-    const scalar_t west = x0f + 1 - ix;
-    const scalar_t east = ix - x0f;
-    const scalar_t north = y0f + 1 - iy;
-    const scalar_t south = iy - y0f;
-    const int x0 = (int)x0f;
-    const int y0 = (int)y0f;
+    const Neighbours p = neighbours(grid[index * 2], grid[index * 2 + 1], H, W, border,
+                                    align_corners);
     const long long positions = (long long)OH * OW;
     for (int c = 0; c < C; ++c) {
         const scalar_t* plane = x + (n * C + c) * H * W;
         out[(n * C + c) * positions + (long long)oh * OW + ow] =
-            west * north * read(plane, y0, x0, H, W)
-            + east * north * read(plane, y0, x0 + 1, H, W)
-            + west * south * read(plane, y0 + 1, x0, H, W)
-            + east * south * read(plane, y0 + 1, x0 + 1, H, W);
+            p.west * p.north * read(plane, p.y0, p.x0, H, W)
+            + p.east * p.north * read(plane, p.y0, p.x0 + 1, H, W)
+            + p.west * p.south * read(plane, p.y0 + 1, p.x0, H, W)
+            + p.east * p.south * read(plane, p.y0 + 1, p.x0 + 1, H, W);
     }
 }
 
@@ -115,17 +131,8 @@ extern "C" __global__ void grid_sample_backward(
     const int oh = (int)((index / OW) % OH);
     const long long n = index / ((long long)OH * OW);
 
-    scalar_t slope_x, slope_y;
-    const scalar_t ix = source_index(grid[index * 2], W, border, align_corners, &slope_x);
-    const scalar_t iy = source_index(grid[index * 2 + 1], H, border, align_corners, &slope_y);
-    const scalar_t x0f = floor(ix);
-    const scalar_t y0f = floor(iy);
-    const scalar_t west = x0f + 1 - ix;
-    const scalar_t east = ix - x0f;
-    const scalar_t north = y0f + 1 - iy;
-    const scalar_t south = iy - y0f;
-    const int x0 = (int)x0f;
-    const int y0 = (int)y0f;
+    const Neighbours p = neighbours(grid[index * 2], grid[index * 2 + 1], H, W, border,
+                                    align_corners);
     const long long positions = (long long)OH * OW;
     scalar_t d_ix = 0;
     scalar_t d_iy = 0;
@@ -133,17 +140,17 @@ extern "C" __global__ void grid_sample_backward(
         const scalar_t g = grad_out[(n * C + c) * positions + (long long)oh * OW + ow];
         const scalar_t* plane = x + (n * C + c) * H * W;
         scalar_t* grad_plane = grad_x + (n * C + c) * H * W;
-        const scalar_t nw = read(plane, y0, x0, H, W);
-        const scalar_t ne = read(plane, y0, x0 + 1, H, W);
-        const scalar_t sw = read(plane, y0 + 1, x0, H, W);
-        const scalar_t se = read(plane, y0 + 1, x0 + 1, H, W);
-        scatter(grad_plane, y0, x0, H, W, g * west * north);
-        scatter(grad_plane, y0, x0 + 1, H, W, g * east * north);
-        scatter(grad_plane, y0 + 1, x0, H, W, g * west * south);
-        scatter(grad_plane, y0 + 1, x0 + 1, H, W, g * east * south);
-        d_ix += g * (north * (ne - nw) + south * (se - sw));
-        d_iy += g * (west * (sw - nw) + east * (se - ne));
+        const scalar_t nw = read(plane, p.y0, p.x0, H, W);
+        const scalar_t ne = read(plane, p.y0, p.x0 + 1, H, W);
+        const scalar_t sw = read(plane, p.y0 + 1, p.x0, H, W);
+        const scalar_t se = read(plane, p.y0 + 1, p.x0 + 1, H, W);
+        scatter(grad_plane, p.y0, p.x0, H, W, g * p.west * p.north);
+        scatter(grad_plane, p.y0, p.x0 + 1, H, W, g * p.east * p.north);
+        scatter(grad_plane, p.y0 + 1, p.x0, H, W, g * p.west * p.south);
+        scatter(grad_plane, p.y0 + 1, p.x0 + 1, H, W, g * p.east * p.south);
+        d_ix += g * (p.north * (ne - nw) + p.south * (se - sw));
+        d_iy += g * (p.west * (sw - nw) + p.east * (se - ne));
     }
-    grad_grid[index * 2] = d_ix * slope_x;
-    grad_grid[index * 2 + 1] = d_iy * slope_y;
+    grad_grid[index * 2] = d_ix * p.slope_x;
+    grad_grid[index * 2 + 1] = d_iy * p.slope_y;
 }

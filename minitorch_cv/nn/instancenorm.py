@@ -10,7 +10,7 @@ with the plane's own statistics, or the running ones in eval mode when
 from .. import checks, creation, dtypes
 from . import functional as F
 from .module import Module
-from .parameter import Parameter
+from .normalization import _affine_parameters
 
 
 class InstanceNorm2d(Module):
@@ -24,14 +24,7 @@ class InstanceNorm2d(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(creation.ones(num_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("weight", None)
-        if affine and bias:
-            self.bias = Parameter(creation.zeros(num_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        _affine_parameters(self, num_features, affine, bias, dtype, device)
         if track_running_stats:
             self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype, device=device))
             self.register_buffer("running_var", creation.ones(num_features, dtype=dtype, device=device))

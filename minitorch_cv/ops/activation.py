@@ -225,8 +225,15 @@ def _check(name, x, inplace=False):
         check_inplace(name + "_", x)
 
 
-def _recording(x):
-    return x.requires_grad and is_grad_enabled()
+def _refuse_negative_slope_in_place(name, slope, x, inplace):
+    """PyTorch's error: with a negative slope the in-place backward cannot tell the sign
+    of x from the output it keeps."""
+    if inplace and slope < 0 and x.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            f"In-place {name} backward calculation is triggered with a negative slope which "
+            "is not supported. This is caused by calling in-place forward function with a "
+            "negative slope, please call out-of-place version instead."
+        )
 
 
 def relu(input, inplace=False):  # noqa: A002 - PyTorch's argument name
@@ -255,12 +262,7 @@ def relu6(input, inplace=False):  # noqa: A002
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
     _check("leaky_relu", input, inplace)
-    if inplace and negative_slope < 0 and _recording(input):
-        raise RuntimeError(
-            "In-place leakyReLu backward calculation is triggered with a negative slope which "
-            "is not supported. This is caused by calling in-place forward function with a "
-            "negative slope, please call out-of-place version instead."
-        )
+    _refuse_negative_slope_in_place("leakyReLu", negative_slope, input, inplace)
     return LeakyReLU.apply(input, negative_slope, inplace)
 
 
@@ -270,12 +272,7 @@ def leaky_relu_(input, negative_slope=0.01):  # noqa: A002
 
 def elu(input, alpha=1.0, inplace=False):  # noqa: A002
     _check("elu", input, inplace)
-    if inplace and alpha < 0 and _recording(input):
-        raise RuntimeError(
-            "In-place elu backward calculation is triggered with a negative slope which is not "
-            "supported. This is caused by calling in-place forward function with a negative "
-            "slope, please call out-of-place version instead."
-        )
+    _refuse_negative_slope_in_place("elu", alpha, input, inplace)
     return ELU.apply(input, alpha, inplace)
 
 
