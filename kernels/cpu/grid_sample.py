@@ -2,8 +2,9 @@
 
 Same names, signatures and results as kernels/reference/grid_sample.py, whose
 docstring has the formulas (pixel coordinates, padding, the four weights, the
-derivatives). ``source_index``, ``neighbours`` and ``read`` are line-for-line twins of
-the device functions of the same names in kernels/cuda/grid_sample.cu.
+derivatives). ``_pixel_coordinate``, ``_neighbours``, ``_read`` and ``_scatter`` are
+line-for-line twins of the device functions of the same names (without Python's
+leading underscore) in kernels/cuda/grid_sample.cu.
 
 Parallelism:
   forward:  ``prange`` over the N*OH*OW output positions, decoded as the CUDA thread
@@ -19,11 +20,11 @@ Parallelism:
 import numpy as np
 from numba import njit, prange
 
-from ..reference.grid_sample import OUTSIDE
+from ..reference.grid_sample import _OUTSIDE
 
 
 @njit(cache=True)
-def source_index(coord, size, border, align_corners):
+def _pixel_coordinate(coord, size, border, align_corners):
     """(pixel coordinate, d pixel / d coord) of one normalized coordinate."""
     one = type(coord)(1)
     two = type(coord)(2)
@@ -42,17 +43,17 @@ def source_index(coord, size, border, align_corners):
         elif pixel > size - 1:
             pixel = type(coord)(size - 1)
     if not (pixel >= -2 and pixel <= size + 1):  # far away, or NaN
-        pixel = type(coord)(OUTSIDE)
+        pixel = type(coord)(_OUTSIDE)
     return pixel, slope
 
 
 @njit(cache=True)
-def neighbours(gx, gy, H, W, border, align_corners):
+def _neighbours(gx, gy, H, W, border, align_corners):
     """Where one grid point reads: (x0, y0) the top-left neighbour, the distances that
     weigh the four neighbours (west = x0 + 1 - ix, east = ix - x0, north = y0 + 1 - iy,
     south = iy - y0), and the slopes d ix / d gx, d iy / d gy."""
-    ix, slope_x = source_index(gx, W, border, align_corners)
-    iy, slope_y = source_index(gy, H, border, align_corners)
+    ix, slope_x = _pixel_coordinate(gx, W, border, align_corners)
+    iy, slope_y = _pixel_coordinate(gy, H, border, align_corners)
     x0f = np.floor(ix)
     y0f = np.floor(iy)
     return (int(x0f), int(y0f), x0f + 1 - ix, ix - x0f, y0f + 1 - iy, iy - y0f,
@@ -60,7 +61,7 @@ def neighbours(gx, gy, H, W, border, align_corners):
 
 
 @njit(cache=True)
-def read(x, n, c, row, col, H, W):
+def _read(x, n, c, row, col, H, W):
     """x[n, c, row, col], or 0 outside the input."""
     if row < 0 or row >= H or col < 0 or col >= W:
         return x.dtype.type(0)
@@ -75,15 +76,15 @@ def _forward(x, grid, out, border, align_corners):
         ow = index % OW
         oh = (index // OW) % OH
         n = index // (OH * OW)
-        x0, y0, west, east, north, south, _, _ = neighbours(
+        x0, y0, west, east, north, south, _, _ = _neighbours(
             grid[n, oh, ow, 0], grid[n, oh, ow, 1], H, W, border, align_corners
         )
         for c in range(C):
             out[n, c, oh, ow] = (
-                west * north * read(x, n, c, y0, x0, H, W)
-                + east * north * read(x, n, c, y0, x0 + 1, H, W)
-                + west * south * read(x, n, c, y0 + 1, x0, H, W)
-                + east * south * read(x, n, c, y0 + 1, x0 + 1, H, W)
+                west * north * _read(x, n, c, y0, x0, H, W)
+                + east * north * _read(x, n, c, y0, x0 + 1, H, W)
+                + west * south * _read(x, n, c, y0 + 1, x0, H, W)
+                + east * south * _read(x, n, c, y0 + 1, x0 + 1, H, W)
             )
 
 
@@ -95,17 +96,17 @@ def _backward(grad_out, x, grid, grad_x, grad_grid, border, align_corners):
         for position in range(OH * OW):
             ow = position % OW
             oh = position // OW
-            x0, y0, west, east, north, south, slope_x, slope_y = neighbours(
+            x0, y0, west, east, north, south, slope_x, slope_y = _neighbours(
                 grid[n, oh, ow, 0], grid[n, oh, ow, 1], H, W, border, align_corners
             )
             d_ix = x.dtype.type(0)
             d_iy = x.dtype.type(0)
             for c in range(C):
                 g = grad_out[n, c, oh, ow]
-                nw = read(x, n, c, y0, x0, H, W)
-                ne = read(x, n, c, y0, x0 + 1, H, W)
-                sw = read(x, n, c, y0 + 1, x0, H, W)
-                se = read(x, n, c, y0 + 1, x0 + 1, H, W)
+                nw = _read(x, n, c, y0, x0, H, W)
+                ne = _read(x, n, c, y0, x0 + 1, H, W)
+                sw = _read(x, n, c, y0 + 1, x0, H, W)
+                se = _read(x, n, c, y0 + 1, x0 + 1, H, W)
                 _scatter(grad_x, n, c, y0, x0, H, W, g * west * north)
                 _scatter(grad_x, n, c, y0, x0 + 1, H, W, g * east * north)
                 _scatter(grad_x, n, c, y0 + 1, x0, H, W, g * west * south)

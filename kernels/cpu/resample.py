@@ -9,15 +9,17 @@ Parallelism: the outer loop of every kernel is ``prange`` over the N*C planes
 (each output pixel adds its weighted gradient into the input pixels it read); they
 are race-free without atomics because one prange iteration owns a whole plane of the
 gradient. The CUDA kernels gather instead (kernels/cuda/resample.cu). The helpers
-``nearest_source``, ``linear_source``, ``cubic_source`` and ``cubic_weights`` are
+``_nearest_source``, ``_linear_source``, ``_cubic_source`` and ``_cubic_weights`` are
 line-for-line twins of the device functions of the same names in resample.cu.
 """
 import numpy as np
 from numba import njit, prange
 
+from ..reference.resample import _CUBIC_A
+
 
 @njit(cache=True)
-def nearest_source(oh, H, OH, scale):
+def _nearest_source(oh, H, OH, scale):
     """min(floor(float32(oh) * scale), H - 1), with PyTorch's CPU shortcuts. ``scale``
     is a float32; the product is non-negative, so truncation is floor."""
     if OH == H:
@@ -29,7 +31,7 @@ def nearest_source(oh, H, OH, scale):
 
 
 @njit(cache=True)
-def linear_source(oh, H, OH, align_corners, scale):
+def _linear_source(oh, H, OH, align_corners, scale):
     """(h0, h1, lambda0, lambda1) of output row oh, in the type of ``scale`` (the
     input's dtype): the two input rows it reads and their weights."""
     zero = type(scale)(0)
@@ -55,9 +57,9 @@ def _upsample_nearest2d_forward(x, out, scale_h, scale_w):
     OH, OW = out.shape[1], out.shape[2]
     for plane in prange(P):
         for oh in range(OH):
-            ih = nearest_source(oh, H, OH, scale_h)
+            ih = _nearest_source(oh, H, OH, scale_h)
             for ow in range(OW):
-                iw = nearest_source(ow, W, OW, scale_w)
+                iw = _nearest_source(ow, W, OW, scale_w)
                 out[plane, oh, ow] = x[plane, ih, iw]
 
 
@@ -69,9 +71,9 @@ def _upsample_nearest2d_backward(grad_out, grad_x, scale_h, scale_w):
     OH, OW = grad_out.shape[1], grad_out.shape[2]
     for plane in prange(P):
         for oh in range(OH):
-            ih = nearest_source(oh, H, OH, scale_h)
+            ih = _nearest_source(oh, H, OH, scale_h)
             for ow in range(OW):
-                iw = nearest_source(ow, W, OW, scale_w)
+                iw = _nearest_source(ow, W, OW, scale_w)
                 grad_x[plane, ih, iw] += grad_out[plane, oh, ow]
 
 
@@ -98,9 +100,9 @@ def _upsample_bilinear2d_forward(x, out, align_corners, scale_h, scale_w):
     OH, OW = out.shape[1], out.shape[2]
     for plane in prange(P):
         for oh in range(OH):
-            h0, h1, lambda0_h, lambda1_h = linear_source(oh, H, OH, align_corners, scale_h)
+            h0, h1, lambda0_h, lambda1_h = _linear_source(oh, H, OH, align_corners, scale_h)
             for ow in range(OW):
-                w0, w1, lambda0_w, lambda1_w = linear_source(ow, W, OW, align_corners, scale_w)
+                w0, w1, lambda0_w, lambda1_w = _linear_source(ow, W, OW, align_corners, scale_w)
                 top = lambda0_w * x[plane, h0, w0] + lambda1_w * x[plane, h0, w1]
                 bottom = lambda0_w * x[plane, h1, w0] + lambda1_w * x[plane, h1, w1]
                 out[plane, oh, ow] = lambda0_h * top + lambda1_h * bottom
@@ -114,9 +116,9 @@ def _upsample_bilinear2d_backward(grad_out, grad_x, align_corners, scale_h, scal
     OH, OW = grad_out.shape[1], grad_out.shape[2]
     for plane in prange(P):
         for oh in range(OH):
-            h0, h1, lambda0_h, lambda1_h = linear_source(oh, H, OH, align_corners, scale_h)
+            h0, h1, lambda0_h, lambda1_h = _linear_source(oh, H, OH, align_corners, scale_h)
             for ow in range(OW):
-                w0, w1, lambda0_w, lambda1_w = linear_source(ow, W, OW, align_corners, scale_w)
+                w0, w1, lambda0_w, lambda1_w = _linear_source(ow, W, OW, align_corners, scale_w)
                 g = grad_out[plane, oh, ow]
                 grad_x[plane, h0, w0] += lambda0_h * lambda0_w * g
                 grad_x[plane, h0, w1] += lambda0_h * lambda1_w * g
@@ -143,11 +145,10 @@ def upsample_bilinear2d_backward(grad_out, H, W, align_corners, scale_h, scale_w
 
 
 # --------------------------------------------------------------------- bicubic
-CUBIC_A = -0.75
 
 
 @njit(cache=True)
-def cubic_source(oh, H, align_corners, scale):
+def _cubic_source(oh, H, align_corners, scale):
     """(h0, t) of output row oh, in the type of ``scale``: its taps are rows h0 - 1 ..
     h0 + 2 (clamped into [0, H - 1]) at the fractional position t."""
     zero = type(scale)(0)
@@ -163,26 +164,26 @@ def cubic_source(oh, H, align_corners, scale):
 
 
 @njit(cache=True)
-def cubic1(d):
+def _cubic1(d):
     """The cubic-convolution kernel for |d| <= 1: ((A + 2) d - (A + 3)) d^2 + 1."""
-    a = type(d)(CUBIC_A)
+    a = type(d)(_CUBIC_A)
     return ((a + type(d)(2)) * d - (a + type(d)(3))) * d * d + type(d)(1)
 
 
 @njit(cache=True)
-def cubic2(d):
+def _cubic2(d):
     """The cubic-convolution kernel for 1 < |d| < 2: ((A d - 5A) d + 8A) d - 4A."""
-    a = type(d)(CUBIC_A)
+    a = type(d)(_CUBIC_A)
     return ((a * d - type(d)(5) * a) * d + type(d)(8) * a) * d - type(d)(4) * a
 
 
 @njit(cache=True)
-def cubic_weights(t):
+def _cubic_weights(t):
     """The weights of the taps h0 - 1, h0, h0 + 1, h0 + 2 (at distances t + 1, t,
     1 - t, 2 - t)."""
     one = type(t)(1)
     two = type(t)(2)
-    return cubic2(t + one), cubic1(t), cubic1(one - t), cubic2(two - t)
+    return _cubic2(t + one), _cubic1(t), _cubic1(one - t), _cubic2(two - t)
 
 
 @njit(parallel=True, cache=True)
@@ -193,11 +194,11 @@ def _upsample_bicubic2d_forward(x, out, align_corners, scale_h, scale_w):
     OH, OW = out.shape[1], out.shape[2]
     for plane in prange(P):
         for oh in range(OH):
-            h0, th = cubic_source(oh, H, align_corners, scale_h)
-            weights_h = cubic_weights(th)
+            h0, th = _cubic_source(oh, H, align_corners, scale_h)
+            weights_h = _cubic_weights(th)
             for ow in range(OW):
-                w0, tw = cubic_source(ow, W, align_corners, scale_w)
-                weights_w = cubic_weights(tw)
+                w0, tw = _cubic_source(ow, W, align_corners, scale_w)
+                weights_w = _cubic_weights(tw)
                 value = x.dtype.type(0)
                 for i in range(4):
                     row = min(max(h0 - 1 + i, 0), H - 1)
@@ -217,11 +218,11 @@ def _upsample_bicubic2d_backward(grad_out, grad_x, align_corners, scale_h, scale
     OH, OW = grad_out.shape[1], grad_out.shape[2]
     for plane in prange(P):
         for oh in range(OH):
-            h0, th = cubic_source(oh, H, align_corners, scale_h)
-            weights_h = cubic_weights(th)
+            h0, th = _cubic_source(oh, H, align_corners, scale_h)
+            weights_h = _cubic_weights(th)
             for ow in range(OW):
-                w0, tw = cubic_source(ow, W, align_corners, scale_w)
-                weights_w = cubic_weights(tw)
+                w0, tw = _cubic_source(ow, W, align_corners, scale_w)
+                weights_w = _cubic_weights(tw)
                 g = grad_out[plane, oh, ow]
                 for i in range(4):
                     row = min(max(h0 - 1 + i, 0), H - 1)

@@ -5,8 +5,9 @@
 //     x, grad_x      (N, C, H, W)      element (n, c, h, w)  at ((n*C + c)*H + h)*W + w
 //     grid, grad_grid (N, OH, OW, 2)   point (n, oh, ow)     at ((n*OH + oh)*OW + ow)*2
 //     out, grad_out  (N, C, OH, OW)
-// source_index, neighbours and read are line-for-line twins of the Numba helpers in
-// kernels/cpu/grid_sample.py (neighbours returns a struct there, a tuple here). scalar_t is float or double; booleans arrive as int.
+// pixel_coordinate, neighbours, read and scatter are line-for-line twins of the Numba
+// helpers _pixel_coordinate, _neighbours, _read and _scatter in kernels/cpu/grid_sample.py
+// (neighbours returns a struct here, a tuple there). scalar_t is float or double; booleans arrive as int.
 //
 // Thread mapping: ONE THREAD PER GRID POINT (n, oh, ow), decoded as ow = index % OW,
 // oh = (index / OW) % OH, n = index / (OH*OW); it computes the coordinates and weights
@@ -21,9 +22,7 @@
 #define OUTSIDE (-100.0)  // where a far-away or non-finite coordinate is moved (reads zeros)
 
 // The pixel coordinate of one normalized coordinate, and d pixel / d coord in *slope.
-__device__ scalar_t source_index(scalar_t coord, int size, int border, int align_corners,
-                                 scalar_t* slope)
-{
+__device__ scalar_t pixel_coordinate(scalar_t coord, int size, int border, int align_corners, scalar_t* slope) {
     const scalar_t one = 1;
     const scalar_t two = 2;
     scalar_t pixel;
@@ -55,12 +54,10 @@ struct Neighbours {
     scalar_t west, east, north, south, slope_x, slope_y;
 };
 
-__device__ Neighbours neighbours(scalar_t gx, scalar_t gy, int H, int W, int border,
-                                 int align_corners)
-{
+__device__ Neighbours neighbours(scalar_t gx, scalar_t gy, int H, int W, int border, int align_corners) {
     Neighbours p;
-    const scalar_t ix = source_index(gx, W, border, align_corners, &p.slope_x);
-    const scalar_t iy = source_index(gy, H, border, align_corners, &p.slope_y);
+    const scalar_t ix = pixel_coordinate(gx, W, border, align_corners, &p.slope_x);
+    const scalar_t iy = pixel_coordinate(gy, H, border, align_corners, &p.slope_y);
     const scalar_t x0f = floor(ix);
     const scalar_t y0f = floor(iy);
     p.west = x0f + 1 - ix;
@@ -73,8 +70,7 @@ __device__ Neighbours neighbours(scalar_t gx, scalar_t gy, int H, int W, int bor
 }
 
 // x[n, c, row, col] of the (n, c) plane starting at `plane`, or 0 outside the input.
-__device__ scalar_t read(const scalar_t* plane, int row, int col, int H, int W)
-{
+__device__ scalar_t read(const scalar_t* plane, int row, int col, int H, int W) {
     if (row < 0 || row >= H || col < 0 || col >= W) {
         return 0;
     }
@@ -82,18 +78,16 @@ __device__ scalar_t read(const scalar_t* plane, int row, int col, int H, int W)
 }
 
 // grad_plane[row, col] += value where (row, col) is inside the input.
-__device__ void scatter(scalar_t* plane, int row, int col, int H, int W, scalar_t value)
-{
+__device__ void scatter(scalar_t* plane, int row, int col, int H, int W, scalar_t value) {
     if (row >= 0 && row < H && col >= 0 && col < W) {
         atomicAdd(&plane[(long long)row * W + col], value);
     }
 }
 
 // out[n, c, oh, ow] = nw v_nw + ne v_ne + sw v_sw + se v_se for every c.
-extern "C" __global__ void grid_sample_forward(
-    const scalar_t* __restrict__ x, const scalar_t* __restrict__ grid, scalar_t* __restrict__ out,
-    long long total, int C, int H, int W, int OH, int OW, int border, int align_corners)
-{
+extern "C" __global__ void grid_sample_forward(const scalar_t* __restrict__ x, const scalar_t* __restrict__ grid,
+                                               scalar_t* __restrict__ out, long long total, int C, int H, int W, int OH,
+                                               int OW, int border, int align_corners) {
     const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -102,27 +96,23 @@ extern "C" __global__ void grid_sample_forward(
     const int oh = (int)((index / OW) % OH);
     const long long n = index / ((long long)OH * OW);
 
-    const Neighbours p = neighbours(grid[index * 2], grid[index * 2 + 1], H, W, border,
-                                    align_corners);
+    const Neighbours p = neighbours(grid[index * 2], grid[index * 2 + 1], H, W, border, align_corners);
     const long long positions = (long long)OH * OW;
     for (int c = 0; c < C; ++c) {
         const scalar_t* plane = x + (n * C + c) * H * W;
         out[(n * C + c) * positions + (long long)oh * OW + ow] =
-            p.west * p.north * read(plane, p.y0, p.x0, H, W)
-            + p.east * p.north * read(plane, p.y0, p.x0 + 1, H, W)
-            + p.west * p.south * read(plane, p.y0 + 1, p.x0, H, W)
-            + p.east * p.south * read(plane, p.y0 + 1, p.x0 + 1, H, W);
+            p.west * p.north * read(plane, p.y0, p.x0, H, W) + p.east * p.north * read(plane, p.y0, p.x0 + 1, H, W) +
+            p.west * p.south * read(plane, p.y0 + 1, p.x0, H, W) +
+            p.east * p.south * read(plane, p.y0 + 1, p.x0 + 1, H, W);
     }
 }
 
 // grad_x (atomically) += g * weight at the four neighbours, for every c;
 // grad_grid[n, oh, ow] = (sum_c g * d out / d ix * slope_x, sum_c g * d out / d iy * slope_y).
-extern "C" __global__ void grid_sample_backward(
-    const scalar_t* __restrict__ grad_out, const scalar_t* __restrict__ x,
-    const scalar_t* __restrict__ grid, scalar_t* __restrict__ grad_x,
-    scalar_t* __restrict__ grad_grid,
-    long long total, int C, int H, int W, int OH, int OW, int border, int align_corners)
-{
+extern "C" __global__ void grid_sample_backward(const scalar_t* __restrict__ grad_out, const scalar_t* __restrict__ x,
+                                                const scalar_t* __restrict__ grid, scalar_t* __restrict__ grad_x,
+                                                scalar_t* __restrict__ grad_grid, long long total, int C, int H, int W,
+                                                int OH, int OW, int border, int align_corners) {
     const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -131,8 +121,7 @@ extern "C" __global__ void grid_sample_backward(
     const int oh = (int)((index / OW) % OH);
     const long long n = index / ((long long)OH * OW);
 
-    const Neighbours p = neighbours(grid[index * 2], grid[index * 2 + 1], H, W, border,
-                                    align_corners);
+    const Neighbours p = neighbours(grid[index * 2], grid[index * 2 + 1], H, W, border, align_corners);
     const long long positions = (long long)OH * OW;
     scalar_t d_ix = 0;
     scalar_t d_iy = 0;

@@ -11,7 +11,7 @@ import numpy as np
 
 from minitorch_cv.device import namespace
 
-from .launcher import CudaSource, int32s
+from .runtime import CudaSource, int32s
 
 _SOURCE = CudaSource("grid_sample.cu")
 

@@ -3,8 +3,9 @@
 // The source-index rules (PyTorch's legacy "nearest" in float32 with its OH == H and
 // OH == 2H shortcuts; "bilinear" with align_corners True/False) are stated in
 // kernels/reference/resample.py. Notation: N C H W, OH OW; plane = n*C + c, and
-// every array is a C-contiguous stack of planes. nearest_source and linear_source
-// are line-for-line twins of the Numba helpers in kernels/cpu/resample.py.
+// every array is a C-contiguous stack of planes. nearest_source, linear_source,
+// cubic_source and cubic_weights are line-for-line twins of the Numba helpers of the
+// same names (with Python's leading underscore) in kernels/cpu/resample.py.
 //
 // Thread mapping: ONE THREAD PER ELEMENT OF THE ARRAY BEING WRITTEN.
 //   forward kernels:  one thread per output element; index -> (plane, oh, ow)
@@ -26,8 +27,7 @@
 // Source row of output row oh: min(floor(float(oh) * scale), H - 1), with PyTorch's
 // CPU shortcuts (a copy when OH == H, oh / 2 when OH == 2H). The product is
 // non-negative, so truncation is floor.
-__device__ int nearest_source(int oh, int H, int OH, float scale)
-{
+__device__ int nearest_source(int oh, int H, int OH, float scale) {
     if (OH == H) {
         return oh;
     }
@@ -39,8 +39,7 @@ __device__ int nearest_source(int oh, int H, int OH, float scale)
 }
 
 // The first output row o in [0, OH] with nearest_source(o) >= target (OH if none).
-__device__ int first_nearest_at_least(int target, int H, int OH, float scale)
-{
+__device__ int first_nearest_at_least(int target, int H, int OH, float scale) {
     int lo = 0;
     int hi = OH;
     while (lo < hi) {
@@ -55,10 +54,9 @@ __device__ int first_nearest_at_least(int target, int H, int OH, float scale)
 }
 
 // out[plane, oh, ow] = x[plane, src_h(oh), src_w(ow)]. One thread per output element.
-extern "C" __global__ void upsample_nearest2d_forward(
-    const scalar_t* __restrict__ x, scalar_t* __restrict__ out, long long total,
-    int H, int W, int OH, int OW, float scale_h, float scale_w)
-{
+extern "C" __global__ void upsample_nearest2d_forward(const scalar_t* __restrict__ x, scalar_t* __restrict__ out,
+                                                      long long total, int H, int W, int OH, int OW, float scale_h,
+                                                      float scale_w) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -74,10 +72,9 @@ extern "C" __global__ void upsample_nearest2d_forward(
 
 // grad_x[plane, ih, iw] = sum of grad_out[plane, oh, ow] over the outputs with
 // src_h(oh) == ih and src_w(ow) == iw. One thread per input element.
-extern "C" __global__ void upsample_nearest2d_backward(
-    const scalar_t* __restrict__ grad_out, scalar_t* __restrict__ grad_x, long long total,
-    int H, int W, int OH, int OW, float scale_h, float scale_w)
-{
+extern "C" __global__ void upsample_nearest2d_backward(const scalar_t* __restrict__ grad_out,
+                                                       scalar_t* __restrict__ grad_x, long long total, int H, int W,
+                                                       int OH, int OW, float scale_h, float scale_w) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -108,9 +105,8 @@ extern "C" __global__ void upsample_nearest2d_backward(
 //   real = max(scale * (oh + 0.5) - 0.5, 0)         (not align_corners)
 //   h0 = min(floor(real), H - 1), h1 = h0 + (h0 < H - 1), lambda1 = clip(real - h0, 0, 1)
 // and a plain copy when OH == H, as in PyTorch.
-__device__ void linear_source(int oh, int H, int OH, int align_corners, scalar_t scale,
-                              int* h0, int* h1, scalar_t* lambda0, scalar_t* lambda1)
-{
+__device__ void linear_source(int oh, int H, int OH, int align_corners, scalar_t scale, int* h0, int* h1,
+                              scalar_t* lambda0, scalar_t* lambda1) {
     const scalar_t zero = 0;
     const scalar_t one = 1;
     const scalar_t half = 0.5;
@@ -137,9 +133,7 @@ __device__ void linear_source(int oh, int H, int OH, int align_corners, scalar_t
 }
 
 // The first output row o in [0, OH] whose h0 is >= target (OH if none).
-__device__ int first_linear_at_least(int target, int H, int OH, int align_corners,
-                                     scalar_t scale)
-{
+__device__ int first_linear_at_least(int target, int H, int OH, int align_corners, scalar_t scale) {
     int lo = 0;
     int hi = OH;
     while (lo < hi) {
@@ -157,9 +151,7 @@ __device__ int first_linear_at_least(int target, int H, int OH, int align_corner
 }
 
 // The weight with which output row oh reads input row ih (0 if it does not).
-__device__ scalar_t linear_weight(int oh, int ih, int H, int OH, int align_corners,
-                                  scalar_t scale)
-{
+__device__ scalar_t linear_weight(int oh, int ih, int H, int OH, int align_corners, scalar_t scale) {
     int h0, h1;
     scalar_t lambda0, lambda1;
     linear_source(oh, H, OH, align_corners, scale, &h0, &h1, &lambda0, &lambda1);
@@ -176,10 +168,9 @@ __device__ scalar_t linear_weight(int oh, int ih, int H, int OH, int align_corne
 // out = lambda0_h * (lambda0_w * x[h0, w0] + lambda1_w * x[h0, w1])
 //     + lambda1_h * (lambda0_w * x[h1, w0] + lambda1_w * x[h1, w1]).
 // One thread per output element.
-extern "C" __global__ void upsample_bilinear2d_forward(
-    const scalar_t* __restrict__ x, scalar_t* __restrict__ out, long long total,
-    int H, int W, int OH, int OW, int align_corners, scalar_t scale_h, scalar_t scale_w)
-{
+extern "C" __global__ void upsample_bilinear2d_forward(const scalar_t* __restrict__ x, scalar_t* __restrict__ out,
+                                                       long long total, int H, int W, int OH, int OW, int align_corners,
+                                                       scalar_t scale_h, scalar_t scale_w) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -202,10 +193,10 @@ extern "C" __global__ void upsample_bilinear2d_forward(
 // grad_out[plane, oh, ow] * weight_h(oh, ih) * weight_w(ow, iw). Those outputs have
 // h0(oh) in {ih - 1, ih}: a contiguous range of oh (and the same for ow).
 // One thread per input element.
-extern "C" __global__ void upsample_bilinear2d_backward(
-    const scalar_t* __restrict__ grad_out, scalar_t* __restrict__ grad_x, long long total,
-    int H, int W, int OH, int OW, int align_corners, scalar_t scale_h, scalar_t scale_w)
-{
+extern "C" __global__ void upsample_bilinear2d_backward(const scalar_t* __restrict__ grad_out,
+                                                        scalar_t* __restrict__ grad_x, long long total, int H, int W,
+                                                        int OH, int OW, int align_corners, scalar_t scale_h,
+                                                        scalar_t scale_w) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -235,22 +226,19 @@ extern "C" __global__ void upsample_bilinear2d_backward(
 #define CUBIC_A (-0.75)
 
 // The cubic-convolution kernel for |d| <= 1: ((A + 2) d - (A + 3)) d^2 + 1.
-__device__ scalar_t cubic1(scalar_t d)
-{
+__device__ scalar_t cubic1(scalar_t d) {
     const scalar_t a = (scalar_t)CUBIC_A;
     return ((a + (scalar_t)2) * d - (a + (scalar_t)3)) * d * d + (scalar_t)1;
 }
 
 // The cubic-convolution kernel for 1 < |d| < 2: ((A d - 5A) d + 8A) d - 4A.
-__device__ scalar_t cubic2(scalar_t d)
-{
+__device__ scalar_t cubic2(scalar_t d) {
     const scalar_t a = (scalar_t)CUBIC_A;
     return ((a * d - (scalar_t)5 * a) * d + (scalar_t)8 * a) * d - (scalar_t)4 * a;
 }
 
 // The weights of the taps h0 - 1, h0, h0 + 1, h0 + 2 (at distances t + 1, t, 1 - t, 2 - t).
-__device__ void cubic_weights(scalar_t t, scalar_t* w)
-{
+__device__ void cubic_weights(scalar_t t, scalar_t* w) {
     const scalar_t one = 1;
     const scalar_t two = 2;
     w[0] = cubic2(t + one);
@@ -262,9 +250,7 @@ __device__ void cubic_weights(scalar_t t, scalar_t* w)
 // Output row oh reads rows h0 - 1 .. h0 + 2 (clamped into [0, H - 1]) at fraction t:
 //   real = scale * oh (align_corners) or scale * (oh + 0.5) - 0.5 (no clamp at 0),
 //   h0 = min(floor(real), H - 1), t = clip(real - h0, 0, 1).
-__device__ void cubic_source(int oh, int H, int align_corners, scalar_t scale, int* h0,
-                             scalar_t* t)
-{
+__device__ void cubic_source(int oh, int H, int align_corners, scalar_t scale, int* h0, scalar_t* t) {
     const scalar_t zero = 0;
     const scalar_t one = 1;
     const scalar_t half = 0.5;
@@ -280,8 +266,7 @@ __device__ void cubic_source(int oh, int H, int align_corners, scalar_t scale, i
 }
 
 // The first output row o in [0, OH] whose h0 is >= target (OH if none).
-__device__ int first_cubic_at_least(int target, int H, int OH, int align_corners, scalar_t scale)
-{
+__device__ int first_cubic_at_least(int target, int H, int OH, int align_corners, scalar_t scale) {
     int lo = 0;
     int hi = OH;
     while (lo < hi) {
@@ -299,8 +284,7 @@ __device__ int first_cubic_at_least(int target, int H, int OH, int align_corners
 }
 
 // The total weight with which output row oh reads input row ih (its taps that clamp to ih).
-__device__ scalar_t cubic_weight(int oh, int ih, int H, int align_corners, scalar_t scale)
-{
+__device__ scalar_t cubic_weight(int oh, int ih, int H, int align_corners, scalar_t scale) {
     int h0;
     scalar_t t;
     scalar_t w[4];
@@ -318,10 +302,9 @@ __device__ scalar_t cubic_weight(int oh, int ih, int H, int align_corners, scala
 
 // out = sum over i of wh_i * (sum over j of ww_j * x[row_i, col_j]). One thread per
 // output element.
-extern "C" __global__ void upsample_bicubic2d_forward(
-    const scalar_t* __restrict__ x, scalar_t* __restrict__ out, long long total,
-    int H, int W, int OH, int OW, int align_corners, scalar_t scale_h, scalar_t scale_w)
-{
+extern "C" __global__ void upsample_bicubic2d_forward(const scalar_t* __restrict__ x, scalar_t* __restrict__ out,
+                                                      long long total, int H, int W, int OH, int OW, int align_corners,
+                                                      scalar_t scale_h, scalar_t scale_w) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -356,10 +339,10 @@ extern "C" __global__ void upsample_bicubic2d_forward(
 // only if h0(oh) lies in [ih - 2, ih + 1] (any h0 <= 1 for ih = 0, and any h0 >= H - 3
 // for ih = H - 1, where taps clamp): a contiguous range of oh, since h0 never decreases.
 // One thread per input element (a gather: deterministic, no atomics).
-extern "C" __global__ void upsample_bicubic2d_backward(
-    const scalar_t* __restrict__ grad_out, scalar_t* __restrict__ grad_x, long long total,
-    int H, int W, int OH, int OW, int align_corners, scalar_t scale_h, scalar_t scale_w)
-{
+extern "C" __global__ void upsample_bicubic2d_backward(const scalar_t* __restrict__ grad_out,
+                                                       scalar_t* __restrict__ grad_x, long long total, int H, int W,
+                                                       int OH, int OW, int align_corners, scalar_t scale_h,
+                                                       scalar_t scale_w) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;

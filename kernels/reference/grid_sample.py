@@ -36,7 +36,7 @@ kernels/cuda/grid_sample.py):
 """
 import numpy as np
 
-OUTSIDE = -100.0  # where a far-away or non-finite coordinate is moved (reads zeros)
+_OUTSIDE = -100.0  # where a far-away or non-finite coordinate is moved (reads zeros)
 
 
 def _source_index(coord, size, border, align_corners):
@@ -59,7 +59,7 @@ def _source_index_of_finite_or_not(coord, size, border, align_corners):
         pixel = np.minimum(np.maximum(pixel, dtype(0)), dtype(size - 1))
         slope = np.where(inside, slope, dtype(0))
     near = (pixel >= -2) & (pixel <= size + 1)  # False for NaN
-    return np.where(near, pixel, dtype(OUTSIDE)).astype(coord.dtype), slope.astype(coord.dtype)
+    return np.where(near, pixel, dtype(_OUTSIDE)).astype(coord.dtype), slope.astype(coord.dtype)
 
 
 def _neighbours(ix, iy):

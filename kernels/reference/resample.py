@@ -132,7 +132,7 @@ def upsample_bilinear2d_backward(grad_out, H, W, align_corners, scale_h, scale_w
 
 
 # --------------------------------------------------------------------- bicubic
-CUBIC_A = -0.75
+_CUBIC_A = -0.75  # PyTorch's cubic convolution constant
 
 
 def _cubic_taps(size, out_size, align_corners, scale, dtype):
@@ -147,7 +147,7 @@ def _cubic_taps(size, out_size, align_corners, scale, dtype):
         real = scale * (d + dtype.type(0.5)) - dtype.type(0.5)
     h0 = np.minimum(np.floor(real).astype(np.int64), size - 1)
     t = np.clip(real - h0.astype(dtype), 0, 1).astype(dtype)
-    one, two, a = dtype.type(1), dtype.type(2), dtype.type(CUBIC_A)
+    one, two, a = dtype.type(1), dtype.type(2), dtype.type(_CUBIC_A)
 
     def cubic1(x):
         return ((a + two) * x - (a + dtype.type(3))) * x * x + one
