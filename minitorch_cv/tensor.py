@@ -6,7 +6,9 @@ A tensor holds
   - ``requires_grad`` and ``grad``: whether gradients are wanted, and where they
     accumulate after ``backward()``;
   - ``grad_fn``: the graph node of the Function call that produced it (``None`` for
-    leaves, the tensors a user created).
+    leaves, the tensors a user created);
+  - ``_version``: how many in-place operations changed its memory (shared with the
+    tensors that view the same memory; see autograd/versions.py).
 
 Every method that computes something is a thin call into ``minitorch_cv.ops``; the
 arithmetic and its gradient live there, next to each other.
