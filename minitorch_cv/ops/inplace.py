@@ -32,6 +32,12 @@ def check_inplace(name, tensor, *operands):
     """Raise before ``name`` writes into ``tensor`` if PyTorch would refuse it."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{name}: expected a Tensor, got {type(tensor).__name__}")
+    if not getattr(tensor.array.flags, "writeable", True):  # e.g. an expand()ed tensor
+        raise RuntimeError(
+            f"{name}: unsupported operation: more than one element of the written-to tensor "
+            "refers to a single memory location. Please clone() the tensor before performing "
+            "the operation."
+        )
     if not is_grad_enabled():
         return
     if tensor.is_leaf and tensor.requires_grad:

@@ -135,6 +135,8 @@ def test_inplace_dtype_and_shape_errors():
         x += mt.ones(2, 3)
     x += mt.ones(3, dtype=mt.float64)  # cast into float32, as PyTorch
     assert x.dtype == mt.float32 and x.tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(RuntimeError, match="single memory location"):
+        mt.zeros(1).expand(3).add_(1.0)
 
 
 def test_views_in_a_graph_are_refused_and_stale_views_are_detected():
