@@ -9,7 +9,7 @@ grad_x is allocated with zeros.
 """
 import numpy as np
 
-from minitorch_cv.device import namespace
+from minitorch_cv.devices import namespace
 
 from .runtime import CudaSource, int32s
 

@@ -24,7 +24,7 @@ in-place op and on into whatever produced the tensor before (see ``versions.py``
 how a changed saved array is detected).
 """
 from .. import dtypes
-from ..device import namespace
+from ..devices import namespace
 from . import versions
 from .grad_mode import is_grad_enabled
 

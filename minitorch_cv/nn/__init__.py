@@ -22,6 +22,7 @@ from .attention import MultiheadAttention
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d, ConvTranspose2d
 from .conv1d import Conv1d
+from .deform_conv import DeformConv2d, ModulatedDeformConv2d
 from .dropout import Dropout, Dropout2d, StochasticDepth
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
@@ -52,6 +53,7 @@ __all__ = [
     "Conv2d",
     "ConvTranspose2d",
     "CrossEntropyLoss",
+    "DeformConv2d",
     "Dropout",
     "Dropout2d",
     "ELU",
@@ -72,6 +74,7 @@ __all__ = [
     "LogSoftmax",
     "MaxPool2d",
     "MaxUnpool2d",
+    "ModulatedDeformConv2d",
     "Module",
     "ModuleDict",
     "ModuleList",

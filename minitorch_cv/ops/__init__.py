@@ -38,6 +38,7 @@ from .comparison import (
     ne,
 )
 from .conversion import cast, clone, to_device
+from .deform_conv import deform_conv2d
 from .dropout import dropout, dropout2d, stochastic_depth
 from .elementwise import (
     absolute,

@@ -25,7 +25,7 @@ import math
 
 from .. import dtypes
 from ..autograd import Function, is_grad_enabled
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from .inplace import check_inplace, store_result
 from .special import erf

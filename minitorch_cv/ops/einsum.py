@@ -17,7 +17,7 @@ it on that diagonal, with zeros elsewhere.
 import string
 
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from .shape import expand
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from ._util import binary_operands, is_scalar, python_scalar, unbroadcast
 from .inplace import check_inplace, store_result

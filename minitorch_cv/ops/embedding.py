@@ -12,7 +12,7 @@ backward, where they are used to scatter (see ops/gather.py for why both).
 """
 from .. import dtypes
 from ..autograd import Function, no_grad
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from .gather import check_index_range, scatter_add_into
 

@@ -16,7 +16,7 @@ so each one's backward is the other.
 """
 from .. import backend, checks
 from ..autograd import Function
-from ..device import device_of_array, namespace
+from ..devices import device_of_array, namespace
 
 
 class Unfold(Function):

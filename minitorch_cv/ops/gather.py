@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from ._util import is_scalar, normalize_dim, python_scalar
 from .inplace import check_inplace, store_result

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import backend, dtypes
 from ..autograd import Function
-from ..device import device_of_array, namespace
+from ..devices import device_of_array, namespace
 from ..tensor import Tensor
 from .matmul import matmul
 

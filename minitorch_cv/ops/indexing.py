@@ -13,7 +13,7 @@ elements of x get no gradient, ``value`` gets the gradient at the elements it wr
 import numpy as np
 
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from ._util import is_scalar, python_scalar, unbroadcast
 from .inplace import check_inplace

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import Function, is_grad_enabled
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from ._util import is_scalar, python_scalar, unbroadcast
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from .loss import REDUCTIONS, _reduce, _spread
 

@@ -7,7 +7,7 @@ so the gradient is a cumulative sum run backwards: flip, cumsum, flip.
 """
 from .. import dtypes
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from ._util import normalize_dim
 

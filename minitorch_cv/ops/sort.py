@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import checks, dtypes
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from ._util import normalize_dim
 from .gather import along_dim_key
