@@ -14,8 +14,8 @@ one.
 
 ``write_json_atomic(path, obj)`` writes to a temporary file in the same folder and
 renames it over ``path`` (``os.replace``, through ``serialization.files.atomic_write``),
-so a reader (or a crash) never sees a half-written file. NaN and infinities (a diverged loss) are written as ``null``: JSON
-has no spelling for them.
+so a reader (or a crash) never sees a half-written file. NaN and infinities (a diverged
+loss) are written as ``null``: JSON has no spelling for them.
 """
 import json
 import math

@@ -67,6 +67,16 @@ CASES = [
     ("resample", "upsample_bilinear2d_forward", (ones(1, 1, 2, 2), 4, 4, True, 0.5, float("nan")), ValueError, "scale_w"),
     ("resample", "upsample_nearest2d_backward", (ones(1, 1, 4, 4), 0, 2, 0.5, 0.5), ValueError, "H"),
     ("resample", "upsample_nearest2d_forward", (ones(1, 1, 2, 2), 2**31, 1, 0.5, 0.5), ValueError, "OH"),
+    ("resample", "upsample_bicubic2d_forward", (ones(1, 1, 2, 2), 4, 4, False, float("inf"), 0.5), ValueError, "scale_h"),
+    ("resample", "upsample_bicubic2d_backward", (ones(1, 1, 4, 4), 2, 0, False, 0.5, 0.5), ValueError, "W"),
+    # grid sample: every grid point is read as two coordinates of its sample
+    ("grid_sample", "grid_sample_forward", (ones(2, 1, 3, 3), ones(1, 2, 2, 2), False, False), ValueError,
+     r"grid must have shape \(2, 2, 2, 2\)"),
+    ("grid_sample", "grid_sample_forward", (ones(1, 1, 3, 3), ones(1, 2, 2, 1), False, False), ValueError, "grid"),
+    ("grid_sample", "grid_sample_forward", (ones(1, 1, 3, 3), ones(1, 2, 2, 2, dtype=np.float64), False, False),
+     TypeError, "grid must have the dtype float32"),
+    ("grid_sample", "grid_sample_backward", (ones(1, 1, 2, 3), ones(1, 1, 3, 3), ones(1, 2, 2, 2), False, False),
+     ValueError, "grad_out"),
     # convolution
     ("conv", "im2col", (ones(1, 1, 4, 4), 2, 2, 1, 1, 2**30, 0, 1, 1), ValueError, r"H \+ 2 \* PH"),
     ("conv", "im2col", (ones(1, 4, 4), 2, 2, 1, 1, 0, 0, 1, 1), ValueError, "4 dims"),
