@@ -35,13 +35,24 @@ from minitorch_cv.serialization import files as checkpoint_files
 from tests.conftest import REPO_ROOT
 
 
+_OUTCOME = """
+def outcome(fn):
+    try:
+        fn()
+        return "no error"
+    except Exception as error:
+        return type(error).__name__
+"""
+
+
 def run_isolated(code, timeout=120):
-    """Run ``code`` in a fresh interpreter; its stdout. A crash or a hang fails the test
-    with what the process printed."""
+    """Run ``code`` in a fresh interpreter, with ``outcome(fn)`` defined (the name of
+    the exception ``fn()`` raises, or "no error"); its stdout. A crash or a hang fails
+    the test with what the process printed."""
     path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
     env = dict(os.environ, PYTHONPATH=path, OPENBLAS_NUM_THREADS="1")
     try:
-        result = subprocess.run([sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code)],
+        result = subprocess.run([sys.executable, "-X", "faulthandler", "-c", _OUTCOME + textwrap.dedent(code)],
                                 capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired as error:
         pytest.fail(f"the process hung for {timeout} s:\n{error.stdout}\n{error.stderr}")
@@ -57,13 +68,6 @@ def test_1_a_target_edited_after_the_forward_is_an_error_not_a_segfault():
     output = run_isolated("""
         import numpy as np, minitorch_cv as mt, minitorch_cv.nn.functional as F
         from minitorch_cv import backend
-
-        def outcome(fn):
-            try:
-                fn()
-                return "no error"
-            except Exception as error:
-                return type(error).__name__
 
         def fill(kernels):
             x = mt.randn(4, 5, requires_grad=True); t = mt.tensor(np.array([1, 2, 3, 0]))
@@ -406,39 +410,6 @@ def test_10_saving_a_self_referencing_dict_is_a_clear_error(tmp_path):
     assert list(tmp_path.iterdir()) == []  # refused before any file was touched
 
 
-# ---------------------------------------------- 11 and 12. the CUDA emulation and kernels
-def test_11_12_the_emulation_and_the_kernel_wrappers_never_crash():
-    """A damaged build cache (SIGBUS), kernel wrappers trusting sizes (reads out of
-    bounds, segfaults), the raw launcher with sizes larger than its arrays or a zero
-    divisor, a block of 100 for a block reduction; the details of each are tested in
-    tests/kernels/runtime/test_cuda_memcheck.py and tests/kernels/test_kernel_arguments.py."""
-    output = run_isolated("""
-        import glob, os, subprocess, sys, tempfile
-        import numpy as np
-        from minitorch_cv.kernels.cuda import layer_norm, softmax
-        from minitorch_cv.kernels.cuda.runtime import CudaSource
-
-        def outcome(fn):
-            try:
-                fn()
-                return "no error"
-            except Exception as error:
-                return type(error).__name__
-
-        x = np.ones(8, np.float32); y = np.empty(8, np.float32); one = np.ones(1, np.float32)
-        source = CudaSource("batch_norm.cu")
-        print("short weight", outcome(lambda: layer_norm.layer_norm_forward(np.ones((2, 8), np.float32), np.ones(3, np.float32), None, 1e-5)))
-        print("target", outcome(lambda: softmax.cross_entropy_forward(np.zeros((2, 5), np.float32), np.array([0, 10**12]), np.ones(5, np.float32), -100, 0.0)))
-        print("sizes", outcome(lambda: source.launch_per_element("batch_norm_scale_shift", 10**6, (x, one.astype(np.float64), one.astype(np.float64), y, np.int64(10**6), np.int32(1), np.int64(8)))))
-        print("divisor", outcome(lambda: source.launch_per_element("batch_norm_scale_shift", 8, (x, one.astype(np.float64), one.astype(np.float64), y, np.int64(8), np.int32(0), np.int64(8)))))
-        print("block", outcome(lambda: source.launch("batch_norm_statistics", grid=1, block=100, args=(np.ones((2, 1, 4), np.float32), np.empty(1), np.empty(1), np.int64(2), np.int32(1), np.int64(4)))))
-    """)
-    assert output.split("\n")[:5] == [
-        "short weight ValueError", "target IndexError", "sizes CudaLaunchError", "divisor CudaLaunchError",
-        "block ValueError",
-    ], output
-
-
 # -------------------------------------------------- 11. the emulation's build cache
 _CACHED_KERNEL_RUN = """
 import numpy as np
@@ -464,6 +435,31 @@ def test_11_a_truncated_or_garbage_cached_library_is_rebuilt(tmp_path):
             library.write_bytes(damaged)
         result = subprocess.run(child, env=env, capture_output=True, text=True, timeout=300)
         assert (result.returncode, result.stdout.strip()) == (0, "28.0"), (damage, result.stderr[-2000:])
+
+
+# --------------------------------------------- 12. kernel wrappers and the raw launcher
+def test_12_the_kernel_wrappers_and_the_launcher_never_crash():
+    """Kernel wrappers trusting sizes (reads out of bounds, segfaults), the raw launcher
+    with sizes larger than its arrays or a zero divisor, a block of 100 for a block
+    reduction; the details of each are tested in tests/kernels/runtime/test_cuda_memcheck.py
+    and tests/kernels/test_kernel_arguments.py."""
+    output = run_isolated("""
+        import numpy as np
+        from minitorch_cv.kernels.cuda import layer_norm, softmax
+        from minitorch_cv.kernels.cuda.runtime import CudaSource
+
+        x = np.ones(8, np.float32); y = np.empty(8, np.float32); one = np.ones(1, np.float32)
+        source = CudaSource("batch_norm.cu")
+        print("short weight", outcome(lambda: layer_norm.layer_norm_forward(np.ones((2, 8), np.float32), np.ones(3, np.float32), None, 1e-5)))
+        print("target", outcome(lambda: softmax.cross_entropy_forward(np.zeros((2, 5), np.float32), np.array([0, 10**12]), np.ones(5, np.float32), -100, 0.0)))
+        print("sizes", outcome(lambda: source.launch_per_element("batch_norm_scale_shift", 10**6, (x, one.astype(np.float64), one.astype(np.float64), y, np.int64(10**6), np.int32(1), np.int64(8)))))
+        print("divisor", outcome(lambda: source.launch_per_element("batch_norm_scale_shift", 8, (x, one.astype(np.float64), one.astype(np.float64), y, np.int64(8), np.int32(0), np.int64(8)))))
+        print("block", outcome(lambda: source.launch("batch_norm_statistics", grid=1, block=100, args=(np.ones((2, 1, 4), np.float32), np.empty(1), np.empty(1), np.int64(2), np.int32(1), np.int64(4)))))
+    """)
+    assert output.split("\n")[:5] == [
+        "short weight ValueError", "target IndexError", "sizes CudaLaunchError", "divisor CudaLaunchError",
+        "block ValueError",
+    ], output
 
 
 # --------------------------------------------------- 13. numeric and argument defects
