@@ -21,7 +21,9 @@ SMOKE_RUNS = {
     "bench_norm.py": (["--shape", "4", "8", "8", "8", "--repeat", "1"], "ms"),
     "bench_optim.py": ([], "ms"),
     "bench_pool.py": (["--batch", "8", "--repeat", "1"], "fwd ms"),
-    "bench_resnet_step.py": (["--batch-size", "4", "--steps", "1", "--top", "3"], "images per second"),
+    "bench_resnet_step.py": (
+        ["--batch-size", "4", "--rounds", "1", "--steps", "1", "--no-torch"], "op (ms, one step)"
+    ),
     "bench_softmax.py": (["--repeat", "1"], "best ms"),
 }
 
