@@ -53,7 +53,7 @@ import minitorch_cv as mt
 from minitorch_cv import data, models, nn, optim
 from minitorch_cv.data import transforms as T
 from minitorch_cv.data.errors import ENV_VAR, cache_dir
-from minitorch_cv.device import normalize as normalize_device
+from minitorch_cv.devices import normalize as normalize_device
 from minitorch_cv.serialization import CheckpointError
 from minitorch_cv.utils import (
     ProgressBar,

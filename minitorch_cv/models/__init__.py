@@ -13,6 +13,7 @@ its paper and the layer table it implements:
     registry.py       get_model, list_models, register_model
     weight_init.py    He initialization of residual networks, zero-init of residual branches
     resnet.py         torchvision's ResNet, ResNeXt and wide ResNet-50/101-2; cifar_resnet18/34/50
+    deform_resnet.py  deform_resnet50: ResNet-50 with DCNv2's deformable 3x3 convolutions
     resnet_cifar.py   He et al. 2015's CIFAR ResNets: resnet20/32/44/56/110
     preact_resnet.py  pre-activation ResNets (He et al. 2016): preact_resnet18
     vgg.py            vgg11 ... vgg19 and the _bn variants
@@ -25,6 +26,7 @@ its paper and the layer table it implements:
 """
 from .blocks import MLP, Conv2dNormActivation
 from .coatnet import CoAtNet, coatnet_0
+from .deform_resnet import deform_resnet50
 from .densenet import DenseNet, densenet121, densenet161, densenet169, densenet201, densenet_bc_100_k12
 from .efficientnet import (
     EfficientNet,
@@ -135,6 +137,7 @@ __all__ = [
     "cifar_resnet18",
     "cifar_resnet34",
     "cifar_resnet50",
+    "deform_resnet50",
     "get_model",
     "get_model_builder",
     "list_models",

@@ -23,7 +23,7 @@ import warnings
 
 from .. import checks, dtypes
 from ..autograd import Function, is_grad_enabled
-from ..device import namespace
+from ..devices import namespace
 from ..random import generator
 from ..tensor import Tensor
 

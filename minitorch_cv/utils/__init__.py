@@ -6,7 +6,9 @@ training.py   train_one_epoch and evaluate: the classification loops
 interrupt.py  StopOnInterrupt: Ctrl-C stops a loop between steps, not in the middle
 checkpoint.py training_state / restore_training_state: what a resumable checkpoint holds
 plotting.py   plot_curves: loss and accuracy curves as a PNG (matplotlib, optional)
+data.py       PyTorch's import path minitorch_cv.utils.data (DataLoader, Dataset, samplers)
 """
+from . import data
 from .checkpoint import restore_training_state, training_state
 from .interrupt import StopOnInterrupt
 from .metrics import RunningMetrics, write_json_atomic
