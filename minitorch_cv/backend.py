@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import NamedTuple
 
 from . import devices as _device
+from .kernels.cpu import activation as cpu_activation
 from .kernels.cpu import attention as cpu_attention
 from .kernels.cpu import batch_norm as cpu_batch_norm
 from .kernels.cpu import conv as cpu_conv
@@ -35,6 +36,7 @@ from .kernels.cpu import pool as cpu_pool
 from .kernels.cpu import resample as cpu_resample
 from .kernels.cpu import scatter as cpu_scatter
 from .kernels.cpu import softmax as cpu_softmax
+from .kernels.cuda import activation as cuda_activation
 from .kernels.cuda import attention as cuda_attention
 from .kernels.cuda import batch_norm as cuda_batch_norm
 from .kernels.cuda import conv as cuda_conv
@@ -47,6 +49,7 @@ from .kernels.cuda import pool as cuda_pool
 from .kernels.cuda import resample as cuda_resample
 from .kernels.cuda import scatter as cuda_scatter
 from .kernels.cuda import softmax as cuda_softmax
+from .kernels.reference import activation as reference_activation
 from .kernels.reference import attention as reference_attention
 from .kernels.reference import batch_norm as reference_batch_norm
 from .kernels.reference import conv as reference_conv
@@ -80,6 +83,7 @@ class KernelFamily(NamedTuple):
         return self.cpu
 
 
+ACTIVATION = KernelFamily(reference_activation, cpu_activation, cuda_activation)
 ATTENTION = KernelFamily(reference_attention, cpu_attention, cuda_attention)
 BATCH_NORM = KernelFamily(reference_batch_norm, cpu_batch_norm, cuda_batch_norm)
 CONV = KernelFamily(reference_conv, cpu_conv, cuda_conv)
@@ -98,6 +102,7 @@ SOFTMAX = KernelFamily(reference_softmax, cpu_softmax, cuda_softmax)
 # Every family by the name of its files (kernels/<implementation>/<name>.py), for the
 # tests and benchmarks that iterate over families; ops use the constants above.
 FAMILIES = {
+    "activation": ACTIVATION,
     "attention": ATTENTION,
     "batch_norm": BATCH_NORM,
     "conv": CONV,

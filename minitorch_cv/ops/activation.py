@@ -14,8 +14,11 @@
 """
 import math
 
+import numpy as np
+
+from .. import backend
 from ..autograd import Function
-from ..devices import namespace
+from ..devices import device_of_array, namespace
 from ..tensor import Tensor
 from .special import erf
 
@@ -23,14 +26,24 @@ from .special import erf
 class ReLU(Function):
     @staticmethod
     def forward(ctx, x):
-        out = namespace(x).maximum(x, 0)
+        kernels = _relu_kernels(x)
+        out = kernels.relu(x) if kernels else namespace(x).maximum(x, 0)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (out > 0)
+        kernels = _relu_kernels(grad)
+        return kernels.relu_backward(grad, out) if kernels else grad * (out > 0)
+
+
+def _relu_kernels(array):
+    """The ``activation`` kernel family for float32/float64 arrays (one parallel pass
+    each way: ReLU follows almost every convolution), None for other dtypes (NumPy)."""
+    if array.dtype not in (np.float32, np.float64):
+        return None
+    return backend.ACTIVATION.on(device_of_array(array))
 
 
 class Hardtanh(Function):
