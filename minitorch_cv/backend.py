@@ -32,6 +32,7 @@ from .kernels.cpu import distance as cpu_distance
 from .kernels.cpu import group_norm as cpu_group_norm
 from .kernels.cpu import layer_norm as cpu_layer_norm
 from .kernels.cpu import local_response_norm as cpu_local_response_norm
+from .kernels.cpu import optimizer as cpu_optimizer
 from .kernels.cpu import pool as cpu_pool
 from .kernels.cpu import resample as cpu_resample
 from .kernels.cpu import scatter as cpu_scatter
@@ -45,6 +46,7 @@ from .kernels.cuda import distance as cuda_distance
 from .kernels.cuda import group_norm as cuda_group_norm
 from .kernels.cuda import layer_norm as cuda_layer_norm
 from .kernels.cuda import local_response_norm as cuda_local_response_norm
+from .kernels.cuda import optimizer as cuda_optimizer
 from .kernels.cuda import pool as cuda_pool
 from .kernels.cuda import resample as cuda_resample
 from .kernels.cuda import scatter as cuda_scatter
@@ -58,6 +60,7 @@ from .kernels.reference import distance as reference_distance
 from .kernels.reference import group_norm as reference_group_norm
 from .kernels.reference import layer_norm as reference_layer_norm
 from .kernels.reference import local_response_norm as reference_local_response_norm
+from .kernels.reference import optimizer as reference_optimizer
 from .kernels.reference import pool as reference_pool
 from .kernels.reference import resample as reference_resample
 from .kernels.reference import scatter as reference_scatter
@@ -94,6 +97,7 @@ LAYER_NORM = KernelFamily(reference_layer_norm, cpu_layer_norm, cuda_layer_norm)
 LOCAL_RESPONSE_NORM = KernelFamily(
     reference_local_response_norm, cpu_local_response_norm, cuda_local_response_norm
 )
+OPTIMIZER = KernelFamily(reference_optimizer, cpu_optimizer, cuda_optimizer)
 POOL = KernelFamily(reference_pool, cpu_pool, cuda_pool)
 RESAMPLE = KernelFamily(reference_resample, cpu_resample, cuda_resample)
 SCATTER = KernelFamily(reference_scatter, cpu_scatter, cuda_scatter)
@@ -111,6 +115,7 @@ FAMILIES = {
     "group_norm": GROUP_NORM,
     "layer_norm": LAYER_NORM,
     "local_response_norm": LOCAL_RESPONSE_NORM,
+    "optimizer": OPTIMIZER,
     "pool": POOL,
     "resample": RESAMPLE,
     "scatter": SCATTER,
