@@ -52,3 +52,17 @@ def test_benchmark_runs(script):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert header in result.stdout, result.stdout[-3000:]
+
+
+def test_check_thread_pools_asks_for_pytorch_when_it_is_missing():
+    """benchmarks/check_thread_pools.py compares two frameworks in one process: without
+    PyTorch it stops at once with a message that says how to get a PyTorch venv."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is not None:
+        pytest.skip("PyTorch is installed here: the check would run for minutes")
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "check_thread_pools.py")],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode != 0 and "needs PyTorch" in result.stderr

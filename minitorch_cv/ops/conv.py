@@ -20,9 +20,13 @@ of the GEMM, (C*KH*KW + K)*OH*OW values per sample, plus col2im's C*H*W for the 
 gradient) stays under ``get_workspace_limit()`` bytes (default 256 MiB; change it with
 ``set_workspace_limit(nbytes)``), and a chunk holds at least one sample. Memory then
 grows with the batch only by the output itself. On the CPU, chunks are also kept under
-``CPU_CHUNK_BYTES`` (16 MiB), which is faster: the columns are still in the cache when
-the GEMM reads them back, and the allocator hands the same block to every chunk instead
-of fresh pages from the operating system (each faulted in and zeroed on first touch).
+``CPU_CHUNK_BYTES_PER_THREAD`` (2 MiB, a core's L2 cache here) times the number of
+threads, which is faster: the columns are still in the cache when the GEMM reads them
+back (BLAS splits a GEMM between the threads), and the allocator hands the same block to
+every chunk instead of fresh pages from the operating system. (With one thread, a
+ResNet-20 step at batch 128 took 15% less CPU time with 2 MiB chunks than with 16 MiB;
+smaller chunks mean more GEMM calls, each a handoff between BLAS's threads, hence the
+scaling with the threads.)
 
 A 1x1 convolution with stride 1 and no padding needs no columns at all: each sample's
 input, read as a (C, H*W) matrix, already is its column matrix.
@@ -37,11 +41,12 @@ from typing import NamedTuple
 from .. import backend, checks
 from ..autograd import Function
 from ..devices import GPU, device_of_array, namespace
+from ..threads import get_num_threads
 from .pad import pad
 from .shape import squeeze, unsqueeze
 
 _workspace_limit = 256 * 2**20
-CPU_CHUNK_BYTES = 2 * 2**20
+CPU_CHUNK_BYTES_PER_THREAD = 2 * 2**20
 
 
 def get_workspace_limit():
@@ -89,9 +94,11 @@ class Geometry(NamedTuple):
 
 
 def _batch_chunks(N, bytes_per_sample, device):
-    """Consecutive slices of the batch, each with a workspace under the limit (and
-    under CPU_CHUNK_BYTES on the CPU), at least one sample each."""
-    limit = _workspace_limit if device == GPU else min(_workspace_limit, CPU_CHUNK_BYTES)
+    """Consecutive slices of the batch, each with a workspace under the limit (and on the
+    CPU under CPU_CHUNK_BYTES_PER_THREAD per thread), at least one sample each."""
+    limit = _workspace_limit
+    if device != GPU:
+        limit = min(limit, CPU_CHUNK_BYTES_PER_THREAD * get_num_threads())
     per_chunk = max(1, limit // max(1, bytes_per_sample))
     for start in range(0, N, per_chunk):
         yield slice(start, min(start + per_chunk, N))
