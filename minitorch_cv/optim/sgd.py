@@ -59,6 +59,7 @@ class SGD(Optimizer):
                     param, p.grad.array, buffer, group["lr"], momentum, group["dampening"],
                     group["weight_decay"], group["nesterov"], group["maximize"], first_step,
                 )
+                p._bump_version()  # in place: a graph that saved p can no longer use it
         return loss
 
 

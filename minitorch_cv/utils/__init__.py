@@ -5,6 +5,9 @@ metrics.py    RunningMetrics (loss/accuracy sums kept on the device), write_json
 training.py   train_one_epoch and evaluate: the classification loops
 interrupt.py  StopOnInterrupt: Ctrl-C stops a loop between steps, not in the middle
 checkpoint.py training_state / restore_training_state: what a resumable checkpoint holds
+run.py        Run: a training run on disk (epochs, metrics.json, checkpoints, Ctrl-C,
+              --resume checked, divergence, the output-folder guard); the scripts' main
+arguments.py  the training scripts' shared options, each checked when parsed
 plotting.py   plot_curves: loss and accuracy curves as a PNG (matplotlib, optional)
 data.py       PyTorch's import path minitorch_cv.utils.data (DataLoader, Dataset, samplers)
 """
