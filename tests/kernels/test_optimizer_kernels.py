@@ -100,3 +100,19 @@ def test_bad_input_is_rejected_before_any_kernel_runs(implementation, arrays, er
     param, grad, buffer = arrays()
     with pytest.raises(error, match=message):
         kernel_module(implementation, "optimizer").sgd_step(param, grad, buffer, 0.1, 0.9, 0, 0, False, False, True)
+
+
+def test_sgd_step_through_the_kernels_bumps_each_parameters_version():
+    """sgd_step writes the parameter in place: its version counter must move, so that a
+    graph that saved the parameter before the step refuses to backpropagate through it
+    (PyTorch's 'modified by an inplace operation')."""
+    import minitorch_cv as mt
+
+    weight = mt.nn.Parameter(mt.tensor(np.arange(1.0, 7.0).reshape(2, 3), dtype=mt.float32))
+    (weight * weight).sum().backward()
+    stale = (weight * weight).sum()  # saves weight at its current version
+    version = weight._version
+    mt.optim.SGD([weight], lr=0.1, momentum=0.9).step()
+    assert weight._version == version + 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        stale.backward()
