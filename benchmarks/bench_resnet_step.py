@@ -25,7 +25,9 @@ One step: forward, cross-entropy, backward, SGD (momentum 0.9, Nesterov, weight 
 4. Last line: the median of the rounds' ratios, ours / PyTorch.
 
 A "before" column: run this script with a Python whose minitorch_cv is an older checkout
-and ``--save before.json --no-torch``, then here with ``--before before.json``. (Before
+and ``--save before.json --no-torch``, then here with ``--before before.json`` (same
+--arch and --batch-size): the table gets its per-op figures and a line compares the
+median steps. (Before
 the CIFAR ResNet-18 was renamed, it was registered as ``resnet18``: ``--arch
 cifar_resnet18`` uses that name when the framework has no ``cifar_resnet18``.)
 
@@ -70,6 +72,9 @@ def model_name(arch):
     names = models.list_models()
     if arch not in names and arch == "cifar_resnet18" and "resnet18" in names:
         return "resnet18"
+    if arch not in names:
+        raise SystemExit(f"--arch {arch}: this minitorch_cv ({os.path.dirname(mt.__file__)}) "
+                         "has no such model")
     return arch
 
 
@@ -271,11 +276,13 @@ def main():
             raise SystemExit(f"--before {args.before}: measured {saved['arch']} at batch "
                              f"{saved['batch_size']}, not {args.arch} at batch {args.batch_size}")
         before = saved["ops"]
+        print(f"before ({args.before}): median step {saved['step_ms']:.1f} ms, "
+              f"now {step_ms:.1f} ms: {saved['step_ms'] / step_ms:.2f}x faster")
     print()
     print_op_table(ours_rows, torch_rows, before)
     if args.save:
         record = {"arch": args.arch, "batch_size": args.batch_size, "threads": args.threads,
-                  "ops": ours_rows, "memory_kb": memory}
+                  "step_ms": step_ms, "ops": ours_rows, "memory_kb": memory}
         temporary = args.save + ".tmp"
         with open(temporary, "w") as handle:
             json.dump(record, handle, indent=1)

@@ -68,3 +68,19 @@ def test_check_thread_pools_asks_for_pytorch_when_it_is_missing():
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode != 0 and "needs PyTorch" in result.stderr
+
+
+def test_bench_resnet_step_before_column(tmp_path):
+    """--save writes our figures, --before reads them back as the table's first column
+    (the lead's before/after table: the first run is meant for an older checkout)."""
+    script = str(REPO_ROOT / "benchmarks" / "bench_resnet_step.py")
+    small = ["--batch-size", "2", "--rounds", "1", "--steps", "1", "--no-torch", "--threads", "1"]
+    environment = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    saved = tmp_path / "before.json"
+    for extra in (["--save", str(saved)], ["--before", str(saved)]):
+        result = subprocess.run([sys.executable, script, *small, *extra], cwd=REPO_ROOT,
+                                env=environment, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+    header = next(line for line in result.stdout.splitlines() if line.startswith("op (ms"))
+    assert header.split()[-2:] == ["before", "ours"]
+    assert "median step" in result.stdout
