@@ -4,11 +4,12 @@ Defaults follow PyTorch: Python floats and every constant/random constructor giv
 float32, Python ints give int64, Python bools give bool; a NumPy/CuPy array keeps
 its dtype. ``device`` is "cpu" (default) or "gpu" ("cuda" is accepted).
 """
+import math
 import numbers
 
 import numpy as np
 
-from . import dtypes
+from . import checks, dtypes
 from . import devices as _device
 from .random import generator
 from .tensor import Tensor
@@ -136,16 +137,26 @@ def randint(low, high=None, size=None, dtype=None, device=None):
 
 
 def randperm(n, device=None):
+    n = checks.integer("randperm", "n", n, minimum=0)
     device = _device.normalize(device)
-    return _finish(generator(device).permutation(int(n)).astype(np.int64), device, False)
+    return _finish(generator(device).permutation(n).astype(np.int64), device, False)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     """Like ``torch.arange``: int64 when start, end and step are all ints, else float32."""
     if end is None:
         start, end = 0, start
+    for name, value in (("start", start), ("end", end), ("step", step)):
+        checks.number("arange", name, value)
+        if not math.isfinite(value):
+            raise ValueError(f"arange: {name} must be finite, got {value!r}")
     if step == 0:
         raise ValueError("arange: step must be non-zero")
+    if (end - start) * step < 0:  # PyTorch's rule, where NumPy returns an empty range
+        raise ValueError(
+            f"arange: upper bound and lower bound inconsistent with step sign: start {start}, "
+            f"end {end}, step {step}"
+        )
     if dtype is None:
         integral = all(isinstance(v, numbers.Integral) for v in (start, end, step))
         dtype = dtypes.int64 if integral else dtypes.DEFAULT_FLOAT

@@ -33,12 +33,15 @@ position bias or a (B, 1, 1, S) padding mask is never copied out to (B, NH, L, S
 import numpy as np
 from numba import njit, prange
 
+from ..reference.attention import _check_attention
+
 MAX_HEAD_DIM = None  # BLAS products: any head dim works
 _WORKSPACE_BYTES = 1 << 20  # scores of one chunk (backward: two such arrays, p and ds)
 
 
 def attention_forward(q, k, v, bias, scale, causal):
     """Return ``(out, lse)`` (see the reference). Fully masked rows: out 0, lse +inf."""
+    _check_attention("attention_forward", q, k, v, bias, scale, causal)
     B, NH, L, _ = q.shape
     S, Ev = k.shape[2], v.shape[3]
     q3, k3, v3 = (_heads(a) for a in (q, k, v))
@@ -58,6 +61,7 @@ def attention_forward(q, k, v, bias, scale, causal):
 
 def attention_backward(q, k, v, bias, out, lse, dout, scale, causal, need_dbias=True):
     """Return ``(dq, dk, dv, dbias)`` (see the reference); p is recomputed from lse."""
+    _check_attention("attention_backward", q, k, v, bias, scale, causal, out, lse, dout)
     B, NH, L, E = q.shape
     S = k.shape[2]
     q3, k3, v3, out3, dout3 = (_heads(a) for a in (q, k, v, out, dout))
@@ -160,7 +164,9 @@ def _scale_mask_and_shift(s, bias, bias_sb, bias_sh, bias_sl, bias_ss, NH, h0, i
             else:
                 x = -np.inf
             s[c, r, j] = x
-            row_max = max(row_max, x)
+            # the max of the values as stored (rounded to s's dtype), not of x: the shift
+            # must cancel them exactly, or exp(s - max) overflows for large scores
+            row_max = max(row_max, s[c, r, j])
         if shift_given:
             row_shift = shift[c, r]
         else:

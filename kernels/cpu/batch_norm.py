@@ -28,7 +28,12 @@ checks that would stop vectorization.
 import numpy as np
 from numba import njit, prange
 
-from ..reference.batch_norm import _channel_geometry, _input_gradient_coefficients, _validate_channels
+from ..reference.batch_norm import (
+    _channel_geometry,
+    _check_backward,
+    _input_gradient_coefficients,
+    _validate_channels,
+)
 
 _REDUCE = {"reassoc"}  # reordering sums is all we allow: it vectorizes the float64 accumulators
 
@@ -49,11 +54,12 @@ def _batch_norm_statistics(x, mean, var):
     N, C, S = x.shape
     M = N * S
     for c in prange(C):
+        first = np.float64(x[0, c, 0]) if M > 0 else 0.0  # shifted: exact for a constant channel
         total = 0.0
         for n in range(N):
             for s in range(S):
-                total += np.float64(x[n, c, s])
-        channel_mean = total / M
+                total += np.float64(x[n, c, s]) - first
+        channel_mean = first + total / M
         squares = 0.0
         for n in range(N):
             for s in range(S):
@@ -64,7 +70,7 @@ def _batch_norm_statistics(x, mean, var):
 
 
 def batch_norm_scale_shift(x, scale, shift):
-    """y[n, c, s] = x[n, c, s] * scale[c] + shift[c]."""
+    """y[n, c, s] = x[n, c, s] * scale[c] + shift[c], in float64 (scale and shift are)."""
     _validate_channels(x, scale=scale, shift=shift)
     x = np.ascontiguousarray(x)
     N, C, S = _channel_geometry(x)
@@ -88,6 +94,7 @@ def _batch_norm_scale_shift(x, scale, shift, y):
 
 def batch_norm_backward_reduce(dy, x, mean, invstd):
     """sum_dy[c] = sum dy;  sum_dy_xhat[c] = sum dy * (x - mean[c]) * invstd[c]."""
+    _check_backward("batch_norm_backward_reduce", dy, x, mean=mean, invstd=invstd)
     x = np.ascontiguousarray(x)
     dy = np.ascontiguousarray(dy, dtype=x.dtype)
     N, C, S = _channel_geometry(x)
@@ -120,6 +127,10 @@ def batch_norm_backward_input(dy, x, mean, invstd, weight, sum_dy, sum_dy_xhat):
     x's dtype; see _input_gradient_coefficients), so the loop is one multiply-add chain
     per element.
     """
+    _check_backward(
+        "batch_norm_backward_input", dy, x, mean=mean, invstd=invstd, weight=weight, sum_dy=sum_dy,
+        sum_dy_xhat=sum_dy_xhat,
+    )
     x = np.ascontiguousarray(x)
     dy = np.ascontiguousarray(dy, dtype=x.dtype)
     N, C, S = _channel_geometry(x)

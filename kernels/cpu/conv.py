@@ -19,13 +19,13 @@ compiled version per dtype serves every call).
 import numpy as np
 from numba import njit, prange
 
-from ..reference.conv import _check_col_shape, _output_size
+from ..reference.conv import _check_col_shape, _check_image, _output_size
 
 
 def im2col(x, KH, KW, SH, SW, PH, PW, DH, DW):
     """col[c, kh, kw, n, oh, ow] = x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW] (0 in
     the padding); x (N, C, H, W) -> col (C, KH, KW, N, OH, OW)."""
-    N, C, H, W = x.shape
+    N, C, H, W = _check_image("im2col", x)
     OH, OW = _output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
     col = np.empty((C, KH, KW, N, OH, OW), dtype=x.dtype)
     _im2col(np.ascontiguousarray(x), col, SH, SW, PH, PW, DH, DW)

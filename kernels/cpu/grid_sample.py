@@ -20,7 +20,7 @@ Parallelism:
 import numpy as np
 from numba import njit, prange
 
-from ..reference.grid_sample import _OUTSIDE
+from ..reference.grid_sample import _OUTSIDE, _check_grid_sample
 
 
 @njit(cache=True)
@@ -125,6 +125,7 @@ def _scatter(grad_x, n, c, row, col, H, W, value):
 
 
 def grid_sample_forward(x, grid, border, align_corners):
+    _check_grid_sample("grid_sample_forward", x, grid)
     N, C = x.shape[:2]
     OH, OW = grid.shape[1:3]
     out = np.empty((N, C, OH, OW), dtype=x.dtype)
@@ -134,6 +135,7 @@ def grid_sample_forward(x, grid, border, align_corners):
 
 
 def grid_sample_backward(grad_out, x, grid, border, align_corners):
+    _check_grid_sample("grid_sample_backward", x, grid, grad_out)
     grad_x = np.zeros(x.shape, dtype=x.dtype)
     grad_grid = np.empty(grid.shape, dtype=grid.dtype)
     _backward(np.ascontiguousarray(grad_out), np.ascontiguousarray(x),

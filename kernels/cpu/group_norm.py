@@ -11,7 +11,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ..reference.group_norm import _input_gradient_coefficients
+from ..reference.group_norm import _check_group_norm, _input_gradient_coefficients
 
 _REDUCE = {"reassoc"}  # reordering sums is all we allow: it vectorizes the float64 accumulators
 
@@ -22,6 +22,7 @@ def group_norm_forward(x, weight, bias, G, eps):
     prange over the N * G rows (n, g): the CG * S values of a group are contiguous in
     (N, C, S), starting at (n * C + g * CG) * S; one iteration owns one group.
     """
+    _check_group_norm("group_norm_forward", x, G, weight=weight, bias=bias, eps=eps)
     x = np.ascontiguousarray(x)
     N, C, S = x.shape
     weight = _ones_if_none(weight, C, x.dtype)
@@ -41,10 +42,11 @@ def _group_norm_forward(x, weight, bias, N, C, S, G, eps, y, mean, rstd):
     for row in prange(N * G):
         g = row % G
         base = row * M  # = (n * C + g * CG) * S
+        first = x[base] if M > 0 else 0.0  # shifted: exact for a constant group
         total = 0.0
         for i in range(M):
-            total += x[base + i]
-        group_mean = total / M
+            total += x[base + i] - first
+        group_mean = first + total / M
         squares = 0.0
         for i in range(M):
             deviation = x[base + i] - group_mean
@@ -70,6 +72,7 @@ def group_norm_backward_reduce(dy, x, mean, rstd, G):
 
     prange over the N * C rows (n, c) of S contiguous values each.
     """
+    _check_group_norm("group_norm_backward_reduce", x, G, dy, mean, rstd)
     x = np.ascontiguousarray(x)
     dy = np.ascontiguousarray(dy, dtype=x.dtype)
     N, C, S = x.shape
@@ -107,6 +110,7 @@ def group_norm_backward_input(dy, x, mean, rstd, weight, sum_dy, sum_dy_xhat, G)
     x's dtype): dx = A * dy - B * (x - mean[n, g]) - K with A = rstd weight[c],
     B = rstd^2 b, K = rstd a. prange over the N * C rows (n, c).
     """
+    _check_group_norm("group_norm_backward_input", x, G, dy, mean, rstd, weight, sums=(sum_dy, sum_dy_xhat))
     x = np.ascontiguousarray(x)
     dy = np.ascontiguousarray(dy, dtype=x.dtype)
     N, C, S = x.shape

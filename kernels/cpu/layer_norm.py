@@ -24,6 +24,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ..reference.layer_norm import _check_layer_norm
+
 _REDUCE = {"reassoc"}  # reordering sums is all we allow: it vectorizes the float64 accumulators
 _COLUMN_BLOCK = 64  # columns per iteration of layer_norm_backward_affine (cache lines)
 
@@ -33,6 +35,7 @@ def layer_norm_forward(x, weight, bias, eps):
 
     prange over rows r: one iteration owns one row (the CUDA block of that row).
     """
+    _check_layer_norm("layer_norm_forward", x, weight=weight, bias=bias, eps=eps)
     x = np.ascontiguousarray(x)
     R, D = x.shape
     weight = _ones_if_none(weight, D, x.dtype)
@@ -48,10 +51,11 @@ def layer_norm_forward(x, weight, bias, eps):
 def _layer_norm_forward(x, weight, bias, eps, y, mean, rstd):
     R, D = x.shape
     for r in prange(R):
+        first = x[r, 0] if D > 0 else 0.0  # shifted: exact for a constant row (see the CUDA kernel)
         total = 0.0
         for j in range(D):
-            total += x[r, j]
-        row_mean = total / D
+            total += x[r, j] - first
+        row_mean = first + total / D
         squares = 0.0
         for j in range(D):
             deviation = x[r, j] - row_mean
@@ -70,6 +74,7 @@ def layer_norm_backward_input(dy, x, mean, rstd, weight):
     prange over rows r: each iteration reduces its row (two float64 sums) and then
     writes the row of dx.
     """
+    _check_layer_norm("layer_norm_backward_input", x, dy, mean, rstd, weight)
     x = np.ascontiguousarray(x)
     dy = np.ascontiguousarray(dy, dtype=x.dtype)
     R, D = x.shape
@@ -105,6 +110,7 @@ def layer_norm_backward_affine(dy, x, mean, rstd):
     its 64 consecutive columns, so it reads whole cache lines (the CUDA kernel has one
     thread per column j, and neighbouring threads read neighbouring columns).
     """
+    _check_layer_norm("layer_norm_backward_affine", x, dy, mean, rstd)
     x = np.ascontiguousarray(x)
     dy = np.ascontiguousarray(dy, dtype=x.dtype)
     R, D = x.shape

@@ -15,6 +15,8 @@ The window sums run in float64, like the CUDA kernels.
 import numpy as np
 from numba import njit, prange
 
+from ..reference.local_response_norm import _check_lrn
+
 
 def lrn_forward(x, size, alpha, beta, k):
     """scale = k + alpha / size * sum_{j in W(c)} x[n, j, s]^2;  y = x * scale^-beta.
@@ -23,6 +25,7 @@ def lrn_forward(x, size, alpha, beta, k):
     CUDA kernel's thread index (one iteration per output element; the window loop over
     channels is inside).
     """
+    _check_lrn("lrn_forward", x, size)
     x = np.ascontiguousarray(x)
     N, C, S = x.shape
     y = np.empty_like(x)
@@ -55,6 +58,7 @@ def lrn_backward(dy, x, y, scale, size, alpha, beta):
     prange over the flat index of dx, decoded like ``lrn_forward``; the mirrored
     window is c in [j - (size - 1) // 2, j + size // 2].
     """
+    _check_lrn("lrn_backward", x, size, {"dy": dy, "y": y, "scale": scale})
     x = np.ascontiguousarray(x)
     dy = np.ascontiguousarray(dy, dtype=x.dtype)
     N, C, S = x.shape

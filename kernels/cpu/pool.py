@@ -18,6 +18,15 @@ the same order as the loops here.
 import numpy as np
 from numba import njit, prange
 
+from ..reference.pool import (
+    _check_adaptive,
+    _check_avg_pool2d_backward,
+    _check_avg_pool2d_forward,
+    _check_max_pool2d_backward,
+    _check_max_pool2d_forward,
+    _check_unpool,
+)
+
 
 # ------------------------------------------------------------------ max pooling
 @njit(parallel=True, cache=True)
@@ -68,6 +77,7 @@ def _scatter_add_by_index(grad_out, argmax, grad_x):
 
 
 def max_pool2d_forward(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
+    _check_max_pool2d_forward(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW)
     N, C, H, W = x.shape
     out = np.empty((N * C, OH, OW), dtype=x.dtype)
     argmax = np.empty((N * C, OH, OW), dtype=np.int64)
@@ -77,6 +87,7 @@ def max_pool2d_forward(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
 
 def max_pool2d_backward(grad_out, argmax, H, W, KH, KW, SH, SW, PH, PW, DH, DW):
     """Scatter through the saved argmax (the window geometry is not needed here)."""
+    _check_max_pool2d_backward(grad_out, argmax, H, W, KH, KW, SH, SW, PH, PW, DH, DW)
     return _scatter_backward(grad_out, argmax, H, W)
 
 
@@ -150,6 +161,7 @@ def _avg_pool2d_backward(grad_out, grad_x, KH, KW, SH, SW, PH, PW, count_include
 
 
 def avg_pool2d_forward(x, KH, KW, SH, SW, PH, PW, OH, OW, count_include_pad, divisor_override):
+    _check_avg_pool2d_forward(x, KH, KW, SH, SW, PH, PW, OH, OW, count_include_pad, divisor_override)
     N, C, H, W = x.shape
     out = np.empty((N * C, OH, OW), dtype=x.dtype)
     _avg_pool2d_forward(
@@ -159,6 +171,7 @@ def avg_pool2d_forward(x, KH, KW, SH, SW, PH, PW, OH, OW, count_include_pad, div
 
 
 def avg_pool2d_backward(grad_out, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override):
+    _check_avg_pool2d_backward(grad_out, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override)
     N, C, OH, OW = grad_out.shape
     grad_x = np.zeros((N * C, int(H), int(W)), dtype=grad_out.dtype)
     _avg_pool2d_backward(
@@ -245,6 +258,7 @@ def _adaptive_max_pool2d_forward(x, out, argmax):
 
 
 def adaptive_avg_pool2d_forward(x, OH, OW):
+    _check_adaptive("adaptive_avg_pool2d_forward", x, None, OH, OW)
     N, C, H, W = x.shape
     out = np.empty((N * C, OH, OW), dtype=x.dtype)
     _adaptive_avg_pool2d_forward(_planes(x), out)
@@ -252,6 +266,7 @@ def adaptive_avg_pool2d_forward(x, OH, OW):
 
 
 def adaptive_avg_pool2d_backward(grad_out, H, W):
+    _check_adaptive("adaptive_avg_pool2d_backward", grad_out, None, None, None, H, W)
     N, C, OH, OW = grad_out.shape
     grad_x = np.zeros((N * C, int(H), int(W)), dtype=grad_out.dtype)
     _adaptive_avg_pool2d_backward(_planes(grad_out), grad_x)
@@ -259,6 +274,7 @@ def adaptive_avg_pool2d_backward(grad_out, H, W):
 
 
 def adaptive_max_pool2d_forward(x, OH, OW):
+    _check_adaptive("adaptive_max_pool2d_forward", x, None, OH, OW)
     N, C, H, W = x.shape
     out = np.empty((N * C, OH, OW), dtype=x.dtype)
     argmax = np.empty((N * C, OH, OW), dtype=np.int64)
@@ -267,6 +283,7 @@ def adaptive_max_pool2d_forward(x, OH, OW):
 
 
 def adaptive_max_pool2d_backward(grad_out, argmax, H, W):
+    _check_adaptive("adaptive_max_pool2d_backward", grad_out, argmax, None, None, H, W)
     return _scatter_backward(grad_out, argmax, H, W)
 
 
@@ -305,6 +322,7 @@ def _max_unpool2d_backward(grad_out, indices, grad_x):
 
 
 def max_unpool2d_forward(x, indices, OH, OW):
+    _check_unpool("max_unpool2d_forward", x, indices, OH, OW)
     N, C, IH, IW = x.shape
     out = np.zeros((N * C, int(OH), int(OW)), dtype=x.dtype)
     _max_unpool2d_forward(_planes(x), _planes(indices), out)
@@ -312,6 +330,7 @@ def max_unpool2d_forward(x, indices, OH, OW):
 
 
 def max_unpool2d_backward(grad_out, indices):
+    _check_unpool("max_unpool2d_backward", grad_out, indices)
     N, C, IH, IW = indices.shape
     grad_x = np.empty((N * C, IH, IW), dtype=grad_out.dtype)
     _max_unpool2d_backward(_planes(grad_out), _planes(indices), grad_x)

@@ -15,7 +15,7 @@ line-for-line twins of the device functions of the same names in resample.cu.
 import numpy as np
 from numba import njit, prange
 
-from ..reference.resample import _CUBIC_A
+from ..reference.resample import _CUBIC_A, _check_resample
 
 
 @njit(cache=True)
@@ -78,6 +78,7 @@ def _upsample_nearest2d_backward(grad_out, grad_x, scale_h, scale_w):
 
 
 def upsample_nearest2d_forward(x, OH, OW, scale_h, scale_w):
+    _check_resample("upsample_nearest2d_forward", x, OH, OW, scale_h, scale_w)
     N, C, H, W = x.shape
     out = np.empty((N * C, int(OH), int(OW)), dtype=x.dtype)
     _upsample_nearest2d_forward(_planes(x), out, np.float32(scale_h), np.float32(scale_w))
@@ -85,6 +86,7 @@ def upsample_nearest2d_forward(x, OH, OW, scale_h, scale_w):
 
 
 def upsample_nearest2d_backward(grad_out, H, W, scale_h, scale_w):
+    _check_resample("upsample_nearest2d_backward", grad_out, H, W, scale_h, scale_w, backward=True)
     N, C, OH, OW = grad_out.shape
     grad_x = np.zeros((N * C, int(H), int(W)), dtype=grad_out.dtype)
     _upsample_nearest2d_backward(_planes(grad_out), grad_x, np.float32(scale_h), np.float32(scale_w))
@@ -127,6 +129,7 @@ def _upsample_bilinear2d_backward(grad_out, grad_x, align_corners, scale_h, scal
 
 
 def upsample_bilinear2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
+    _check_resample("upsample_bilinear2d_forward", x, OH, OW, scale_h, scale_w)
     N, C, H, W = x.shape
     out = np.empty((N * C, int(OH), int(OW)), dtype=x.dtype)
     scalar = x.dtype.type
@@ -135,6 +138,7 @@ def upsample_bilinear2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
 
 
 def upsample_bilinear2d_backward(grad_out, H, W, align_corners, scale_h, scale_w):
+    _check_resample("upsample_bilinear2d_backward", grad_out, H, W, scale_h, scale_w, backward=True)
     N, C, OH, OW = grad_out.shape
     grad_x = np.zeros((N * C, int(H), int(W)), dtype=grad_out.dtype)
     scalar = grad_out.dtype.type
@@ -232,6 +236,7 @@ def _upsample_bicubic2d_backward(grad_out, grad_x, align_corners, scale_h, scale
 
 
 def upsample_bicubic2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
+    _check_resample("upsample_bicubic2d_forward", x, OH, OW, scale_h, scale_w)
     N, C, H, W = x.shape
     out = np.empty((N * C, int(OH), int(OW)), dtype=x.dtype)
     scalar = x.dtype.type
@@ -240,6 +245,7 @@ def upsample_bicubic2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
 
 
 def upsample_bicubic2d_backward(grad_out, H, W, align_corners, scale_h, scale_w):
+    _check_resample("upsample_bicubic2d_backward", grad_out, H, W, scale_h, scale_w, backward=True)
     N, C, OH, OW = grad_out.shape
     grad_x = np.zeros((N * C, int(H), int(W)), dtype=grad_out.dtype)
     scalar = grad_out.dtype.type

@@ -34,6 +34,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from ..reference.softmax import _check_cross_entropy, _check_rows
+
 _PARALLEL_MIN_ELEMENTS = 1 << 18
 
 
@@ -53,36 +55,42 @@ def _threads_for(num_elements):
 
 def softmax_forward(x):
     """y[r, c] = exp(x[r, c] - m[r]) / s[r] (see _softmax_forward)."""
+    _check_rows("softmax_forward", x)
     with _threads_for(x.size):
         return _softmax_forward(x)
 
 
 def softmax_backward(y, dy):
     """dx[r, c] = y[r, c] * (dy[r, c] - sum_k dy[r, k] y[r, k]) (see _softmax_backward)."""
+    _check_rows("softmax_backward", y, "y", dy)
     with _threads_for(y.size):
         return _softmax_backward(y, dy)
 
 
 def log_softmax_forward(x):
     """y[r, c] = (x[r, c] - m[r]) - log(s[r]) (see _log_softmax_forward)."""
+    _check_rows("log_softmax_forward", x)
     with _threads_for(x.size):
         return _log_softmax_forward(x)
 
 
 def log_softmax_backward(y, dy):
     """dx[r, c] = dy[r, c] - exp(y[r, c]) * sum_k dy[r, k] (see _log_softmax_backward)."""
+    _check_rows("log_softmax_backward", y, "y", dy)
     with _threads_for(y.size):
         return _log_softmax_backward(y, dy)
 
 
 def cross_entropy_forward(x, target, weight, ignore_index, label_smoothing):
     """Per-row (loss, lse) of the fused log-softmax + NLL (see _cross_entropy_forward)."""
+    _check_cross_entropy("cross_entropy_forward", x, target, weight, ignore_index, label_smoothing)
     with _threads_for(x.size):
         return _cross_entropy_forward(x, target, weight, ignore_index, label_smoothing)
 
 
 def cross_entropy_backward(x, lse, target, weight, grad_loss, ignore_index, label_smoothing):
     """dx = g ((1 - eps) w[t] (p - onehot) + (eps / C) (W p - w)) (see _cross_entropy_backward)."""
+    _check_cross_entropy("cross_entropy_backward", x, target, weight, ignore_index, label_smoothing, lse, grad_loss)
     with _threads_for(x.size):
         return _cross_entropy_backward(x, lse, target, weight, grad_loss, ignore_index, label_smoothing)
 
@@ -221,6 +229,9 @@ def _cross_entropy_backward(x, lse, target, weight, grad_loss, ignore_index, lab
             p = math.exp(x[row, col] - lse[row])
             one_hot = 1.0 if col == target_class else 0.0
             nll_grad = target_weight * (p - one_hot)
-            smooth_grad = weight_sum * p - weight[col]
-            dx[row, col] = g * ((1.0 - eps) * nll_grad + (eps / cols) * smooth_grad)
+            if eps > 0:  # (not 0 * smooth_grad: NaN for a NaN or infinite class weight)
+                smooth_grad = weight_sum * p - weight[col]
+                dx[row, col] = g * ((1.0 - eps) * nll_grad + (eps / cols) * smooth_grad)
+            else:
+                dx[row, col] = g * nll_grad
     return dx

@@ -16,12 +16,11 @@
 //   when a tile of keys raises the max to m', multiply l and acc by exp(m - m') first;
 //   after the last key, out = acc / l and lse = m + log(l).
 //
-// Geometry. A block has TILE x TILE threads; thread t is (row, lane) with lane = t % TILE,
-// row = t / TILE. Every kernel walks over tiles of TILE rows of the other operand and keeps
-// its tiles in static shared memory. The (L x S) score matrix never exists: a block
-// holds one TILE x TILE piece of it at a time. Rows of the big tiles are padded to
-// E_MAX + 1 so that the TILE threads of a row, reading Ks[lane][d] for one d, hit
-// different shared memory banks.
+// Geometry. A block has TILE x TILE threads (EXACT_BLOCK_SIZE(THREADS): the launcher
+// refuses any other block); thread t is (row, lane) with lane = t % TILE, row = t / TILE. Every kernel walks over tiles
+// of TILE rows of the other operand and keeps its tiles in static shared memory. The (L x S) score matrix never exists:
+// a block holds one TILE x TILE piece of it at a time. Rows of the big tiles are padded to E_MAX + 1 so that the TILE
+// threads of a row, reading Ks[lane][d] for one d, hit different shared memory banks.
 //
 // Memory: besides its inputs and outputs (out, lse; dq, dk, dv, D), nothing here grows
 // with L * S, except ds_full, the (B, NH, L, S) gradient of the bias, written only when
@@ -77,11 +76,11 @@ __device__ scalar_t score(const scalar_t* q_row, const scalar_t* k_row, int E, i
 // Thread (row, lane) computes the score of query i = q0 + row against key
 // j = k0 + lane of each key tile, and owns out[i][lane + r * TILE] (r < PER_THREAD).
 // (INFINITY is defined by the launcher for NVRTC and the emulation alike.)
-extern "C" __global__ void attention_forward(const scalar_t* __restrict__ q, const scalar_t* __restrict__ k,
-                                             const scalar_t* __restrict__ v, const scalar_t* __restrict__ bias,
-                                             scalar_t* __restrict__ out, scalar_t* __restrict__ lse, int L, int S,
-                                             int E, int Ev, long long bias_sb, long long bias_sh, long long bias_sl,
-                                             long long bias_ss, scalar_t scale, int causal) {
+extern "C" __global__ void EXACT_BLOCK_SIZE(THREADS)
+    attention_forward(const scalar_t* __restrict__ q, const scalar_t* __restrict__ k, const scalar_t* __restrict__ v,
+                      const scalar_t* __restrict__ bias, scalar_t* __restrict__ out, scalar_t* __restrict__ lse, int L,
+                      int S, int E, int Ev, long long bias_sb, long long bias_sh, long long bias_sl, long long bias_ss,
+                      scalar_t scale, int causal) {
     __shared__ scalar_t Qs[TILE][E_MAX + 1];
     __shared__ scalar_t Ks[TILE][E_MAX + 1];
     __shared__ scalar_t Vs[TILE][E_MAX];
@@ -143,12 +142,14 @@ extern "C" __global__ void attention_forward(const scalar_t* __restrict__ q, con
     }
 
     if (i < L) {
-        const scalar_t inv_l = (l > 0) ? (scalar_t)1 / l : (scalar_t)0;  // fully masked: 0
+        // l == 0: fully masked (out 0, lse +inf); a NaN score makes l NaN, and NaN must flow
+        // on (out and lse NaN, as in the reference), not read as "masked" by l > 0
+        const scalar_t inv_l = (l != 0) ? (scalar_t)1 / l : (scalar_t)0;
         for (int r = 0; r < PER_THREAD; ++r) {
             const int d = lane + r * TILE;
             if (d < Ev) out[(head * L + i) * Ev + d] = acc[r] * inv_l;
         }
-        if (lane == 0) lse[head * L + i] = (l > 0) ? m + log(l) : (scalar_t)INFINITY;
+        if (lane == 0) lse[head * L + i] = (l != 0) ? m + log(l) : (scalar_t)INFINITY;
     }
 }
 
@@ -171,13 +172,13 @@ extern "C" __global__ void attention_backward_rowdot(const scalar_t* __restrict_
 // Grid (ceil(L / TILE), NH, B) as in the forward; thread (row, lane) computes ds of
 // query i = q0 + row and key j = k0 + lane, writes it to ds_full when with_dbias, and
 // owns dq[i][lane + r * TILE].
-extern "C" __global__ void attention_backward_dq(const scalar_t* __restrict__ q, const scalar_t* __restrict__ k,
-                                                 const scalar_t* __restrict__ v, const scalar_t* __restrict__ bias,
-                                                 const scalar_t* __restrict__ lse, const scalar_t* __restrict__ D,
-                                                 const scalar_t* __restrict__ dout, scalar_t* __restrict__ dq,
-                                                 scalar_t* __restrict__ ds_full, int L, int S, int E, int Ev,
-                                                 long long bias_sb, long long bias_sh, long long bias_sl,
-                                                 long long bias_ss, scalar_t scale, int causal, int with_dbias) {
+extern "C" __global__ void EXACT_BLOCK_SIZE(THREADS)
+    attention_backward_dq(const scalar_t* __restrict__ q, const scalar_t* __restrict__ k,
+                          const scalar_t* __restrict__ v, const scalar_t* __restrict__ bias,
+                          const scalar_t* __restrict__ lse, const scalar_t* __restrict__ D,
+                          const scalar_t* __restrict__ dout, scalar_t* __restrict__ dq, scalar_t* __restrict__ ds_full,
+                          int L, int S, int E, int Ev, long long bias_sb, long long bias_sh, long long bias_sl,
+                          long long bias_ss, scalar_t scale, int causal, int with_dbias) {
     __shared__ scalar_t Qs[TILE][E_MAX + 1];
     __shared__ scalar_t dOs[TILE][E_MAX + 1];
     __shared__ scalar_t Ks[TILE][E_MAX + 1];
@@ -242,13 +243,13 @@ extern "C" __global__ void attention_backward_dq(const scalar_t* __restrict__ q,
 // A second kernel over key tiles (instead of atomicAdd into dk and dv from the dq
 // kernel) gathers every sum in one thread: deterministic, at the price of computing
 // s and dp twice.
-extern "C" __global__ void attention_backward_dkdv(const scalar_t* __restrict__ q, const scalar_t* __restrict__ k,
-                                                   const scalar_t* __restrict__ v, const scalar_t* __restrict__ bias,
-                                                   const scalar_t* __restrict__ lse, const scalar_t* __restrict__ D,
-                                                   const scalar_t* __restrict__ dout, scalar_t* __restrict__ dk,
-                                                   scalar_t* __restrict__ dv, int L, int S, int E, int Ev,
-                                                   long long bias_sb, long long bias_sh, long long bias_sl,
-                                                   long long bias_ss, scalar_t scale, int causal) {
+extern "C" __global__ void EXACT_BLOCK_SIZE(THREADS)
+    attention_backward_dkdv(const scalar_t* __restrict__ q, const scalar_t* __restrict__ k,
+                            const scalar_t* __restrict__ v, const scalar_t* __restrict__ bias,
+                            const scalar_t* __restrict__ lse, const scalar_t* __restrict__ D,
+                            const scalar_t* __restrict__ dout, scalar_t* __restrict__ dk, scalar_t* __restrict__ dv,
+                            int L, int S, int E, int Ev, long long bias_sb, long long bias_sh, long long bias_sl,
+                            long long bias_ss, scalar_t scale, int causal) {
     __shared__ scalar_t Ks[TILE][E_MAX + 1];
     __shared__ scalar_t Vs[TILE][E_MAX + 1];
     __shared__ scalar_t Qs[TILE][E_MAX + 1];

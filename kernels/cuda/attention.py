@@ -17,7 +17,7 @@ import numpy as np
 
 from minitorch_cv.devices import namespace
 
-from ..reference.attention import _reduce_to_bias_shape
+from ..reference.attention import _check_attention, _reduce_to_bias_shape
 from .runtime import BLOCK, CudaSource, grid_1d
 
 MAX_HEAD_DIM = 128  # E_MAX in attention.cu: the rows of a shared-memory tile
@@ -32,6 +32,7 @@ def _tile(dtype):
 
 def attention_forward(q, k, v, bias, scale, causal):
     """Return ``(out, lse)`` (see the reference). Fully masked rows: out 0, lse +inf."""
+    _check_attention("attention_forward", q, k, v, bias, scale, causal)
     _check(q, k, v)
     xp = namespace(q)
     B, NH, L, E = q.shape
@@ -54,6 +55,7 @@ def attention_forward(q, k, v, bias, scale, causal):
 
 def attention_backward(q, k, v, bias, out, lse, dout, scale, causal, need_dbias=True):
     """Return ``(dq, dk, dv, dbias)`` (see the reference); p is recomputed from lse."""
+    _check_attention("attention_backward", q, k, v, bias, scale, causal, out, lse, dout)
     _check(q, k, v)
     xp = namespace(q)
     B, NH, L, E = q.shape

@@ -33,13 +33,16 @@ extern "C" __global__ void batch_norm_statistics(const scalar_t* __restrict__ x,
     const int t = threadIdx.x;
     const long long M = N * S;
 
+    // the mean as first + mean(x - first): exact for a constant channel (a plain sum of
+    // many equal values rounds, and normalizing by a mean one ulp off gives +-1, not 0)
+    const double first = M > 0 ? (double)x[(long long)c * S] : 0.0;
     double total = 0.0;
     for (long long j = t; j < M; j += blockDim.x) {
         const long long n = j / S;
         const long long s = j - n * S;
-        total += (double)x[(n * C + c) * S + s];
+        total += (double)x[(n * C + c) * S + s] - first;
     }
-    const double channel_mean = block_sum(total, partials) / M;
+    const double channel_mean = first + block_sum(total, partials) / M;
 
     double squares = 0.0;
     for (long long j = t; j < M; j += blockDim.x) {
@@ -58,16 +61,20 @@ extern "C" __global__ void batch_norm_statistics(const scalar_t* __restrict__ x,
 
 // batch_norm_scale_shift: the normalize pass.
 //     y[n, c, s] = x[n, c, s] * scale[c] + shift[c]
+// in double (scale and shift are double arrays), rounded once to scalar_t: with
+// shift = -mean * scale the two terms nearly cancel when the mean is large against the
+// spread, and their float rounding errors would be the result (the kernel is limited by
+// memory bandwidth, so the double arithmetic costs nothing measurable).
 // One thread per element of y: thread `index` = blockIdx.x * blockDim.x + threadIdx.x
 // computes y[index]. Its channel is decoded from index = (n * C + c) * S + s, so
 // index / S = n * C + c, and c = (index / S) % C.
-extern "C" __global__ void batch_norm_scale_shift(const scalar_t* __restrict__ x, const scalar_t* __restrict__ scale,
-                                                  const scalar_t* __restrict__ shift, scalar_t* __restrict__ y,
+extern "C" __global__ void batch_norm_scale_shift(const scalar_t* __restrict__ x, const double* __restrict__ scale,
+                                                  const double* __restrict__ shift, scalar_t* __restrict__ y,
                                                   long long total, int C, long long S) {
     const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) return;
     const int c = (int)((index / S) % C);
-    y[index] = x[index] * scale[c] + shift[c];
+    y[index] = (scalar_t)((double)x[index] * scale[c] + shift[c]);
 }
 
 // batch_norm_backward_reduce:

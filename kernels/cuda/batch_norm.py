@@ -13,7 +13,12 @@ import numpy as np
 
 from minitorch_cv.devices import namespace
 
-from ..reference.batch_norm import _channel_geometry, _input_gradient_coefficients, _validate_channels
+from ..reference.batch_norm import (
+    _channel_geometry,
+    _check_backward,
+    _input_gradient_coefficients,
+    _validate_channels,
+)
 from .runtime import BLOCK, CudaSource
 
 _SOURCE = CudaSource("batch_norm.cu")
@@ -51,6 +56,7 @@ def batch_norm_scale_shift(x, scale, shift):
 
 def batch_norm_backward_reduce(dy, x, mean, invstd):
     """One block per channel c; see batch_norm_backward_reduce in batch_norm.cu."""
+    _check_backward("batch_norm_backward_reduce", dy, x, mean=mean, invstd=invstd)
     xp = namespace(x)
     N, C, S = _channel_geometry(x)
     sum_dy = xp.empty(C, x.dtype)
@@ -69,6 +75,10 @@ def batch_norm_backward_reduce(dy, x, mean, invstd):
 def batch_norm_backward_input(dy, x, mean, invstd, weight, sum_dy, sum_dy_xhat):
     """dx = A dy - B (x - mean[c]) - K with the per-channel coefficients of
     _input_gradient_coefficients (kernels/reference/batch_norm.py); one thread per element."""
+    _check_backward(
+        "batch_norm_backward_input", dy, x, mean=mean, invstd=invstd, weight=weight, sum_dy=sum_dy,
+        sum_dy_xhat=sum_dy_xhat,
+    )
     xp = namespace(x)
     N, C, S = _channel_geometry(x)
     A, B, K = _input_gradient_coefficients(invstd, weight, sum_dy, sum_dy_xhat, N * S)

@@ -10,7 +10,7 @@ import numpy as np
 
 from minitorch_cv.devices import namespace
 
-from ..reference.conv import _check_col_shape, _output_size
+from ..reference.conv import _check_col_shape, _check_image, _output_size
 from .runtime import CudaSource
 
 _SOURCE = CudaSource("conv.cu")
@@ -25,7 +25,7 @@ def im2col(x, KH, KW, SH, SW, PH, PW, DH, DW):
     """col[c, kh, kw, n, oh, ow] = x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW] (0 in
     the padding); x (N, C, H, W) -> col (C, KH, KW, N, OH, OW). One thread per element
     of col."""
-    N, C, H, W = x.shape
+    N, C, H, W = _check_image("im2col", x)
     OH, OW = _output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
     col = namespace(x).empty((C, KH, KW, N, OH, OW), dtype=x.dtype)
     total = col.size

@@ -11,12 +11,14 @@ import numpy as np
 
 from minitorch_cv.devices import namespace
 
+from ..reference.grid_sample import _check_grid_sample
 from .runtime import CudaSource, int32s
 
 _SOURCE = CudaSource("grid_sample.cu")
 
 
 def grid_sample_forward(x, grid, border, align_corners):
+    _check_grid_sample("grid_sample_forward", x, grid)
     N, C, H, W = x.shape
     OH, OW = grid.shape[1:3]
     out = namespace(x).empty((N, C, OH, OW), dtype=x.dtype)
@@ -28,6 +30,7 @@ def grid_sample_forward(x, grid, border, align_corners):
 
 
 def grid_sample_backward(grad_out, x, grid, border, align_corners):
+    _check_grid_sample("grid_sample_backward", x, grid, grad_out)
     xp = namespace(x)
     N, C, H, W = x.shape
     OH, OW = grid.shape[1:3]

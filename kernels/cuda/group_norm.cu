@@ -41,9 +41,11 @@ extern "C" __global__ void group_norm_forward(const scalar_t* __restrict__ x, co
     const int g = (int)(row % G);
     const long long base = row * M;
 
+    // the mean as first + mean(x - first): exact for a constant group (see layer_norm.cu)
+    const double first = M > 0 ? (double)x[base] : 0.0;
     double total = 0.0;
-    for (long long i = t; i < M; i += blockDim.x) total += (double)x[base + i];
-    const double group_mean = block_sum(total, partials) / M;
+    for (long long i = t; i < M; i += blockDim.x) total += (double)x[base + i] - first;
+    const double group_mean = first + block_sum(total, partials) / M;
 
     double squares = 0.0;
     for (long long i = t; i < M; i += blockDim.x) {

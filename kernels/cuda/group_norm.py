@@ -15,7 +15,7 @@ import numpy as np
 
 from minitorch_cv.devices import namespace
 
-from ..reference.group_norm import _input_gradient_coefficients
+from ..reference.group_norm import _check_group_norm, _input_gradient_coefficients
 from .runtime import BLOCK, CudaSource
 
 _SOURCE = CudaSource("group_norm.cu")
@@ -23,6 +23,7 @@ _SOURCE = CudaSource("group_norm.cu")
 
 def group_norm_forward(x, weight, bias, G, eps):
     """One block per group (n, g) of x (N, C, S); see group_norm_forward in group_norm.cu."""
+    _check_group_norm("group_norm_forward", x, G, weight=weight, bias=bias, eps=eps)
     xp = namespace(x)
     N, C, S = x.shape
     y = xp.empty((N, C, S), x.dtype)
@@ -42,6 +43,7 @@ def group_norm_forward(x, weight, bias, G, eps):
 
 def group_norm_backward_reduce(dy, x, mean, rstd, G):
     """One block per (n, c); see group_norm_backward_reduce in group_norm.cu."""
+    _check_group_norm("group_norm_backward_reduce", x, G, dy, mean, rstd)
     xp = namespace(x)
     N, C, S = x.shape
     sum_dy = xp.empty((N, C), x.dtype)
@@ -62,6 +64,7 @@ def group_norm_backward_input(dy, x, mean, rstd, weight, sum_dy, sum_dy_xhat, G)
     """dx = A dy - B (x - mean[n, g]) - K with per-(n, c) coefficients A = rstd weight[c],
     B = rstd^2 b[n, g], K = rstd a[n, g] (a, b: the group means of g and g * xhat, see
     the reference); one thread per element (group_norm_backward_input in group_norm.cu)."""
+    _check_group_norm("group_norm_backward_input", x, G, dy, mean, rstd, weight, sums=(sum_dy, sum_dy_xhat))
     xp = namespace(x)
     N, C, S = x.shape
     mean_nc, A, B, K = _input_gradient_coefficients(mean, rstd, weight, sum_dy, sum_dy_xhat, G, S)

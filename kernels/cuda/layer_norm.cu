@@ -35,9 +35,12 @@ extern "C" __global__ void layer_norm_forward(const scalar_t* __restrict__ x, co
     const int t = threadIdx.x;
     const long long base = r * D;
 
+    // the mean as first + mean(x - first): exact when the row is constant (a plain sum of
+    // many 1e30s rounds, and a mean one ulp off would normalize them to +-1, not 0)
+    const double first = D > 0 ? (double)x[base] : 0.0;
     double total = 0.0;
-    for (long long j = t; j < D; j += blockDim.x) total += (double)x[base + j];
-    const double row_mean = block_sum(total, partials) / D;
+    for (long long j = t; j < D; j += blockDim.x) total += (double)x[base + j] - first;
+    const double row_mean = first + block_sum(total, partials) / D;
 
     double squares = 0.0;
     for (long long j = t; j < D; j += blockDim.x) {

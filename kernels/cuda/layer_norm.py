@@ -13,6 +13,7 @@ import numpy as np
 
 from minitorch_cv.devices import namespace
 
+from ..reference.layer_norm import _check_layer_norm
 from .runtime import BLOCK, CudaSource
 
 _SOURCE = CudaSource("layer_norm.cu")
@@ -20,6 +21,7 @@ _SOURCE = CudaSource("layer_norm.cu")
 
 def layer_norm_forward(x, weight, bias, eps):
     """One block per row r of x (R, D); see layer_norm_forward in layer_norm.cu."""
+    _check_layer_norm("layer_norm_forward", x, weight=weight, bias=bias, eps=eps)
     xp = namespace(x)
     R, D = x.shape
     y = xp.empty((R, D), x.dtype)
@@ -39,6 +41,7 @@ def layer_norm_forward(x, weight, bias, eps):
 
 def layer_norm_backward_input(dy, x, mean, rstd, weight):
     """One block per row; see layer_norm_backward_input in layer_norm.cu."""
+    _check_layer_norm("layer_norm_backward_input", x, dy, mean, rstd, weight)
     xp = namespace(x)
     R, D = x.shape
     dx = xp.empty((R, D), x.dtype)
@@ -56,6 +59,7 @@ def layer_norm_backward_input(dy, x, mean, rstd, weight):
 
 def layer_norm_backward_affine(dy, x, mean, rstd):
     """One thread per column j; see layer_norm_backward_affine in layer_norm.cu."""
+    _check_layer_norm("layer_norm_backward_affine", x, dy, mean, rstd)
     xp = namespace(x)
     R, D = x.shape
     dweight = xp.empty(D, x.dtype)

@@ -11,6 +11,7 @@ import numpy as np
 
 from minitorch_cv.devices import namespace
 
+from ..reference.local_response_norm import _check_lrn
 from .runtime import CudaSource
 
 _SOURCE = CudaSource("local_response_norm.cu")
@@ -18,28 +19,30 @@ _SOURCE = CudaSource("local_response_norm.cu")
 
 def lrn_forward(x, size, alpha, beta, k):
     """One thread per element of x (N, C, S); see lrn_forward in local_response_norm.cu."""
+    _check_lrn("lrn_forward", x, size)
     xp = namespace(x)
     N, C, S = x.shape
     y = xp.empty((N, C, S), x.dtype)
     scale = xp.empty((N, C, S), x.dtype)
     _SOURCE.launch_per_element(
         "lrn_forward", y.size,
-        (x, y, scale, np.int64(N), np.int32(C), np.int64(S), np.int32(size),
-         x.dtype.type(alpha), x.dtype.type(beta), x.dtype.type(k)),
+        (x, y, scale, np.int64(N), np.int32(C), np.int64(S), np.int64(size),
+         np.float64(alpha), np.float64(beta), np.float64(k)),
     )
     return y, scale
 
 
 def lrn_backward(dy, x, y, scale, size, alpha, beta):
     """One thread per element of dx; see lrn_backward in local_response_norm.cu."""
+    _check_lrn("lrn_backward", x, size, {"dy": dy, "y": y, "scale": scale})
     xp = namespace(x)
     N, C, S = x.shape
     dx = xp.empty((N, C, S), x.dtype)
     _SOURCE.launch_per_element(
         "lrn_backward", dx.size,
         (_same_dtype(dy, x), x, _same_dtype(y, x), _same_dtype(scale, x), dx,
-         np.int64(N), np.int32(C), np.int64(S), np.int32(size),
-         x.dtype.type(alpha), x.dtype.type(beta)),
+         np.int64(N), np.int32(C), np.int64(S), np.int64(size),
+         np.float64(alpha), np.float64(beta)),
     )
     return dx
 

@@ -25,20 +25,22 @@
 
 // Divisor of average-pooling window (oh, ow), PyTorch's rule: the window clipped to
 // the padded image (count_include_pad) or to the image (not count_include_pad),
-// unless divisor_override != 0. Twin of _avg_pool_divisor in kernels/cpu/pool.py.
-__device__ int avg_pool_divisor(int oh, int ow, int H, int W, int KH, int KW, int SH, int SW, int PH, int PW,
-                                int count_include_pad, int divisor_override) {
-    int hstart = oh * SH - PH;
-    int wstart = ow * SW - PW;
-    int hend = min(hstart + KH, H + PH);
-    int wend = min(wstart + KW, W + PW);
+// unless divisor_override != 0. Twin of _avg_pool_divisor in kernels/cpu/pool.py. In
+// long long: a window's area (up to KH * KW, each side up to 2^31 - 1) and the override
+// (any int64, as in PyTorch) do not fit an int.
+__device__ long long avg_pool_divisor(int oh, int ow, int H, int W, int KH, int KW, int SH, int SW, int PH, int PW,
+                                      int count_include_pad, long long divisor_override) {
+    long long hstart = (long long)oh * SH - PH;
+    long long wstart = (long long)ow * SW - PW;
+    long long hend = min(hstart + KH, (long long)H + PH);
+    long long wend = min(wstart + KW, (long long)W + PW);
     if (divisor_override != 0) {
         return divisor_override;
     }
     if (count_include_pad) {
         return (hend - hstart) * (wend - wstart);
     }
-    return (min(hend, H) - max(hstart, 0)) * (min(wend, W) - max(wstart, 0));
+    return (min(hend, (long long)H) - max(hstart, 0LL)) * (min(wend, (long long)W) - max(wstart, 0LL));
 }
 
 // Adaptive bin o of an axis of length size cut into out_size bins:
@@ -153,7 +155,8 @@ extern "C" __global__ void max_pool2d_backward(const scalar_t* __restrict__ grad
 // One thread per output element.
 extern "C" __global__ void avg_pool2d_forward(const scalar_t* __restrict__ x, scalar_t* __restrict__ out,
                                               long long total, int H, int W, int OH, int OW, int KH, int KW, int SH,
-                                              int SW, int PH, int PW, int count_include_pad, int divisor_override) {
+                                              int SW, int PH, int PW, int count_include_pad,
+                                              long long divisor_override) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -173,7 +176,7 @@ extern "C" __global__ void avg_pool2d_forward(const scalar_t* __restrict__ x, sc
             sum += x_plane[ih * W + iw];
         }
     }
-    int divisor = avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override);
+    long long divisor = avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override);
     out[index] = sum / (scalar_t)divisor;
 }
 
@@ -181,7 +184,8 @@ extern "C" __global__ void avg_pool2d_forward(const scalar_t* __restrict__ x, sc
 // grad_out[plane, oh, ow] / avg_pool_divisor(oh, ow). One thread per input element.
 extern "C" __global__ void avg_pool2d_backward(const scalar_t* __restrict__ grad_out, scalar_t* __restrict__ grad_x,
                                                long long total, int H, int W, int OH, int OW, int KH, int KW, int SH,
-                                               int SW, int PH, int PW, int count_include_pad, int divisor_override) {
+                                               int SW, int PH, int PW, int count_include_pad,
+                                               long long divisor_override) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -202,7 +206,8 @@ extern "C" __global__ void avg_pool2d_backward(const scalar_t* __restrict__ grad
             if (ow < 0) {
                 continue;
             }
-            int divisor = avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override);
+            long long divisor =
+                avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override);
             sum += grad_plane[oh * OW + ow] / (scalar_t)divisor;
         }
     }

@@ -12,6 +12,8 @@ element of grad_x and need no zero-initialized output and no atomics.
 import numpy as np
 
 from minitorch_cv.devices import namespace
+
+from ..reference.resample import _check_resample
 from .runtime import CudaSource, int32s
 
 _SOURCE = CudaSource("resample.cu")
@@ -19,6 +21,7 @@ _SOURCE = CudaSource("resample.cu")
 
 # --------------------------------------------------------------------- nearest
 def upsample_nearest2d_forward(x, OH, OW, scale_h, scale_w):
+    _check_resample("upsample_nearest2d_forward", x, OH, OW, scale_h, scale_w)
     xp = namespace(x)
     N, C, H, W = x.shape
     out = xp.empty((N, C, OH, OW), dtype=x.dtype)
@@ -30,6 +33,7 @@ def upsample_nearest2d_forward(x, OH, OW, scale_h, scale_w):
 
 
 def upsample_nearest2d_backward(grad_out, H, W, scale_h, scale_w):
+    _check_resample("upsample_nearest2d_backward", grad_out, H, W, scale_h, scale_w, backward=True)
     xp = namespace(grad_out)
     N, C, OH, OW = grad_out.shape
     grad_x = xp.empty((N, C, H, W), dtype=grad_out.dtype)
@@ -43,6 +47,7 @@ def upsample_nearest2d_backward(grad_out, H, W, scale_h, scale_w):
 
 # -------------------------------------------------------------------- bilinear
 def upsample_bilinear2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
+    _check_resample("upsample_bilinear2d_forward", x, OH, OW, scale_h, scale_w)
     xp = namespace(x)
     N, C, H, W = x.shape
     out = xp.empty((N, C, OH, OW), dtype=x.dtype)
@@ -56,6 +61,7 @@ def upsample_bilinear2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
 
 
 def upsample_bilinear2d_backward(grad_out, H, W, align_corners, scale_h, scale_w):
+    _check_resample("upsample_bilinear2d_backward", grad_out, H, W, scale_h, scale_w, backward=True)
     xp = namespace(grad_out)
     N, C, OH, OW = grad_out.shape
     grad_x = xp.empty((N, C, H, W), dtype=grad_out.dtype)
@@ -70,6 +76,7 @@ def upsample_bilinear2d_backward(grad_out, H, W, align_corners, scale_h, scale_w
 
 # --------------------------------------------------------------------- bicubic
 def upsample_bicubic2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
+    _check_resample("upsample_bicubic2d_forward", x, OH, OW, scale_h, scale_w)
     xp = namespace(x)
     N, C, H, W = x.shape
     out = xp.empty((N, C, OH, OW), dtype=x.dtype)
@@ -83,6 +90,7 @@ def upsample_bicubic2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
 
 
 def upsample_bicubic2d_backward(grad_out, H, W, align_corners, scale_h, scale_w):
+    _check_resample("upsample_bicubic2d_backward", grad_out, H, W, scale_h, scale_w, backward=True)
     xp = namespace(grad_out)
     N, C, OH, OW = grad_out.shape
     grad_x = xp.empty((N, C, H, W), dtype=grad_out.dtype)

@@ -196,7 +196,13 @@ extern "C" __global__ void cross_entropy_backward(const scalar_t* x, const scala
         scalar_t p = exp(x_row[col] - lse[row]);
         scalar_t one_hot = col == target_class ? 1 : 0;
         scalar_t nll_grad = target_weight * (p - one_hot);
-        scalar_t smooth_grad = weight_sum * p - weight[col];
-        dx_row[col] = g * ((1 - eps) * nll_grad + (eps / cols) * smooth_grad);
+        // without smoothing, nothing but the nll term: (eps / cols) * smooth_grad would be
+        // 0 * NaN for a NaN or infinite class weight
+        if (eps > 0) {
+            scalar_t smooth_grad = weight_sum * p - weight[col];
+            dx_row[col] = g * ((1 - eps) * nll_grad + (eps / cols) * smooth_grad);
+        } else {
+            dx_row[col] = g * nll_grad;
+        }
     }
 }

@@ -10,19 +10,10 @@ import numpy as np
 
 from minitorch_cv.devices import namespace
 
+from ..reference.softmax import _check_cross_entropy, _check_rows
 from .runtime import BLOCK, CudaSource
 
 _SOURCE = CudaSource("softmax.cu")
-
-# gridDim.x is at most 2^31 - 1 blocks, one per row; cols is a C int.
-_INT32_MAX = 2**31 - 1
-
-
-def _rows_and_cols(x):
-    rows, cols = x.shape
-    if rows > _INT32_MAX or cols > _INT32_MAX:
-        raise ValueError(f"softmax kernels: at most {_INT32_MAX} rows and columns, got shape {x.shape}")
-    return rows, cols
 
 
 def _launch(name, rows, args):
@@ -32,18 +23,18 @@ def _launch(name, rows, args):
 
 
 def _row_kernel(name, x):
+    rows, cols = _check_rows(name, x)  # (gridDim.x is at most 2^31 - 1 blocks, one per row; cols is an int)
     xp = namespace(x)
     x = xp.ascontiguousarray(x)
-    rows, cols = _rows_and_cols(x)
     y = xp.empty(x.shape, dtype=x.dtype)
     _launch(name, rows, (x, y, np.int64(rows), np.int32(cols)))
     return y
 
 
 def _row_backward(name, y, dy):
+    rows, cols = _check_rows(name, y, "y", dy)
     xp = namespace(y)
     y, dy = xp.ascontiguousarray(y), xp.ascontiguousarray(dy)
-    rows, cols = _rows_and_cols(y)
     dx = xp.empty(y.shape, dtype=y.dtype)
     _launch(name, rows, (y, dy, dx, np.int64(rows), np.int32(cols)))
     return dx
@@ -71,11 +62,11 @@ def log_softmax_backward(y, dy):
 
 def cross_entropy_forward(x, target, weight, ignore_index, label_smoothing):
     """Per-row (loss, lse) of the fused log-softmax + NLL; block r computes row r."""
+    rows, cols = _check_cross_entropy("cross_entropy_forward", x, target, weight, ignore_index, label_smoothing)
     xp = namespace(x)
     x = xp.ascontiguousarray(x)
     target = xp.ascontiguousarray(target, dtype=np.int64)
     weight = xp.ascontiguousarray(weight, dtype=x.dtype)
-    rows, cols = _rows_and_cols(x)
     loss = xp.empty(rows, dtype=x.dtype)
     lse = xp.empty(rows, dtype=x.dtype)
     scalar = x.dtype.type
@@ -90,13 +81,15 @@ def cross_entropy_forward(x, target, weight, ignore_index, label_smoothing):
 
 def cross_entropy_backward(x, lse, target, weight, grad_loss, ignore_index, label_smoothing):
     """dx = g ((1 - eps) w[t] (p - onehot) + (eps / C) (W p - w)); block r computes row r."""
+    rows, cols = _check_cross_entropy(
+        "cross_entropy_backward", x, target, weight, ignore_index, label_smoothing, lse, grad_loss
+    )
     xp = namespace(x)
     x = xp.ascontiguousarray(x)
     lse = xp.ascontiguousarray(lse, dtype=x.dtype)
     target = xp.ascontiguousarray(target, dtype=np.int64)
     weight = xp.ascontiguousarray(weight, dtype=x.dtype)
     grad_loss = xp.ascontiguousarray(grad_loss, dtype=x.dtype)
-    rows, cols = _rows_and_cols(x)
     dx = xp.empty(x.shape, dtype=x.dtype)
     scalar = x.dtype.type
     _launch(

@@ -31,7 +31,11 @@ A row whose scores are all -inf (every key masked out) gets out_i = 0 and
 lse_i = +inf, so that p_ij = exp(s_ij - lse_i) = 0 and every gradient through it is 0
 (PyTorch also returns zeros there).
 """
+import numbers
+
 import numpy as np
+
+from . import _arguments as args
 
 # No limit on the head dim here (the CUDA kernels keep a tile of rows in shared memory
 # and have one); all three implementations export the name.
@@ -40,6 +44,7 @@ MAX_HEAD_DIM = None
 
 def attention_forward(q, k, v, bias, scale, causal):
     """Return ``(out, lse)``: softmax(scale * q k^T + bias) v and the row log-sum-exps."""
+    _check_attention("attention_forward", q, k, v, bias, scale, causal)
     scale = float(scale)  # a Python float keeps float32 arrays float32
     scores = _scores(q, k, bias, scale, causal)
     row_max = scores.max(axis=-1, keepdims=True, initial=-np.inf)  # -inf when S = 0
@@ -58,6 +63,7 @@ def attention_forward(q, k, v, bias, scale, causal):
 def attention_backward(q, k, v, bias, out, lse, dout, scale, causal, need_dbias=True):
     """Return ``(dq, dk, dv, dbias)``; dbias has bias's shape (None without a bias, or
     when ``need_dbias`` is False)."""
+    _check_attention("attention_backward", q, k, v, bias, scale, causal, out, lse, dout)
     scale = float(scale)
     scores = _scores(q, k, bias, scale, causal)
     p = np.exp(scores - lse[..., None])  # 0 wherever s is -inf or lse is +inf
@@ -92,3 +98,27 @@ def _scores(q, k, bias, scale, causal):
         allowed = np.tril(np.ones((L, S), dtype=bool))
         scores = np.where(allowed, scores, -np.inf).astype(q.dtype, copy=False)
     return scores
+
+
+# ------------------------------------------------------------------ argument checks
+def _check_attention(kernel, q, k, v, bias, scale, causal, out=None, lse=None, dout=None):
+    """q (B, NH, L, E), k (B, NH, S, E), v (B, NH, S, Ev) of one float dtype; bias None
+    or 4-D with each dim that of (B, NH, L, S) or 1; a finite scale; for the backward
+    out and dout (B, NH, L, Ev) and lse (B, NH, L). Sizes are 32-bit ints (the CUDA
+    kernels take L, S, E, Ev as int)."""
+    B, NH, L, E = args.float_array(kernel, "q", q, ndim=4)
+    S = args.float_array(kernel, "k", k, ndim=4, dtype=q.dtype)[2]
+    args.float_array(kernel, "k", k, shape=(B, NH, S, E))
+    Ev = args.float_array(kernel, "v", v, ndim=4, dtype=q.dtype)[3]
+    args.float_array(kernel, "v", v, shape=(B, NH, S, Ev))
+    args.integers(kernel, B=B, NH=NH, L=L, S=S, E=E, Ev=Ev)
+    if bias is not None:
+        shape = args.float_array(kernel, "bias", bias, ndim=4)
+        if any(b not in (1, full) for b, full in zip(shape, (B, NH, L, S))):
+            raise ValueError(f"{kernel}: bias {shape} must broadcast to (B, NH, L, S) = {(B, NH, L, S)}")
+    if isinstance(scale, (bool, np.bool_)) or not isinstance(scale, numbers.Real) or not np.isfinite(scale):
+        raise ValueError(f"{kernel}: scale must be a finite number, got {scale!r}")
+    if out is not None:
+        args.float_array(kernel, "out", out, shape=(B, NH, L, Ev))
+        args.float_array(kernel, "lse", lse, shape=(B, NH, L))
+        args.float_array(kernel, "dout", dout, shape=(B, NH, L, Ev))

@@ -9,7 +9,7 @@ M = N * S values are N runs of S contiguous values.
 
     statistics      mean[c] = sum_{n, s} x[n, c, s] / M
                     var[c]  = sum_{n, s} (x[n, c, s] - mean[c])^2 / M      (biased)
-    scale_shift     y[n, c, s] = x[n, c, s] * scale[c] + shift[c]
+    scale_shift     y[n, c, s] = x[n, c, s] * scale[c] + shift[c]   (in float64)
     backward        xhat = (x - mean[c]) * invstd[c]
                     sum_dy[c] = sum_{n, s} dy,   sum_dy_xhat[c] = sum_{n, s} dy * xhat
                     dx = weight[c] invstd[c] (dy - sum_dy[c] / M - xhat sum_dy_xhat[c] / M)
@@ -25,20 +25,33 @@ The other kernels return arrays of x's dtype.
 """
 import numpy as np
 
+from . import _arguments as args
+
 
 def _validate_channels(x, **per_channel):
-    """x must be a float array of shape (N, C, *); each named per-channel array must have
-    shape (C,) and x's dtype. Raises before any kernel runs."""
-    if x.ndim < 2:
-        raise ValueError(f"x: expected an array of shape (N, C, ...) with at least 2 dims, got shape {x.shape}")
+    """x must be a float array of shape (N, C, *); each named per-channel array (scale,
+    shift) must have shape (C,) and dtype float64. Raises before any kernel runs."""
+    if not hasattr(x, "ndim") or x.ndim < 2:
+        raise ValueError(f"x: expected an array of shape (N, C, ...) with at least 2 dims, got {getattr(x, 'shape', x)!r}")
     if x.dtype not in (np.float32, np.float64):
         raise TypeError(f"x: expected float32 or float64, got {x.dtype}")
     C = x.shape[1]
+    args.integers("batch_norm", C=C)
     for name, array in per_channel.items():
         if array.shape != (C,):
             raise ValueError(f"{name}: expected shape ({C},) (one value per channel of x), got {array.shape}")
-        if array.dtype != x.dtype:
-            raise TypeError(f"{name}: expected dtype {x.dtype} (that of x), got {array.dtype}")
+        if array.dtype != np.float64:
+            raise TypeError(f"{name}: expected dtype float64 (the normalize pass computes in float64), got {array.dtype}")
+
+
+def _check_backward(kernel, dy, x, **per_channel):
+    """The backward kernels: x as above, dy of x's shape, and each named per-channel
+    array (mean, invstd, the sums; weight may be None) a float array of shape (C,)."""
+    _validate_channels(x)
+    args.float_array(kernel, "dy", dy, shape=x.shape)
+    for name, array in per_channel.items():
+        if array is not None or name != "weight":
+            args.float_array(kernel, name, array, shape=(x.shape[1],))
 
 
 def _channel_geometry(x):
@@ -60,18 +73,24 @@ def batch_norm_statistics(x):
     values = x.reshape(N, C, S).astype(np.float64)
     if M == 0:
         return np.full(C, np.nan), np.full(C, np.nan)
-    mean = values.sum(axis=(0, 2)) / M
+    first = values[:1, :, :1]  # shifted by the first value: exact for a constant channel
+    mean = first[0, :, 0] + (values - first).sum(axis=(0, 2)) / M
     centered = values - mean[None, :, None]
     var = (centered * centered).sum(axis=(0, 2)) / M
     return mean, var
 
 
 def batch_norm_scale_shift(x, scale, shift):
-    """y[n, c, s] = x[n, c, s] * scale[c] + shift[c]; x (N, C, *), scale and shift (C,) of
-    x's dtype; y has x's shape and dtype."""
+    """y[n, c, s] = x[n, c, s] * scale[c] + shift[c]; x (N, C, *), scale and shift (C,) in
+    float64; y has x's shape and dtype.
+
+    Computed in float64, then rounded once: with shift = -mean * scale, the two terms
+    nearly cancel when the mean is large against the spread (a constant channel of 1e4
+    with scale 316 gives 3.16e6 - 3.16e6), and in float32 their rounding errors (0.25 at
+    3e6) would be the result instead of 0."""
     _validate_channels(x, scale=scale, shift=shift)
     broadcast = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-    return x * scale.reshape(broadcast) + shift.reshape(broadcast)
+    return (x * scale.reshape(broadcast) + shift.reshape(broadcast)).astype(x.dtype)
 
 
 def batch_norm_backward_reduce(dy, x, mean, invstd):
@@ -84,6 +103,7 @@ def batch_norm_backward_reduce(dy, x, mean, invstd):
     statistics in eval). Returns (sum_dy (C,), sum_dy_xhat (C,)) in x's dtype: the bias
     and weight gradients, and (divided by M) the two means of the input gradient.
     """
+    _check_backward("batch_norm_backward_reduce", dy, x, mean=mean, invstd=invstd)
     N, C, S = _channel_geometry(x)
     dy64 = dy.reshape(N, C, S).astype(np.float64)
     xhat = (x.reshape(N, C, S).astype(np.float64) - _column(mean)) * _column(invstd)
@@ -98,6 +118,10 @@ def batch_norm_backward_input(dy, x, mean, invstd, weight, sum_dy, sum_dy_xhat):
     dy, x: (N, C, *); mean, invstd, sum_dy, sum_dy_xhat: (C,); weight (C,) or None.
     Returns dx with x's shape and dtype.
     """
+    _check_backward(
+        "batch_norm_backward_input", dy, x, mean=mean, invstd=invstd, weight=weight, sum_dy=sum_dy,
+        sum_dy_xhat=sum_dy_xhat,
+    )
     N, C, S = _channel_geometry(x)
     M = N * S
     w = np.ones(C) if weight is None else weight.astype(np.float64)

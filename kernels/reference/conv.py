@@ -60,23 +60,36 @@ a pixel gets at most one entry per tap), so all three sum each pixel in the same
 """
 import numpy as np
 
+from . import _arguments as args
+
 
 def _output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW):
     """(OH, OW): how many kernel positions fit along each axis (see the notation).
 
-    Also the kernels' guard: a geometry that has no output, or that would make a kernel
-    divide by zero, is refused here (the ops give friendlier messages before this).
+    Also the kernels' guard: a geometry that has no output, that would make a kernel
+    divide by zero, or whose positions (the padded input, the reach of the last window)
+    do not fit the CUDA kernels' 32-bit ints is refused here (the ops give friendlier
+    messages before this).
     """
-    if min(KH, KW, SH, SW, DH, DW) < 1 or min(PH, PW) < 0:
-        raise ValueError(
-            f"conv kernels: expected KH, KW, SH, SW, DH, DW >= 1 and PH, PW >= 0, got "
-            f"KH={KH} KW={KW} SH={SH} SW={SW} PH={PH} PW={PW} DH={DH} DW={DW}"
-        )
+    name = "conv kernels"
+    H, W, PH, PW = args.integers(name, H=H, W=W, PH=PH, PW=PW)
+    KH, KW, SH, SW, DH, DW = args.integers(name, minimum=1, KH=KH, KW=KW, SH=SH, SW=SW, DH=DH, DW=DW)
     OH = (H + 2 * PH - DH * (KH - 1) - 1) // SH + 1
     OW = (W + 2 * PW - DW * (KW - 1) - 1) // SW + 1
     if OH < 1 or OW < 1:
         raise ValueError(f"conv kernels: the output size (OH, OW) = ({OH}, {OW}) is empty")
+    args.extent(name, "H + 2 * PH", H + 2 * PH)
+    args.extent(name, "W + 2 * PW", W + 2 * PW)
+    args.extent(name, "OH * SH + KH * DH", OH * SH + KH * DH)
+    args.extent(name, "OW * SW + KW * DW", OW * SW + KW * DW)
     return OH, OW
+
+
+def _check_image(name, x):
+    """x: (N, C, H, W) float, N and C within a 32-bit int; returns the shape."""
+    shape = args.float_array(name, "x", x, ndim=4)
+    args.integers(name, N=shape[0], C=shape[1])
+    return shape
 
 
 def _tap_window(kh, kw, OH, OW, SH, SW, DH, DW):
@@ -96,7 +109,7 @@ def im2col(x, KH, KW, SH, SW, PH, PW, DH, DW):
     (0 where the pixel is padding). One iteration per tap (kh, kw) copies a strided
     window of the zero-padded input for all n, c, oh, ow at once.
     """
-    N, C, H, W = x.shape
+    N, C, H, W = _check_image("im2col", x)
     OH, OW = _output_size(H, W, KH, KW, SH, SW, PH, PW, DH, DW)
     x_padded = np.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))
     col = np.empty((C, KH, KW, N, OH, OW), dtype=x.dtype)
@@ -129,6 +142,8 @@ def col2im(col, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW):
 
 def _check_col_shape(col, expected):
     """col2im reads col at every index of ``expected``: refuse anything else."""
+    args.float_array("col2im", "col", col)
+    args.integers("col2im", N=expected[3], C=expected[0])
     if tuple(col.shape) != tuple(expected):
         raise ValueError(
             f"col2im: col must have shape (C, KH, KW, N, OH, OW) = {tuple(expected)} for "

@@ -36,6 +36,8 @@ kernels/cuda/grid_sample.py):
 """
 import numpy as np
 
+from . import _arguments as args
+
 _OUTSIDE = -100.0  # where a far-away or non-finite coordinate is moved (reads zeros)
 
 
@@ -83,6 +85,7 @@ def _read(x, n, ys, xs):
 
 def grid_sample_forward(x, grid, border, align_corners):
     """out[n, c, oh, ow] = bilinear sample of x[n, c] at grid[n, oh, ow] (see above)."""
+    _check_grid_sample("grid_sample_forward", x, grid)
     N, C, H, W = x.shape
     ix, _ = _source_index(grid[..., 0], W, border, align_corners)
     iy, _ = _source_index(grid[..., 1], H, border, align_corners)
@@ -98,6 +101,7 @@ def grid_sample_forward(x, grid, border, align_corners):
 def grid_sample_backward(grad_out, x, grid, border, align_corners):
     """(grad_x, grad_grid): the scatter of grad_out into the neighbours, and the
     derivative along the grid coordinates (see above)."""
+    _check_grid_sample("grid_sample_backward", x, grid, grad_out)
     N, C, H, W = x.shape
     ix, slope_x = _source_index(grid[..., 0], W, border, align_corners)
     iy, slope_y = _source_index(grid[..., 1], H, border, align_corners)
@@ -118,3 +122,16 @@ def grid_sample_backward(grad_out, x, grid, border, align_corners):
         [(g * d_ix).sum(axis=0) * slope_x, (g * d_iy).sum(axis=0) * slope_y], axis=-1
     )
     return grad_x, grad_grid.astype(grid.dtype)
+
+
+# ------------------------------------------------------------------ argument checks
+def _check_grid_sample(kernel, x, grid, grad_out=None):
+    """x (N, C, H, W) float; grid (N, OH, OW, 2) of x's dtype (every grid point is read
+    as two coordinates of its sample n); grad_out (N, C, OH, OW) of that dtype. C, H, W,
+    OH, OW are 32-bit ints (the CUDA kernels take them as int)."""
+    N, C, H, W = args.float_array(kernel, "x", x, ndim=4)
+    _, OH, OW, _ = args.float_array(kernel, "grid", grid, ndim=4, dtype=x.dtype)
+    args.float_array(kernel, "grid", grid, shape=(N, OH, OW, 2))
+    args.integers(kernel, C=C, H=H, W=W, OH=OH, OW=OW)
+    if grad_out is not None:
+        args.float_array(kernel, "grad_out", grad_out, shape=(N, C, OH, OW), dtype=x.dtype)

@@ -22,6 +22,8 @@ projects out: a shift of x, and a scaling of x about its mean).
 """
 import numpy as np
 
+from . import _arguments as args
+
 
 def group_norm_forward(x, weight, bias, G, eps):
     """Normalize each (n, group) over its CG * S values, then scale and shift per channel:
@@ -32,9 +34,10 @@ def group_norm_forward(x, weight, bias, G, eps):
     x: (N, C, S) with C divisible by G; weight, bias: (C,) or None.
     Returns (y (N, C, S), mean (N, G), rstd (N, G)).
     """
+    _check_group_norm("group_norm_forward", x, G, weight=weight, bias=bias, eps=eps)
     N, C, S = x.shape
     grouped = x.astype(np.float64).reshape(N, G, (C // G) * S)
-    mean = grouped.mean(axis=2)
+    mean = _shifted_mean(grouped, axis=2)
     centered = grouped - mean[:, :, None]
     var = (centered * centered).mean(axis=2)
     rstd = 1.0 / np.sqrt(var + eps)
@@ -55,6 +58,7 @@ def group_norm_backward_reduce(dy, x, mean, rstd, G):
     Summed over n they are the bias and weight gradients; weighted by ``weight`` and
     summed over a group they give the two means of the input gradient.
     """
+    _check_group_norm("group_norm_backward_reduce", x, G, dy, mean, rstd)
     xhat = _group_xhat(x, mean, rstd, G)
     dy64 = dy.astype(np.float64)
     return dy64.sum(axis=2).astype(x.dtype), (dy64 * xhat).sum(axis=2).astype(x.dtype)
@@ -69,6 +73,7 @@ def group_norm_backward_input(dy, x, mean, rstd, weight, sum_dy, sum_dy_xhat, G)
     dy, x: (N, C, S); mean, rstd: (N, G); weight: (C,) or None; sums: (N, C).
     Returns dx (N, C, S).
     """
+    _check_group_norm("group_norm_backward_input", x, G, dy, mean, rstd, weight, sums=(sum_dy, sum_dy_xhat))
     N, C, S = x.shape
     CG = C // G
     w = np.ones(C) if weight is None else weight.astype(np.float64)
@@ -106,3 +111,37 @@ def _group_xhat(x, mean, rstd, G):
     grouped = x.astype(np.float64).reshape(N, G, (C // G) * S)
     xhat = (grouped - mean[:, :, None]) * rstd[:, :, None]
     return xhat.reshape(N, C, S)
+
+
+def _shifted_mean(values, axis):
+    """The mean along ``axis`` as first + mean(values - first): equal values give their
+    value exactly (a plain sum of many 1e30s rounds, and normalizing by a mean one ulp
+    off gives +-1 instead of 0). The Numba and CUDA forms shift the same way."""
+    if values.shape[axis] == 0:
+        return values.mean(axis=axis)
+    first = np.take(values, [0], axis=axis)
+    return np.squeeze(first, axis=axis) + (values - first).mean(axis=axis)
+
+
+# ------------------------------------------------------------------ argument checks
+def _check_group_norm(kernel, x, G, dy=None, mean=None, rstd=None, weight=None, bias=None, sums=(), eps=None):
+    """x (N, C, S) float with C divisible by G >= 1; dy x's shape; mean and rstd (N, G);
+    weight and bias (C,) or None; the per-(n, c) sums (N, C); eps a finite number. N*G
+    and N*C are 32-bit ints (the CUDA grids have one block per group or channel)."""
+    N, C, S = args.float_array(kernel, "x", x, ndim=3)
+    G = args.integer(kernel, "G", G, minimum=1)
+    if C % G:
+        raise ValueError(f"{kernel}: the C = {C} channels must divide into G = {G} groups")
+    args.extent(kernel, "N * C", N * C)
+    if dy is not None:
+        args.float_array(kernel, "dy", dy, shape=(N, C, S))
+    for name, array in (("mean", mean), ("rstd", rstd)):
+        if array is not None:
+            args.float_array(kernel, name, array, shape=(N, G))
+    for name, array in (("weight", weight), ("bias", bias)):
+        if array is not None:
+            args.float_array(kernel, name, array, shape=(C,))
+    for name, array in zip(("sum_dy", "sum_dy_xhat"), sums):
+        args.float_array(kernel, name, array, shape=(N, C))
+    if eps is not None:
+        args.number(kernel, "eps", eps)

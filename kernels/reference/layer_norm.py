@@ -23,6 +23,8 @@ projects out: a shift of x, and a scaling of x about its mean).
 """
 import numpy as np
 
+from . import _arguments as args
+
 
 def layer_norm_forward(x, weight, bias, eps):
     """y[r, j] = (x[r, j] - mean[r]) * rstd[r] * weight[j] + bias[j].
@@ -31,8 +33,9 @@ def layer_norm_forward(x, weight, bias, eps):
     Returns (y (R, D), mean (R,), rstd (R,)), all in x's dtype; mean and rstd are what
     the backward needs.
     """
+    _check_layer_norm("layer_norm_forward", x, weight=weight, bias=bias, eps=eps)
     x64 = x.astype(np.float64)
-    mean = x64.mean(axis=1)
+    mean = _shifted_mean(x64, axis=1)
     centered = x64 - mean[:, None]
     var = (centered * centered).mean(axis=1)
     rstd = 1.0 / np.sqrt(var + eps)
@@ -50,6 +53,7 @@ def layer_norm_backward_input(dy, x, mean, rstd, weight):
     dy, x: (R, D); mean, rstd: (R,) from the forward; weight (D,) or None.
     Returns dx (R, D).
     """
+    _check_layer_norm("layer_norm_backward_input", x, dy, mean, rstd, weight)
     dy64 = dy.astype(np.float64)
     xhat = (x.astype(np.float64) - mean[:, None]) * rstd[:, None]
     g = dy64 * weight if weight is not None else dy64
@@ -64,6 +68,35 @@ def layer_norm_backward_affine(dy, x, mean, rstd):
 
     dy, x: (R, D); mean, rstd: (R,). Returns (dweight (D,), dbias (D,)).
     """
+    _check_layer_norm("layer_norm_backward_affine", x, dy, mean, rstd)
     dy64 = dy.astype(np.float64)
     xhat = (x.astype(np.float64) - mean[:, None]) * rstd[:, None]
     return (dy64 * xhat).sum(axis=0).astype(x.dtype), dy64.sum(axis=0).astype(x.dtype)
+
+
+def _shifted_mean(values, axis):
+    """The mean along ``axis`` as first + mean(values - first): equal values give their
+    value exactly (a plain sum of many 1e30s rounds, and normalizing by a mean one ulp
+    off gives +-1 instead of 0). The Numba and CUDA forms shift the same way."""
+    if values.shape[axis] == 0:
+        return values.mean(axis=axis)
+    first = np.take(values, [0], axis=axis)
+    return np.squeeze(first, axis=axis) + (values - first).mean(axis=axis)
+
+
+# ------------------------------------------------------------------ argument checks
+def _check_layer_norm(kernel, x, dy=None, mean=None, rstd=None, weight=None, bias=None, eps=None):
+    """x (R, D) float, R a 32-bit int (one CUDA block per row); dy x's shape; mean and
+    rstd (R,); weight and bias (D,) or None; eps a finite number."""
+    R, D = args.float_array(kernel, "x", x, ndim=2)
+    args.integers(kernel, R=R)
+    if dy is not None:
+        args.float_array(kernel, "dy", dy, shape=(R, D))
+    for name, array in (("mean", mean), ("rstd", rstd)):
+        if array is not None:
+            args.float_array(kernel, name, array, shape=(R,))
+    for name, array in (("weight", weight), ("bias", bias)):
+        if array is not None:
+            args.float_array(kernel, name, array, shape=(D,))
+    if eps is not None:
+        args.number(kernel, "eps", eps)

@@ -6,7 +6,11 @@ Every implementation (``kernels/cpu/local_response_norm.py``,
 is tested against this file. Layout: x (N, C, S), C-contiguous, S the product of the
 spatial dims; computed in float64, returned in the input dtype.
 """
+import numbers
+
 import numpy as np
+
+from . import _arguments as args
 
 
 def lrn_forward(x, size, alpha, beta, k):
@@ -19,6 +23,7 @@ def lrn_forward(x, size, alpha, beta, k):
     size // 2 zero channels before and (size - 1) // 2 after, and divides by size
     whatever the clipping). x: (N, C, S). Returns (y, scale), both (N, C, S).
     """
+    _check_lrn("lrn_forward", x, size)
     N, C, S = x.shape
     squares = x.astype(np.float64) ** 2
     window_sum = np.zeros_like(squares)
@@ -41,11 +46,29 @@ def lrn_backward(dy, x, y, scale, size, alpha, beta):
     mirrored; it differs from W(j) when size is even). dy, x, y, scale: (N, C, S).
     Returns dx (N, C, S).
     """
+    _check_lrn("lrn_backward", x, size, {"dy": dy, "y": y, "scale": scale})
     N, C, S = x.shape
     ratio = dy.astype(np.float64) * y / scale
     mirrored_sum = np.zeros(ratio.shape)
     for j in range(C):
         lo, hi = max(j - (size - 1) // 2, 0), min(j + size // 2, C - 1)
         mirrored_sum[:, j, :] = ratio[:, lo : hi + 1, :].sum(axis=1)
-    dx = dy * scale.astype(np.float64) ** (-beta) - 2.0 * alpha * beta / size * x * mirrored_sum
+    # x in float64 too: a Python float times a float32 array stays float32 (NumPy 2), and
+    # 2 alpha beta / size would overflow it for a huge alpha
+    dx = dy * scale.astype(np.float64) ** (-beta) - 2.0 * alpha * beta / size * x.astype(np.float64) * mirrored_sum
     return dx.astype(x.dtype)
+
+
+# ------------------------------------------------------------------ argument checks
+def _check_lrn(kernel, x, size, others=()):
+    """x (N, C, S) float, C a 32-bit int; size any int >= 1 of 64 bits (the window is
+    clipped to the channels but the sum is divided by size itself, so it is passed
+    whole; the CUDA kernels take it as long long); ``others`` ({name: array}) x's shape."""
+    shape = args.float_array(kernel, "x", x, ndim=3)
+    args.integers(kernel, C=shape[1])
+    for name, array in others.items() if others else ():
+        args.float_array(kernel, name, array, shape=shape)
+    if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral):
+        raise TypeError(f"{kernel}: size must be an int, got {size!r}")
+    if not 1 <= int(size) < 2**63:
+        raise ValueError(f"{kernel}: size must be an int in [1, 2**63), got {size}")

@@ -46,8 +46,15 @@ kernels/cuda/resample.py):
     upsample_bilinear2d_backward(grad_out, H, W, align_corners, scale_h, scale_w) -> grad_x
     upsample_bicubic2d_forward(x, OH, OW, align_corners, scale_h, scale_w) -> out
     upsample_bicubic2d_backward(grad_out, H, W, align_corners, scale_h, scale_w) -> grad_x
+
+Every implementation checks its arguments first (``_check_resample``): the source
+indices stay inside the input only for H, W >= 1 and a finite scale >= 0.
 """
+import numbers
+
 import numpy as np
+
+from . import _arguments as args
 
 
 # --------------------------------------------------------------------- nearest
@@ -64,6 +71,7 @@ def _nearest_source_index(size, out_size, scale):
 
 def upsample_nearest2d_forward(x, OH, OW, scale_h, scale_w):
     """out[n, c, oh, ow] = x[n, c, src_h(oh), src_w(ow)]."""
+    _check_resample("upsample_nearest2d_forward", x, OH, OW, scale_h, scale_w)
     H, W = x.shape[2:]
     ih = _nearest_source_index(H, OH, scale_h)
     iw = _nearest_source_index(W, OW, scale_w)
@@ -73,6 +81,7 @@ def upsample_nearest2d_forward(x, OH, OW, scale_h, scale_w):
 def upsample_nearest2d_backward(grad_out, H, W, scale_h, scale_w):
     """grad_x[n, c, ih, iw] = sum of grad_out[n, c, oh, ow] over src(oh, ow) = (ih, iw),
     summed one axis at a time (rows, then columns)."""
+    _check_resample("upsample_nearest2d_backward", grad_out, H, W, scale_h, scale_w, backward=True)
     N, C, OH, OW = grad_out.shape
     ih = _nearest_source_index(H, OH, scale_h)
     iw = _nearest_source_index(W, OW, scale_w)
@@ -106,6 +115,7 @@ def _linear_source_index(size, out_size, align_corners, scale, dtype):
 def upsample_bilinear2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
     """out = lambda0_h * (lambda0_w * x[h0, w0] + lambda1_w * x[h0, w1])
            + lambda1_h * (lambda0_w * x[h1, w0] + lambda1_w * x[h1, w1])."""
+    _check_resample("upsample_bilinear2d_forward", x, OH, OW, scale_h, scale_w)
     H, W = x.shape[2:]
     h0, h1, lh0, lh1 = _linear_source_index(H, OH, align_corners, scale_h, x.dtype)
     w0, w1, lw0, lw1 = _linear_source_index(W, OW, align_corners, scale_w, x.dtype)
@@ -118,6 +128,7 @@ def upsample_bilinear2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
 def upsample_bilinear2d_backward(grad_out, H, W, align_corners, scale_h, scale_w):
     """The adjoint of the forward: grad_out[oh, ow] * lambda_h * lambda_w is added to
     each of the four input pixels output (oh, ow) read, one axis at a time."""
+    _check_resample("upsample_bilinear2d_backward", grad_out, H, W, scale_h, scale_w, backward=True)
     N, C, OH, OW = grad_out.shape
     dtype = grad_out.dtype
     h0, h1, lh0, lh1 = _linear_source_index(H, OH, align_corners, scale_h, dtype)
@@ -163,6 +174,7 @@ def _cubic_taps(size, out_size, align_corners, scale, dtype):
 def upsample_bicubic2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
     """out = sum over i of wh_i * (sum over j of ww_j * x[row_i, col_j]), the inner sum
     (along W) first, each sum in tap order."""
+    _check_resample("upsample_bicubic2d_forward", x, OH, OW, scale_h, scale_w)
     N, C, H, W = x.shape
     rows, weights_h = _cubic_taps(H, OH, align_corners, scale_h, x.dtype)
     cols, weights_w = _cubic_taps(W, OW, align_corners, scale_w, x.dtype)
@@ -178,6 +190,7 @@ def upsample_bicubic2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
 def upsample_bicubic2d_backward(grad_out, H, W, align_corners, scale_h, scale_w):
     """The adjoint: grad_out[oh, ow] * wh_i * ww_j is added to x[row_i, col_j], one axis
     at a time (rows, then columns)."""
+    _check_resample("upsample_bicubic2d_backward", grad_out, H, W, scale_h, scale_w, backward=True)
     N, C, OH, OW = grad_out.shape
     dtype = grad_out.dtype
     rows, weights_h = _cubic_taps(H, OH, align_corners, scale_h, dtype)
@@ -189,3 +202,24 @@ def upsample_bicubic2d_backward(grad_out, H, W, align_corners, scale_h, scale_w)
     for j in range(4):
         np.add.at(grad_x, (slice(None), slice(None), slice(None), cols[:, j]), along_w * weights_w[:, j])
     return grad_x
+
+
+# ------------------------------------------------------------------ argument checks
+def _check_resample(kernel, array, sizes_h, sizes_w, scale_h, scale_w, backward=False):
+    """forward: x (N, C, H, W) and the output size (OH, OW); backward: grad_out
+    (N, C, OH, OW) and the input size (H, W). H, W >= 1 (the source index of an output
+    pixel is clipped to H - 1), sizes within 32-bit ints, and each scale a finite number
+    >= 0 small enough that scale * OH stays a 32-bit int (the CUDA kernels convert it)."""
+    shape = args.float_array(kernel, "grad_out" if backward else "x", array, ndim=4)
+    if backward:
+        (OH, OW), (H, W) = shape[2:], args.integers(kernel, minimum=1, H=sizes_h, W=sizes_w)
+    else:
+        (H, W), (OH, OW) = shape[2:], args.integers(kernel, OH=sizes_h, OW=sizes_w)
+    args.integers(kernel, minimum=1, H=H, W=W)
+    args.extent(kernel, "H * W", H * W)
+    args.extent(kernel, "OH * OW", OH * OW)
+    for name, scale, out_size in (("scale_h", scale_h, OH), ("scale_w", scale_w, OW)):
+        valid = isinstance(scale, numbers.Real) and not isinstance(scale, (bool, np.bool_))
+        if not valid or not np.isfinite(scale) or scale < 0:
+            raise ValueError(f"{kernel}: {name} must be a finite number >= 0, got {scale!r}")
+        args.extent(kernel, f"{name} * OH", scale * out_size)

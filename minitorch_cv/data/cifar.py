@@ -33,6 +33,7 @@ from .errors import (
     default_root,
     not_found_message,
 )
+from .files import open_regular, read_bounded
 from .safe_pickle import safe_load_dict
 from .vision import ImageArrayDataset
 
@@ -65,6 +66,13 @@ CLASSES = (
 # subset in ../shared/data gives mean (0.493, 0.484, 0.448), std (0.248, 0.244, 0.262).)
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+
+# The largest files the format allows, with room to spare: a batch of 10,000 images is
+# 31 MB (the official test_batch: 31,035,526 bytes), the whole official archive 186 MB
+# decompressed. Anything larger is refused before it is read (a crafted 26 MB gzip member
+# can decompress to 6 GB).
+MAX_BATCH_BYTES = 64 << 20
+MAX_ARCHIVE_BYTES = 512 << 20
 
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 _LAYOUTS = (
@@ -105,7 +113,9 @@ def _read_files(kind, path, names, verify):
     if kind == "archive":
         if verify:
             verify_known_file(path, KNOWN_FILES)
-        found = read_tar_members(path, lambda base: base in names or base == META_FILE)
+        found = read_tar_members(
+            path, lambda base: base in names or base == META_FILE, MAX_BATCH_BYTES, MAX_ARCHIVE_BYTES
+        )
         missing = [name for name in names if name not in found]
         if missing:
             raise DatasetCorruptError(
@@ -123,8 +133,8 @@ def _read_files(kind, path, names, verify):
     for name in names + (META_FILE,):
         file_path = os.path.join(path, name)
         if os.path.isfile(file_path):
-            with open(file_path, "rb") as handle:
-                found[name] = handle.read()
+            with open_regular(file_path) as handle:
+                found[name] = read_bounded(handle, MAX_BATCH_BYTES, file_path)
     return found
 
 

@@ -4,7 +4,9 @@
                                        (DownloadError when the transfer fails)
     file_digest(path, "md5")           hex digest, read in 1 MiB chunks
     verify_known_file(path, table)     check a file against the digests we know for it
-    read_tar_members(archive, names)   the bytes of chosen members, nothing extracted
+    read_tar_members(archive, names, max_member_bytes, max_total_bytes)
+                                       the bytes of chosen members, nothing extracted, no
+                                       member or stream larger than the format allows
 
 Checksums on load. A downloaded file is always checked against its official MD5. A file
 found on disk is checked when its name *and size* match an entry of the data set's table
@@ -23,13 +25,14 @@ import time
 import zlib
 
 from .errors import DatasetCorruptError, DownloadError
+from .files import open_regular
 
 _CHUNK = 1 << 20
 
 
 def file_digest(path, algorithm):
     digest = hashlib.new(algorithm)
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -150,30 +153,45 @@ def download_url(url, path, md5=None, timeout=30, progress=True):
     return path
 
 
-def read_tar_members(archive, wanted, source_name=None):
+def read_tar_members(archive, wanted, max_member_bytes, max_total_bytes, source_name=None):
     """Read chosen members of a (gzip-compressed) tar archive into memory.
 
     wanted: a function from a member's base name to True/False. Returns {base name:
     bytes}. Nothing is written to disk, so a crafted archive cannot place files outside
-    a folder. A truncated or corrupt archive raises ``DatasetCorruptError``.
+    a folder. A truncated or corrupt archive raises ``DatasetCorruptError``, and so does
+    one that is larger than its format allows: a wanted member over
+    ``max_member_bytes``, or a stream that decompresses past ``max_total_bytes`` (a
+    26 MB gzip can expand to 6 GB). Both are checked against the tar headers before the
+    data is read, so memory and time stay bounded.
     """
     name = source_name or archive
     found = {}
     try:
-        with tarfile.open(archive, mode="r:*") as tar:
+        with open_regular(archive) as handle, tarfile.open(fileobj=handle, mode="r:*") as tar:
             for member in tar:
+                if member.offset_data + member.size > max_total_bytes:
+                    raise DatasetCorruptError(
+                        f"{name}: member {member.name} ends past {max_total_bytes} bytes of archive, "
+                        "more than this data set's archive holds; not an official archive"
+                    )
                 base = member.name.rstrip("/").split("/")[-1]
                 if not member.isfile() or not wanted(base):
                     continue
-                handle = tar.extractfile(member)
-                found[base] = handle.read()
+                if member.size > max_member_bytes:
+                    raise DatasetCorruptError(
+                        f"{name}: member {member.name} has {member.size} bytes, more than the "
+                        f"{max_member_bytes} this data set's files can have; not an official archive"
+                    )
+                found[base] = tar.extractfile(member).read()
                 if len(found[base]) != member.size:
                     raise DatasetCorruptError(f"{name}: member {member.name} is truncated")
             # tarfile stops at the end-of-archive blocks, before the gzip trailer, so the
             # CRC-32 of the stream would never be checked and a flipped bit inside would
-            # silently change a pixel. Reading to the end makes gzip verify it.
+            # silently change a pixel. Reading to the end (discarding, and not past the
+            # bound) makes gzip verify it.
             while tar.fileobj.read(_CHUNK):
-                pass
+                if tar.fileobj.tell() > max_total_bytes:
+                    raise DatasetCorruptError(f"{name}: more than {max_total_bytes} bytes after decompression")
     except DatasetCorruptError:
         raise
     except (tarfile.TarError, EOFError, zlib.error, OSError) as error:

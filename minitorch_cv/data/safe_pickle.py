@@ -30,6 +30,13 @@ objects, are refused. The stand-ins and the allowed callables keep no settable
 attributes (``__slots__``), so a BUILD aimed at them cannot modify them. After loading,
 the result is walked: it must consist of dicts, lists, tuples, str/bytes, numbers, None
 and numeric arrays only.
+
+Bounded: a pickle can refer to one object many times (its memo), so 771 bytes can
+describe a list of 200 references to a list of 200 references ... five levels deep.
+The walk keeps such shared objects shared (each is converted once, so the result is as
+large as the file, not 200**5 nodes), and the arrays may hold at most as many bytes as
+the file itself has (every array's bytes are in the file once; an array state that
+reuses another's bytes many times would multiply memory).
 """
 import io
 import math
@@ -204,27 +211,49 @@ class _RefusedGlobal(pickle.UnpicklingError):
         self.qualified_name = f"{module}.{name}"
 
 
-def _finish(value, source, depth=0):
-    """``value`` with every ``_ArrayState`` replaced by its array; raises unless it is
-    built only from plain data (see the module docstring)."""
-    if depth > 20:
-        raise DatasetCorruptError(f"{source}: data nested deeper than the format allows")
-    if value is None or isinstance(value, (str, bytes, bool, numbers.Number)):
-        return value
-    if isinstance(value, _ArrayState):
-        if value.array is None:
-            raise DatasetCorruptError(f"{source}: a numpy array without its data")
-        return value.array
-    if isinstance(value, np.ndarray):  # from _frombuffer
-        return value
-    if isinstance(value, (list, tuple)):
-        items = [_finish(item, source, depth + 1) for item in value]
-        return items if isinstance(value, list) else tuple(items)
-    if isinstance(value, dict):
-        if not all(isinstance(key, (str, bytes, int)) for key in value):
-            raise DatasetCorruptError(f"{source}: dict keys must be str, bytes or int")
-        return {key: _finish(item, source, depth + 1) for key, item in value.items()}
-    raise DatasetCorruptError(f"{source}: unexpected object of type {type(value).__name__}")
+class _Finisher:
+    """Replaces every ``_ArrayState`` by its array and checks the result is plain data
+    (see the module docstring), converting each shared object once."""
+
+    def __init__(self, source, max_array_bytes):
+        self.source = source
+        self.budget = max_array_bytes  # array bytes still allowed
+        self.done = {}  # id(container or state) -> its converted value
+
+    def finish(self, value, depth=0):
+        if depth > 20:
+            raise DatasetCorruptError(f"{self.source}: data nested deeper than the format allows")
+        if value is None or isinstance(value, (str, bytes, bool, numbers.Number)):
+            return value
+        key = id(value)
+        if key not in self.done:
+            self.done[key] = self._convert(value, depth)
+        return self.done[key]
+
+    def _convert(self, value, depth):
+        if isinstance(value, _ArrayState):
+            if value.array is None:
+                raise DatasetCorruptError(f"{self.source}: a numpy array without its data")
+            return self._spend(value.array)
+        if isinstance(value, np.ndarray):  # from _frombuffer
+            return self._spend(value)
+        if isinstance(value, (list, tuple)):
+            items = [self.finish(item, depth + 1) for item in value]
+            return items if isinstance(value, list) else tuple(items)
+        if isinstance(value, dict):
+            if not all(isinstance(key, (str, bytes, int)) for key in value):
+                raise DatasetCorruptError(f"{self.source}: dict keys must be str, bytes or int")
+            return {key: self.finish(item, depth + 1) for key, item in value.items()}
+        raise DatasetCorruptError(f"{self.source}: unexpected object of type {type(value).__name__}")
+
+    def _spend(self, array):
+        self.budget -= array.nbytes
+        if self.budget < 0:
+            raise DatasetCorruptError(
+                f"{self.source}: its arrays hold more bytes than the file has; the same data is "
+                "reused to build arrays again and again (not an official data file)"
+            )
+        return array
 
 
 def _str_keys(mapping):
@@ -262,4 +291,4 @@ def safe_load_dict(payload, source):
         raise DatasetCorruptError(
             f"{source}: expected a pickled dict, got {type(value).__name__}"
         )
-    return _str_keys(_finish(value, source))
+    return _str_keys(_Finisher(source, len(payload)).finish(value))

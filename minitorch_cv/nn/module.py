@@ -20,6 +20,7 @@ from .. import dtypes
 from .. import devices as _device
 from ..autograd import no_grad
 from ..tensor import Tensor, parse_to_arguments
+from ._load_values import converted_value
 from .backward_hooks import call_with_backward_hooks
 from .parameter import Parameter
 
@@ -436,9 +437,11 @@ class Module:
     def load_state_dict(self, state_dict, strict=True):
         """Copy ``state_dict``'s values into this module's parameters and buffers.
 
-        Every key is checked before anything is written: a shape mismatch always
-        raises, and with ``strict=True`` so does a missing or unexpected key; the error
-        lists every offending key. Returns ``(missing_keys, unexpected_keys)``.
+        Every key and value is checked, and converted, before anything is written: a
+        shape mismatch or a value the parameter cannot hold (a string, NaN into an int
+        buffer, ``_load_values.py``) always raises, and with ``strict=True`` so does a
+        missing or unexpected key; the error lists every offending key, and the module
+        is left unchanged. Returns ``(missing_keys, unexpected_keys)``.
         """
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(
@@ -476,7 +479,11 @@ class Module:
                     f"{tuple(target.shape)}."
                 )
                 continue
-            pairs.append((target, value))
+            converted, error = converted_value(key, value, target)
+            if error is not None:
+                errors.append(error)
+                continue
+            pairs.append((target, converted))
         if errors:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
@@ -484,9 +491,8 @@ class Module:
             )
         with no_grad():
             for target, value in pairs:
-                source = value.array if isinstance(value, Tensor) else value
-                # Values keep the model's dtype and device, as copy_ does in PyTorch.
-                target.array[...] = _device.to_device(source, target.device)
+                # Converted above to the model's dtype and device, as copy_ does in PyTorch.
+                target.array[...] = value
                 target._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 

@@ -4,6 +4,8 @@ come from ``minitorch_cv.checks``; each raises before any kernel runs.
 """
 from .. import checks
 
+INT32_MAX = 2**31 - 1  # the kernels' int window arguments (CUDA's int parameters)
+
 
 def check_spatial_input(fn, input, ranks=(3, 4)):
     """``input`` must be a float32/float64 Tensor of rank 4 (N, C, H, W), or 3
@@ -54,6 +56,9 @@ def window_args(fn, kernel_size, stride, padding, dilation):
     check_positive(fn, "dilation", dilation)
     if min(padding) < 0:
         raise ValueError(f"{fn}: padding must be non-negative, got {padding}")
+    for name, values in (("kernel_size", kernel), ("dilation", dilation)):
+        if max(values) > INT32_MAX:
+            raise ValueError(f"{fn}: {name} must be at most {INT32_MAX} (a 32-bit int), got {values}")
     # PyTorch's rule (pool2d_shape_check): pad <= kernel_size // 2 on each axis.
     limit = (kernel[0] // 2, kernel[1] // 2)
     if padding[0] > limit[0] or padding[1] > limit[1]:
@@ -62,6 +67,13 @@ def window_args(fn, kernel_size, stride, padding, dilation):
             f"kernel_size {kernel}, got {padding}"
         )
     return kernel, stride, padding, dilation
+
+
+def single_window_stride(stride, out_size):
+    """The stride the kernels get: along an axis with one output position (OH = 1) the
+    stride never applies, so 1 is passed (the kernels take OH as given); the result is
+    the same, and a stride of 2**40 needs no 64-bit int."""
+    return tuple(1 if o == 1 else s for s, o in zip(stride, out_size))
 
 
 def pooled_shape(fn, H, W, kernel, stride, padding, dilation, ceil_mode):

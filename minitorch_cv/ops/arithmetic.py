@@ -93,8 +93,12 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            # d(a^b)/da = b * a^(b-1)
-            grad_a = unbroadcast(grad * b * a ** (b - 1), np.shape(a))
+            # d(a^b)/da = b * a^(b-1), and 0 where b == 0: a^0 is constant, also at
+            # a = 0 where the formula gives 0 * inf = NaN (PyTorch's rule).
+            with np.errstate(divide="ignore", invalid="ignore"):
+                local = b * a ** (b - 1)
+            local = namespace(grad).where(b == 0, 0, local)
+            grad_a = unbroadcast(grad * local, np.shape(a))
         if ctx.needs_input_grad[1]:
             # d(a^b)/db = a^b * ln(a)
             log_a = math.log(a) if is_scalar(a) else namespace(a).log(a)

@@ -55,7 +55,9 @@ class BatchNorm(Function):
         invstd = 1.0 / xp.sqrt(var + eps)
         scale = invstd if weight is None else weight * invstd
         shift = -mean * scale if bias is None else bias - mean * scale
-        y = kernels.batch_norm_scale_shift(channels, scale.astype(x.dtype), shift.astype(x.dtype))
+        # scale and shift in float64: y = x * scale + shift is computed in float64 (the
+        # two terms nearly cancel when the mean is large against the spread)
+        y = kernels.batch_norm_scale_shift(channels, scale.astype("float64"), shift.astype("float64"))
 
         ctx.save_for_backward(channels, mean.astype(x.dtype), invstd.astype(x.dtype), weight)
         ctx.shape, ctx.training = x.shape, training
@@ -78,7 +80,7 @@ class BatchNorm(Function):
                 dy, channels, mean, invstd, weight, sum_dy, sum_dy_xhat
             ).reshape(ctx.shape)
         elif needs_x:
-            scale = invstd if weight is None else weight * invstd
+            scale = (invstd if weight is None else weight * invstd).astype("float64")
             zeros = namespace(dy).zeros_like(scale)
             dx = kernels.batch_norm_scale_shift(dy, scale, zeros).reshape(ctx.shape)
         return (

@@ -85,6 +85,17 @@ class Geometry(NamedTuple):
         OW = (W + 2 * self.PW - self.DW * (self.KW - 1) - 1) // self.SW + 1
         return OH, OW
 
+    def with_single_window_strides(self, H, W):
+        """This geometry for an (H, W) input, with the stride of each axis that has a
+        single output position (OH = 1) replaced by the smallest that keeps it single
+        (the span H + 2*PH - DH*(KH-1), plus one). A stride never applies to a single
+        window, so every result is the same, and the kernels' 32-bit ints then hold it
+        whatever the user passed (stride=2**40 gives PyTorch's result)."""
+        OH, OW = self.output_size(H, W)
+        SH = min(self.SH, max(1, H + 2 * self.PH - self.DH * (self.KH - 1))) if OH == 1 else self.SH
+        SW = min(self.SW, max(1, W + 2 * self.PW - self.DW * (self.KW - 1))) if OW == 1 else self.SW
+        return self._replace(SH=SH, SW=SW)
+
     def is_pointwise(self):
         """1x1 taps, stride 1, no padding: im2col would only copy the input."""
         return (self.KH, self.KW, self.SH, self.SW, self.PH, self.PW) == (1, 1, 1, 1, 0, 0)
@@ -363,6 +374,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     geometry = Geometry(KH, KW, SH, SW, PH, PW, DH, DW, G)
     H, W = input.shape[-2] + extra_h, input.shape[-1] + extra_w
     check_output_size(name, geometry, H, W, input.shape)
+    geometry = geometry.with_single_window_strides(H, W)
 
     x = unsqueeze(input, 0) if input.ndim == 3 else input
     if extra_h or extra_w:

@@ -118,7 +118,8 @@ def conv_transpose2d(  # noqa: A002 - PyTorch's argument names
             "OH = (H-1)*SH - 2*PH + DH*(KH-1) + output_padding + 1 >= 1, likewise OW >= 1"
         )
 
-    geometry = Geometry(KH, KW, SH, SW, PH, PW, DH, DW, G)
+    # The convolution this transposes maps (OH, OW) to (H, W).
+    geometry = Geometry(KH, KW, SH, SW, PH, PW, DH, DW, G).with_single_window_strides(OH, OW)
     x = unsqueeze(input, 0) if input.ndim == 3 else input
     y = ConvTranspose2d.apply(x, weight, bias, geometry, (OH, OW))
     return squeeze(y, 0) if input.ndim == 3 else y

@@ -203,19 +203,24 @@ def _check(name, x):
         raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
 
 
+def _floating(name, x):
+    """``x`` for a function whose values are not integers (exp, log, sqrt, tanh,
+    sigmoid): a bool or integer tensor becomes float32, the default float, as in PyTorch
+    (NumPy would give float16 for bool and float64 for int64)."""
+    _check(name, x)
+    return x if dtypes.is_floating(x.dtype) else x.float()
+
+
 def exp(input):  # noqa: A002 - PyTorch's argument name
-    _check("exp", input)
-    return Exp.apply(input)
+    return Exp.apply(_floating("exp", input))
 
 
 def log(input):  # noqa: A002
-    _check("log", input)
-    return Log.apply(input)
+    return Log.apply(_floating("log", input))
 
 
 def sqrt(input):  # noqa: A002
-    _check("sqrt", input)
-    return Sqrt.apply(input)
+    return Sqrt.apply(_floating("sqrt", input))
 
 
 def absolute(input):  # noqa: A002
@@ -239,13 +244,11 @@ def clamp_(input, min=None, max=None):  # noqa: A002
 
 
 def tanh(input):  # noqa: A002
-    _check("tanh", input)
-    return Tanh.apply(input)
+    return Tanh.apply(_floating("tanh", input))
 
 
 def sigmoid(input):  # noqa: A002
-    _check("sigmoid", input)
-    return Sigmoid.apply(input)
+    return Sigmoid.apply(_floating("sigmoid", input))
 
 
 def where(condition, input, other):  # noqa: A002

@@ -68,7 +68,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):  # n
     checks.per_channel("layer_norm", "weight", weight, normalized_shape, input)
     checks.per_channel("layer_norm", "bias", bias, normalized_shape, input)
     eps = checks.positive_number("layer_norm", "eps", eps)
-    return LayerNorm.apply(input, weight, bias, math.prod(normalized_shape), eps)
+    D = math.prod(normalized_shape)
+    if D == 0 or input.numel() == 0:  # nothing to normalize: an empty result, as in PyTorch
+        return input * 1
+    return LayerNorm.apply(input, weight, bias, D, eps)
 
 
 def _as_shape(normalized_shape):

@@ -14,15 +14,23 @@ Backward:
     grad_W = grad_y^T x          (OUT, M) @ (M, IN)
     grad_b = sum over M of grad_y
 """
+import math
+
 from ..autograd import Function
 from ..tensor import Tensor
+
+
+def _rows(a, columns):
+    """``a`` (*, columns) as a 2-D (M, columns) matrix. M is spelled out: reshape(-1, 0)
+    of an empty array is ambiguous (in_features 0, or an empty batch) and fails."""
+    return a.reshape(math.prod(a.shape[:-1]), columns)
 
 
 class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        out = x.reshape(-1, weight.shape[1]) @ weight.T
+        out = _rows(x, weight.shape[1]) @ weight.T
         if bias is not None:
             out += bias  # out is a fresh array, so adding in place is safe
         return out.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -32,11 +40,11 @@ class Linear(Function):
         x, weight = ctx.saved_tensors
         grad_x = grad_weight = grad_bias = None
         out_features, in_features = weight.shape
-        grad_2d = grad.reshape(-1, out_features)
+        grad_2d = _rows(grad, out_features)
         if ctx.needs_input_grad[0]:
             grad_x = (grad_2d @ weight).reshape(x.shape)
         if ctx.needs_input_grad[1]:
-            grad_weight = grad_2d.T @ x.reshape(-1, in_features)
+            grad_weight = grad_2d.T @ _rows(x, in_features)
         if ctx.needs_input_grad[2]:
             grad_bias = grad_2d.sum(axis=0)
         return grad_x, grad_weight, grad_bias

@@ -172,7 +172,7 @@ class NLLLoss(Function):
         target_weight, safe_target = _target_weight(target, weight, ignore_index)
         picked = xp.take_along_axis(x, safe_target[:, None], axis=1)[:, 0]
         loss = -target_weight * picked
-        ctx.save_for_backward(target_weight, safe_target)
+        ctx.save_for_backward(target_weight, safe_target, target == ignore_index)
         ctx.shape, ctx.reduction = x.shape, reduction
         if reduction == "mean":
             ctx.denominator = target_weight.sum()
@@ -182,14 +182,19 @@ class NLLLoss(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        target_weight, safe_target = ctx.saved_tensors
+        target_weight, safe_target, ignored = ctx.saved_tensors
         xp = namespace(grad)
         count = ctx.denominator if ctx.reduction == "mean" else None
         grad_loss = _spread(grad, safe_target.shape, ctx.reduction, count)
+        # An ignored element passes exactly 0 back, also when every element is ignored
+        # and the mean's denominator is 0 (grad_loss inf): PyTorch's rule, and that of
+        # cross_entropy's kernels; one all-ignored batch must not turn weights into NaN.
+        with np.errstate(invalid="ignore"):  # 0 * inf in the ignored rows, replaced here
+            row_grad = xp.where(ignored, 0, -target_weight * grad_loss)
         # One-hot along the class dim: position == target.
         classes = xp.arange(ctx.shape[1]).reshape((1, -1) + (1,) * (len(ctx.shape) - 2))
         one_hot = classes == safe_target[:, None]
-        dx = one_hot * (-target_weight * grad_loss)[:, None]
+        dx = one_hot * row_grad[:, None]
         return dx.astype(grad.dtype, copy=False), None, None, None, None
 
 

@@ -5,6 +5,7 @@
 amounts crop. Modes: "constant", "reflect" (mirror without repeating the edge),
 "replicate" (repeat the edge).
 """
+from .. import checks
 from ..autograd import Function
 from ..devices import namespace
 from ..tensor import Tensor
@@ -60,6 +61,9 @@ def _fold_padding(grad, widths, inner_shape, mode):
 def pad(input, pad, mode="constant", value=0.0):  # noqa: A002 - PyTorch's argument names
     if not isinstance(input, Tensor):
         raise TypeError(f"pad: input must be a Tensor, got {type(input).__name__}")
+    if not isinstance(pad, (tuple, list)) or not all(checks.is_int(p) for p in pad):
+        # int(1.5) would silently pad by 1
+        raise TypeError(f"pad: pad must be a tuple of ints, got {pad!r}")
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(

@@ -98,6 +98,7 @@ def max_pool2d(
     kernel, stride, padding, dilation = args.window_args(fn, kernel_size, stride, padding, dilation)
     H, W = input.shape[-2:]
     out_size = args.pooled_shape(fn, H, W, kernel, stride, padding, dilation, bool(ceil_mode))
+    stride = args.single_window_stride(stride, out_size)
     out, indices = MaxPool2d.apply(input, kernel, stride, padding, dilation, out_size)
     return (out, indices) if return_indices else out
 
@@ -117,12 +118,13 @@ def avg_pool2d(
     kernel, stride, padding, dilation = args.window_args(fn, kernel_size, stride, padding, 1)
     if divisor_override is None:
         divisor = 0  # the kernels' "no override"
-    elif checks.is_int(divisor_override) and divisor_override != 0:
+    elif checks.is_int(divisor_override) and divisor_override != 0 and abs(divisor_override) < 2**63:
         divisor = int(divisor_override)
     else:
         raise ValueError(
-            f"{fn}: divisor_override must be None or a non-zero int, got {divisor_override!r}"
+            f"{fn}: divisor_override must be None or a non-zero int of 64 bits, got {divisor_override!r}"
         )
     H, W = input.shape[-2:]
     out_size = args.pooled_shape(fn, H, W, kernel, stride, padding, dilation, bool(ceil_mode))
+    stride = args.single_window_stride(stride, out_size)
     return AvgPool2d.apply(input, kernel, stride, padding, out_size, bool(count_include_pad), divisor)

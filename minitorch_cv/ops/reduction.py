@@ -129,10 +129,14 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         xp = namespace(x)
-        peak = x.max(axis=dims, keepdims=True)
+        if all(x.shape[d] for d in dims):
+            peak = x.max(axis=dims, keepdims=True)
+        else:  # a sum over nothing: log(0) = -inf, as in PyTorch
+            peak = xp.full([1 if d in dims else n for d, n in enumerate(x.shape)], -np.inf, dtype=x.dtype)
         # An all -inf slice would give nan from (-inf) - (-inf); shift by 0 there.
         peak = xp.where(xp.isfinite(peak), peak, 0)
-        log_sum = xp.log(xp.exp(x - peak).sum(axis=dims, keepdims=True))
+        with np.errstate(divide="ignore"):  # log(0) = -inf: a sum over nothing, or of exp(-inf)
+            log_sum = xp.log(xp.exp(x - peak).sum(axis=dims, keepdims=True))
         ctx.save_for_backward(x, peak, log_sum)
         ctx.dims, ctx.keepdim = dims, keepdim
         out = log_sum + peak
@@ -148,6 +152,20 @@ class LogSumExp(Function):
 def _check_input(name, x):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
+
+
+def _check_not_empty(name, x, dims, whole):
+    """An extremum of nothing does not exist: PyTorch's errors (RuntimeError for a whole
+    empty tensor, IndexError for an empty dim), not NumPy's "zero-size array"."""
+    if x.numel() == 0 and whole:
+        error = IndexError if name.startswith("arg") else RuntimeError
+        raise error(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument."
+        )
+    for d in dims:
+        if x.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
 def reduce_sum(input, dim=None, keepdim=False):  # noqa: A002 - PyTorch's name
@@ -168,12 +186,16 @@ def mean(input, dim=None, keepdim=False):  # noqa: A002
 
 def amax(input, dim=(), keepdim=False):  # noqa: A002
     _check_input("amax", input)
-    return Extremum.apply(input, normalize_dims(dim, input.ndim), keepdim, True)
+    dims = normalize_dims(dim, input.ndim)
+    _check_not_empty("amax", input, dims, whole=len(dims) == input.ndim)
+    return Extremum.apply(input, dims, keepdim, True)
 
 
 def amin(input, dim=(), keepdim=False):  # noqa: A002
     _check_input("amin", input)
-    return Extremum.apply(input, normalize_dims(dim, input.ndim), keepdim, False)
+    dims = normalize_dims(dim, input.ndim)
+    _check_not_empty("amin", input, dims, whole=len(dims) == input.ndim)
+    return Extremum.apply(input, dims, keepdim, False)
 
 
 def reduce_max(input, dim=None, keepdim=False):  # noqa: A002
@@ -185,8 +207,11 @@ def reduce_max(input, dim=None, keepdim=False):  # noqa: A002
 
         return maximum(input, dim)
     if dim is None:
+        _check_not_empty("max", input, (), whole=True)
         return Extremum.apply(input, normalize_dims(None, input.ndim), False, True)
-    return MaxMin(*ExtremumAlongDim.apply(input, normalize_dim(dim, input.ndim), keepdim, True))
+    dim = normalize_dim(dim, input.ndim)
+    _check_not_empty("max", input, (dim,), whole=False)
+    return MaxMin(*ExtremumAlongDim.apply(input, dim, keepdim, True))
 
 
 def reduce_min(input, dim=None, keepdim=False):  # noqa: A002
@@ -196,8 +221,11 @@ def reduce_min(input, dim=None, keepdim=False):  # noqa: A002
 
         return minimum(input, dim)
     if dim is None:
+        _check_not_empty("min", input, (), whole=True)
         return Extremum.apply(input, normalize_dims(None, input.ndim), False, False)
-    return MaxMin(*ExtremumAlongDim.apply(input, normalize_dim(dim, input.ndim), keepdim, False))
+    dim = normalize_dim(dim, input.ndim)
+    _check_not_empty("min", input, (dim,), whole=False)
+    return MaxMin(*ExtremumAlongDim.apply(input, dim, keepdim, False))
 
 
 def _correction(correction, unbiased):
@@ -235,7 +263,9 @@ def argmin(input, dim=None, keepdim=False):  # noqa: A002
 
 
 def _arg_extremum(x, dim, keepdim, largest):
-    _check_input("argmax" if largest else "argmin", x)
+    name = "argmax" if largest else "argmin"
+    _check_input(name, x)
+    _check_not_empty(name, x, () if dim is None else (normalize_dim(dim, x.ndim),), whole=dim is None)
     xp = namespace(x.array)
     pick = xp.argmax if largest else xp.argmin
     if dim is None:

@@ -20,10 +20,10 @@ Arrays are written and read with ``allow_pickle=False`` and the structure is JSO
 reading the plain data cannot run code. Every member carries a CRC-32 that is checked
 on reading. "device" is absent for CPU tensors (and in files of earlier versions).
 """
-import io
 import json
 import math
 import pickle
+import sys
 import zipfile
 from collections import OrderedDict
 
@@ -33,7 +33,8 @@ from .. import devices, dtypes
 from ..size import Size
 from ..tensor import Tensor
 from . import pickled
-from .errors import UnsafeCheckpointError
+from .bounded import member_bytes, npy_array
+from .errors import CheckpointError, UnsafeCheckpointError
 from .readers import is_zip, register_reader, zip_names
 
 FORMAT_NAME = "minitorch_cv-checkpoint"
@@ -44,7 +45,7 @@ _LARGEST_EXACT_JSON_INT = 2**53  # beyond this, other JSON readers lose precisio
 
 # --------------------------------------------------------------------- saving
 class Encoded:
-    """An object encoded in memory: the JSON structure, the arrays, the pickles."""
+    """An object encoded in memory: the JSON text of the structure, the arrays, the pickles."""
 
     def __init__(self, structure, arrays, pickles):
         self.structure = structure
@@ -59,6 +60,7 @@ class _Encoder:
         self.arrays = []
         self.pickles = []
         self.pickle_protocol = pickle_protocol
+        self.open_containers = set()  # ids of the containers being encoded (cycle detection)
 
     def add_array(self, array):
         """Store ``array`` (copied to the host); its index in ``arrays/``."""
@@ -89,19 +91,32 @@ class _Encoder:
             return {"__ndarray__": self._plain_array(obj, where)}
         if isinstance(obj, Size):
             return {"__size__": list(obj)}
-        # Subclasses of the containers are stored as the container (a namedtuple as a
-        # tuple, a defaultdict as a dict), as in earlier versions of the format.
-        if isinstance(obj, (tuple, list)):
+        if isinstance(obj, (tuple, list, dict)):
+            return self._container(obj, where)
+        return self._pickled(obj, where)
+
+    def _container(self, obj, where):
+        """A tuple, list or dict. Subclasses are stored as the container (a namedtuple as
+        a tuple, a defaultdict as a dict), as in earlier versions of the format. The file
+        holds a tree: a container that contains itself is refused, not followed forever."""
+        if id(obj) in self.open_containers:
+            raise TypeError(
+                f"save: {where} contains itself (a reference cycle); a checkpoint stores a "
+                "tree of plain data, so break the cycle before saving"
+            )
+        self.open_containers.add(id(obj))
+        try:
+            if isinstance(obj, dict):
+                items = [
+                    [self.encode(k, f"{where} key {k!r}"), self.encode(v, f"{where}[{k!r}]")]
+                    for k, v in obj.items()
+                ]
+                kind = "OrderedDict" if isinstance(obj, OrderedDict) else "dict"
+                return {"__dict__": items, "type": kind}
             items = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
             return items if isinstance(obj, list) else {"__tuple__": items}
-        if isinstance(obj, dict):
-            items = [
-                [self.encode(k, f"{where} key {k!r}"), self.encode(v, f"{where}[{k!r}]")]
-                for k, v in obj.items()
-            ]
-            kind = "OrderedDict" if isinstance(obj, OrderedDict) else "dict"
-            return {"__dict__": items, "type": kind}
-        return self._pickled(obj, where)
+        finally:
+            self.open_containers.discard(id(obj))
 
     def _tensor(self, tensor):
         node = {"__tensor__": self.add_array(tensor.array), "requires_grad": tensor.requires_grad}
@@ -142,18 +157,22 @@ def _is_parameter(tensor):
 def encode(obj, pickle_protocol=pickled.DEFAULT_PROTOCOL):
     """Encode ``obj`` in memory (raises TypeError naming what cannot be stored)."""
     encoder = _Encoder(pickle_protocol)
-    structure = {
-        "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
-        "object": encoder.encode(obj, "obj"),
-    }
-    return Encoded(structure, encoder.arrays, encoder.pickles)
+    try:
+        tree = encoder.encode(obj, "obj")
+        structure = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "object": tree}
+        text = json.dumps(structure, allow_nan=False)  # here, before any file is touched
+    except RecursionError:
+        raise TypeError(
+            "save: the object is nested too deeply to store (containers inside containers, "
+            f"past Python's recursion limit of {sys.getrecursionlimit()})"
+        ) from None
+    return Encoded(text, encoder.arrays, encoder.pickles)
 
 
 def write(file, encoded):
     """Write an ``Encoded`` object as a ZIP archive to the binary ``file``."""
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-        archive.writestr(_STRUCTURE, json.dumps(encoded.structure, allow_nan=False))
+        archive.writestr(_STRUCTURE, encoded.structure)
         for index, array in enumerate(encoded.arrays):
             _write_member(archive, f"arrays/{index}.npy", array)
         for index, payload in enumerate(encoded.pickles):
@@ -264,29 +283,36 @@ class NativeReader:
         return names is not None and _STRUCTURE in names
 
     def read(self, source, placement, weights_only=True):
+        """Every member is read through ``bounded.py`` (nothing allocated beyond the file's
+        size); any structure that is not what ``save`` writes (nested too deep for the
+        decoder, entries of the wrong type) is a CheckpointError naming the file."""
         try:
             with zipfile.ZipFile(source.file) as archive:
-                structure = json.loads(archive.read(_STRUCTURE).decode("utf-8"))
+                text = member_bytes(archive, _STRUCTURE, source)
+                structure = json.loads(text.decode("utf-8"))
                 _check_header(source, structure)
                 pickles = _pickled_objects(structure["object"])
                 if pickles and weights_only:
                     raise _refusal(source, pickles)
-                arrays = [_read_array(archive, index) for index in range(_count_arrays(archive))]
+                arrays = [_read_array(archive, index, source) for index in range(_count_arrays(archive))]
                 decoder = _Decoder(source, archive, arrays, placement, weights_only)
                 return decoder.decode(structure["object"])
-        except (UnsafeCheckpointError, FileNotFoundError, RuntimeError):
+        except CheckpointError:
             raise
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, KeyError, ValueError,
-                UnicodeDecodeError, OSError) as error:
+        except RecursionError:  # (a RuntimeError, which the next clause lets through)
+            raise source.fail("is corrupt: its structure is nested deeper than a checkpoint's") from None
+        except (FileNotFoundError, RuntimeError):  # e.g. map_location="gpu" without a GPU
+            raise
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, KeyError, ValueError, TypeError,
+                AttributeError, IndexError, UnicodeDecodeError, OSError) as error:
             raise source.fail(
                 f"is truncated or corrupt and cannot be read ({type(error).__name__}: {error})"
             ) from error
 
 
-def _read_array(archive, index):
-    # archive.read checks the member's CRC-32 against its bytes.
-    data = archive.read(f"arrays/{index}.npy")
-    return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+def _read_array(archive, index, source):
+    name = f"arrays/{index}.npy"
+    return npy_array(member_bytes(archive, name, source), source, name)
 
 
 def _refusal(source, pickles):

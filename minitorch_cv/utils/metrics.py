@@ -13,16 +13,16 @@ carry the partial sums, so a resumed epoch reports the same numbers as an uninte
 one.
 
 ``write_json_atomic(path, obj)`` writes to a temporary file in the same folder and
-renames it over ``path`` (``os.replace``), so a reader (or a crash) never sees a
-half-written file. NaN and infinities (a diverged loss) are written as ``null``: JSON
-has no spelling for them.
+renames it over ``path`` (``os.replace``, through ``serialization.files.atomic_write``),
+so a reader (or a crash) never sees a half-written file. NaN and infinities (a diverged
+loss) are written as ``null``: JSON has no spelling for them.
 """
 import json
 import math
 import os
-import tempfile
 
 from ..autograd import no_grad
+from ..serialization.files import atomic_write
 from ..tensor import Tensor
 
 
@@ -81,12 +81,6 @@ def _value(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
-# The process umask, read once (os.umask can only be read by setting it): the temporary
-# file is created private (0600) and then gets the permissions a plain open() gives.
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
 def _json_safe(obj):
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
@@ -98,20 +92,9 @@ def _json_safe(obj):
 
 
 def write_json_atomic(path, obj):
-    """Write ``obj`` as indented JSON to ``path`` atomically (see the module docstring)."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
-                                         suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "w") as file:
-            json.dump(_json_safe(obj), file, indent=2, allow_nan=False)
-            file.write("\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o666 & ~_UMASK)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    """Write ``obj`` as indented JSON to ``path`` atomically (see the module docstring):
+    through the checkpoints' ``atomic_write``, which also removes what killed writes
+    left behind."""
+    text = json.dumps(_json_safe(obj), indent=2, allow_nan=False) + "\n"
+    with atomic_write(os.fspath(path)) as file:
+        file.write(text.encode("utf-8"))

@@ -51,8 +51,8 @@ def test_batch_norm_statistics(implementation, dtype, data):
 def test_batch_norm_scale_shift(implementation, dtype, data):
     x = data.draw(channel_inputs(dtype))
     C = x.shape[1]
-    scale = with_layout(data.draw(arrays((C,), dtype=dtype)), data.draw(layouts()))
-    shift = with_layout(data.draw(arrays((C,), dtype=dtype)), data.draw(layouts()))
+    scale = with_layout(data.draw(arrays((C,), dtype=np.float64)), data.draw(layouts()))
+    shift = with_layout(data.draw(arrays((C,), dtype=np.float64)), data.draw(layouts()))
     y = call_kernel(implementation, "batch_norm", "batch_norm_scale_shift", x, scale, shift)
     assert y.shape == x.shape and y.dtype == dtype
     assert_close(y, reference.batch_norm_scale_shift(x, scale, shift), dtype)
@@ -127,6 +127,6 @@ def test_empty_dimensions(implementation, shape):
     mean, var = call_kernel(implementation, "batch_norm", "batch_norm_statistics", x)
     assert mean.shape == var.shape == (C,)
     assert np.isnan(mean).all() and np.isnan(var).all()  # the mean of no values, as in NumPy
-    scale, shift = np.ones(C, np.float32), np.ones(C, np.float32)
+    scale, shift = np.ones(C), np.ones(C)  # float64: the arithmetic is
     y = call_kernel(implementation, "batch_norm", "batch_norm_scale_shift", x, scale, shift)
     assert y.shape == shape and y.dtype == np.float32

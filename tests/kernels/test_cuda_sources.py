@@ -37,11 +37,20 @@ def test_the_project_has_cuda_sources():
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("path", SOURCES, ids=SOURCE_IDS)
 def test_builds_in_emulation(path, dtype):
+    """The build the tests run (the bounds-checked one, the default)."""
     source = CudaSource(path)
     assert source.kernels, f"{path.name} defines no kernel"
     build = source.build("emulation", dtype)
     for name in source.kernels:
         build._stub(name)  # the launch stub of every kernel is in the library
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=SOURCE_IDS)
+def test_builds_in_plain_emulation(path):
+    """The build users run (no bounds checks); one dtype: the builds differ only by
+    the scalar_t macro, and the checked ones cover both."""
+    build = CudaSource(path).build("emulation", np.float32, memcheck=False)
+    assert not build.memcheck
 
 
 @requires_nvcc

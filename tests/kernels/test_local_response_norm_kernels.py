@@ -30,3 +30,20 @@ def test_lrn_kernels(implementation, dtype, data):
     y, scale = forward
     check_kernel(implementation, "local_response_norm", "lrn_backward", (dy, x, y, scale, size, alpha, beta),
            reference.lrn_backward(dy, x, y, scale, size, alpha, beta), dtype)
+
+
+@pytest.mark.parametrize("implementation", KERNEL_IMPLEMENTATIONS)
+def test_lrn_parameters_beyond_float32_are_used_in_float64(implementation):
+    """float32 inputs with alpha = 1e39 (inf in float32): the parameters and the
+    window sums stay in float64, as in the reference, so no form turns them into inf."""
+    x = np.array([[[1e-20], [2e-20], [-1e-20]]], dtype=np.float32)
+    dy = np.ones_like(x)
+    size, alpha, beta, k = 2, 1e39, 0.75, 1.0
+    forward = reference.lrn_forward(x, size, alpha, beta, k)
+    assert all(np.all(np.isfinite(a)) for a in forward)
+    check_kernel(implementation, "local_response_norm", "lrn_forward", (x, size, alpha, beta, k), forward, np.float32)
+    y, scale = forward
+    backward = reference.lrn_backward(dy, x, y, scale, size, alpha, beta)
+    assert np.all(np.isfinite(backward))
+    check_kernel(implementation, "local_response_norm", "lrn_backward", (dy, x, y, scale, size, alpha, beta),
+                 backward, np.float32)

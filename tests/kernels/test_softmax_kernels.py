@@ -151,3 +151,25 @@ def test_cpu_kernels_on_the_thread_pool(monkeypatch):
         cpu_kernels.cross_entropy_backward(x, lse, target, weight, grad_loss, *args),
         reference.cross_entropy_backward(x, lse, target, weight, grad_loss, *args),
     )
+
+
+@pytest.mark.parametrize("implementation", ["reference"] + KERNEL_IMPLEMENTATIONS)
+def test_an_infinite_class_weight_without_smoothing_gives_no_nan(implementation):
+    """Without label smoothing the smoothing term is absent, not multiplied by 0: an
+    infinite weight of a class no row targets gave 0 * inf = NaN losses and gradients."""
+    x = np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]])
+    target = np.array([0, 1])
+    weight = np.array([1.0, 2.0, np.inf])
+    grad_loss = np.ones(2)
+    args = (IGNORE_INDEX, 0.0)
+    log_probs = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    expected_loss = -weight[target] * log_probs[[0, 1], target]
+    if implementation == "reference":
+        loss, lse = reference.cross_entropy_forward(x, target, weight, *args)
+        dx = reference.cross_entropy_backward(x, lse, target, weight, grad_loss, *args)
+    else:
+        loss, lse = call_kernel(implementation, "softmax", "cross_entropy_forward", x, target, weight, *args)
+        dx = call_kernel(implementation, "softmax", "cross_entropy_backward", x, lse, target, weight, grad_loss, *args)
+    assert_close(loss, expected_loss, np.float64)
+    expected_dx = weight[target][:, None] * (np.exp(log_probs) - np.eye(3)[target])
+    assert_close(dx, expected_dx, np.float64)

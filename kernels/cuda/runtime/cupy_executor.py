@@ -5,7 +5,8 @@ CuPy compiles it with NVRTC when the first kernel is looked up (and caches the b
 on disk itself, in ~/.cupy/kernel_cache). The module's code is::
 
     #define scalar_t float
-    ...INFINITY and NAN, which NVRTC does not define without <math.h>...
+    ...EXACT_BLOCK_SIZE(n) (a kernel's declaration, see source_parser.py), and INFINITY
+       and NAN, which NVRTC does not define without <math.h>...
     #line 1 "batch_norm.cu"
     ...the .cu source...
 
@@ -20,7 +21,8 @@ from .errors import CudaBuildError, format_build_error
 # Passed to NVRTC; the nvcc compile test in tests/kernels uses the same standard.
 OPTIONS = ("--std=c++17",)
 
-_PRELUDE = """#ifndef INFINITY
+_PRELUDE = """#define EXACT_BLOCK_SIZE(n) __launch_bounds__(n)
+#ifndef INFINITY
 #define INFINITY __int_as_float(0x7f800000)
 #endif
 #ifndef NAN

@@ -15,6 +15,9 @@
 #pragma once
 
 #include "emulation_grid.h"
+#ifdef MTCV_MEMCHECK
+#include "emulation_memcheck.h"
+#endif
 
 #define MINITORCH_CV_EMULATION 1
 
@@ -26,6 +29,9 @@
 #define __noinline__ __attribute__((noinline))
 #define __restrict__ __restrict
 #define __launch_bounds__(...)
+// A kernel that runs only with blocks of exactly n threads says so before its name; the
+// launcher enforces it (on the GPU the macro is __launch_bounds__(n), see cupy_executor.py).
+#define EXACT_BLOCK_SIZE(n)
 #define __align__(n) __attribute__((aligned(n)))
 // Static shared memory: one copy per worker OS thread = per running block (see
 // emulation_block.h).
@@ -208,3 +214,14 @@ inline long long llmax(long long a, long long b) { return max(a, b); }
 inline long long llmin(long long a, long long b) { return min(a, b); }
 inline unsigned long long ullmax(unsigned long long a, unsigned long long b) { return max(a, b); }
 inline unsigned long long ullmin(unsigned long long a, unsigned long long b) { return min(a, b); }
+
+#ifdef MTCV_MEMCHECK
+// The intrinsics that take an address, on a bounds-checked pointer (emulation_memcheck.h):
+// the element is checked, then read or updated as above.
+template <typename T, typename V>
+inline typename std::remove_const<T>::type atomicAdd(mtcv::Checked<T> address, V value) {
+    return atomicAdd(&address[0], static_cast<typename std::remove_const<T>::type>(value));
+}
+template <typename T>
+inline T __ldg(mtcv::Checked<const T> address) { return *address; }
+#endif

@@ -131,6 +131,14 @@ inline void fail(const char* message) {
     switch_to(self.context, block->scheduler);  // never resumed
 }
 
+// A thread did something wrong but can go on (an access outside an array in a memcheck
+// build, emulation_memcheck.h): the first message is kept, and the block stops when the
+// scheduler next runs (direct mode: after the block's last thread).
+inline void record(const char* message) {
+    char* target = current_block != nullptr ? current_block->error : direct_mode_error;
+    if (target != nullptr && target[0] == '\0') snprintf(target, kMessageBytes, "%s", message);
+}
+
 // The running thread waits: back to the scheduler until it releases this thread.
 inline void wait_here(State state, int line, const char* what) {
     Block* block = current_block;

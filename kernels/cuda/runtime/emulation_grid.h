@@ -7,11 +7,57 @@
 // over the block's threads) or as fibers (run_block, in emulation_block.h) when the
 // kernel synchronizes. The calling thread is one of the workers, and every worker is
 // joined before the launch returns.
+//
+// An integer division by zero in a kernel (or INT_MIN / -1) raises SIGFPE on the host
+// CPU, which would kill the Python process (a GPU computes some value and goes on).
+// While a launch runs, a SIGFPE handler sends the faulting worker back to where it took
+// its block (siglongjmp); the launch fails with a CudaLaunchError naming the thread. A
+// SIGFPE outside the kernels goes to whatever handled it before.
 #pragma once
+
+#include <setjmp.h>
+#include <signal.h>
 
 #include "emulation_block.h"
 
 namespace mtcv {
+
+// ------------------------------------------------------------ arithmetic faults
+inline thread_local sigjmp_buf* fault_exit = nullptr;  // set while this worker runs kernel code
+inline pthread_mutex_t fault_mutex = PTHREAD_MUTEX_INITIALIZER;
+inline int fault_guards = 0;  // launches in progress (the handler is installed while > 0)
+inline struct sigaction previous_fault_action;
+
+inline void on_arithmetic_fault(int signal_number, siginfo_t* info, void* context) {
+    if (fault_exit != nullptr) siglongjmp(*fault_exit, 1);
+    // Not a kernel's fault: what the previous disposition would have done.
+    if (previous_fault_action.sa_flags & SA_SIGINFO) {
+        previous_fault_action.sa_sigaction(signal_number, info, context);
+    } else if (previous_fault_action.sa_handler != SIG_DFL && previous_fault_action.sa_handler != SIG_IGN) {
+        previous_fault_action.sa_handler(signal_number);
+    } else {
+        signal(SIGFPE, SIG_DFL);  // the faulting instruction runs again and gets the default
+    }
+}
+
+inline void enter_fault_guard() {
+    pthread_mutex_lock(&fault_mutex);
+    if (fault_guards++ == 0) {
+        struct sigaction action;
+        memset(&action, 0, sizeof(action));
+        action.sa_sigaction = on_arithmetic_fault;
+        action.sa_flags = SA_SIGINFO | SA_NODEFER;  // NODEFER: SIGFPE stays unblocked after the jump
+        sigemptyset(&action.sa_mask);
+        sigaction(SIGFPE, &action, &previous_fault_action);
+    }
+    pthread_mutex_unlock(&fault_mutex);
+}
+
+inline void leave_fault_guard() {
+    pthread_mutex_lock(&fault_mutex);
+    if (--fault_guards == 0) sigaction(SIGFPE, &previous_fault_action, nullptr);
+    pthread_mutex_unlock(&fault_mutex);
+}
 
 // What the Python side passes for one launch (mirrored by a ctypes.Structure).
 struct LaunchConfig {
@@ -70,12 +116,23 @@ inline void* work(void* argument) {
         block->closure = grid.closure;
         for (int t = 0; t < grid.num_threads; ++t) fibers[t].stack = stacks->stack(t);
     }
+    sigjmp_buf exit_point;
     while (!__atomic_load_n(&grid.failed, __ATOMIC_SEQ_CST)) {
         long long b = __atomic_fetch_add(&grid.next_block, 1, __ATOMIC_SEQ_CST);
         if (b >= grid.num_blocks) break;
         blockIdx.x = (unsigned)(b % config.grid[0]);
         blockIdx.y = (unsigned)((b / config.grid[0]) % config.grid[1]);
         blockIdx.z = (unsigned)(b / ((long long)config.grid[0] * config.grid[1]));
+        if (sigsetjmp(exit_point, 0) != 0) {  // back from on_arithmetic_fault: the block is abandoned
+            fault_exit = nullptr;
+            current_block = nullptr;
+            char message[kMessageBytes] = "";
+            append(message, "integer division by zero (SIGFPE) in thread (%u,%u,%u) of block (%u,%u,%u)", threadIdx.x,
+                   threadIdx.y, threadIdx.z, blockIdx.x, blockIdx.y, blockIdx.z);
+            report(grid, message);
+            break;
+        }
+        fault_exit = &exit_point;
         if (block != nullptr) {
             current_block = block;
             block->error[0] = '\0';
@@ -89,6 +146,7 @@ inline void* work(void* argument) {
             }
             if (direct_error[0] != '\0') report(grid, direct_error);
         }
+        fault_exit = nullptr;
     }
     if (block != nullptr) {
         release_stacks(stacks);
@@ -115,6 +173,7 @@ inline int run_grid(const LaunchConfig& config, void (*invoke)(void*), void* clo
     grid->num_blocks = (long long)config.grid[0] * config.grid[1] * config.grid[2];
     grid->num_threads = (int)(config.block[0] * config.block[1] * config.block[2]);
     pthread_mutex_init(&grid->mutex, nullptr);
+    enter_fault_guard();
     long long workers = config.workers < 1 ? 1 : config.workers;
     if (workers > grid->num_blocks) workers = grid->num_blocks;
     pthread_t* threads = static_cast<pthread_t*>(calloc(workers, sizeof(pthread_t)));
@@ -125,6 +184,7 @@ inline int run_grid(const LaunchConfig& config, void (*invoke)(void*), void* clo
     }
     work(grid);
     for (int w = 0; w < started; ++w) pthread_join(threads[w], nullptr);
+    leave_fault_guard();
     free(threads);
     pthread_mutex_destroy(&grid->mutex);
     int status = grid->error[0] != '\0';
@@ -151,6 +211,8 @@ struct KernelCall {
     }
 };
 
+// (In a memcheck build the array parameters are mtcv::Checked<T>, and args[i] points at
+// one that the launcher laid out; see emulation_memcheck.h.)
 template <typename... Params>
 int launch(void (*kernel)(Params...), const LaunchConfig* config, void** args, char* error, size_t error_size) {
     KernelCall<Params...> call{kernel, args};

@@ -15,7 +15,12 @@ class CudaBuildError(RuntimeError):
 
 class CudaLaunchError(RuntimeError):
     """A kernel failed while running in the CPU emulation (a divergent barrier, a warp
-    shuffle that reads a lane outside its mask, ...)."""
+    shuffle that reads a lane outside its mask, an access outside an array in a
+    bounds-checked build, ...)."""
+
+
+class CudaSourceError(ValueError):
+    """A .cu file that the launcher cannot use (for example a kernel not extern "C")."""
 
 
 _GCC_POSITION = r"^(?P<file>[^\s:][^:\n]*):(?P<line>\d+):(?:\d+:)?\s*(?:fatal\s+)?error:?\s*(?P<message>.*)$"

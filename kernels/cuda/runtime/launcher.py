@@ -33,7 +33,14 @@ The rules it enforces (each would otherwise be a silent wrong answer on the GPU)
 - The build is chosen by dtype: the arrays of ``scalar_t*`` parameters decide (they
   must agree), ``dtype=`` overrides for kernels without such arrays.
 - grid and block are within the limits of every GPU since compute capability 7.0
-  (1024 threads per block).
+  (1024 threads per block), and within what the kernel declares: at most n threads
+  with ``__launch_bounds__(n)``, exactly n with ``EXACT_BLOCK_SIZE(n)``, whole warps (a
+  multiple of 32 threads) when it reaches a full-warp shuffle (source_parser.py).
+
+On NumPy arrays every kernel runs in the bounds-checked build of the emulation
+(emulation.py; ``MINITORCH_CV_EMULATION_MEMCHECK=0`` selects the plain one): an access
+outside an array is a ``CudaLaunchError`` naming the kernel, the thread, the array and
+the index.
 """
 import pathlib
 import threading
@@ -43,8 +50,8 @@ import numpy as np
 from minitorch_cv import devices as _device
 
 from . import cupy_executor, emulation
-from .errors import CudaBuildError, CudaLaunchError
-from .source_parser import CudaSourceError, parse_kernels, paste_headers, project_headers
+from .errors import CudaBuildError, CudaLaunchError, CudaSourceError
+from .source_parser import parse_kernels, paste_headers, project_headers
 
 __all__ = [
     "BLOCK",
@@ -93,8 +100,18 @@ def grid_1d(total, block=BLOCK):
     return max(1, -(-total // block))
 
 
+INT32_MAX = 2**31 - 1
+
+
 def int32s(*values):
-    """``values`` as np.int32, for a kernel's ``int`` parameters."""
+    """``values`` as np.int32, for a kernel's ``int`` parameters; a value outside the
+    range of a C int is a ValueError (not NumPy's OverflowError, nor a wrapped value)."""
+    for value in values:
+        if not -INT32_MAX - 1 <= int(value) <= INT32_MAX:
+            raise ValueError(
+                f"{value} does not fit a CUDA kernel's int parameter (32 bits: at most {INT32_MAX}); "
+                f"the arguments were {tuple(int(v) for v in values)}"
+            )
     return tuple(np.int32(v) for v in values)
 
 
@@ -161,14 +178,18 @@ class CudaSource:
         text = self.compiled_text(self.path.name, full_paths=False)
         return cupy_executor.module_code(text, self.path.name, ctype)
 
-    def build(self, executor, dtype):
-        """The build of this source for ``executor`` ("emulation" or "gpu") and ``dtype``."""
+    def build(self, executor, dtype, memcheck=None):
+        """The build of this source for ``executor`` ("emulation" or "gpu") and ``dtype``;
+        for the emulation, the bounds-checked one when ``memcheck`` (by default: unless
+        $MINITORCH_CV_EMULATION_MEMCHECK=0)."""
         ctype = _scalar_type(dtype)
-        key = (executor, ctype)
+        if memcheck is None:
+            memcheck = executor == "emulation" and emulation.memcheck_requested()
+        key = (executor, ctype, bool(memcheck))
         with self._lock:
             if key not in self._builds:
                 if executor == "emulation":
-                    build = emulation.EmulationBuild(self, ctype)
+                    build = emulation.EmulationBuild(self, ctype, memcheck=bool(memcheck))
                 else:
                     build = cupy_executor.CupyBuild(_device.cupy, self, ctype)
                 self._builds[key] = build
@@ -197,9 +218,12 @@ class CudaSource:
         prepared = tuple(_prepare(name, p, v, dtype) for p, v in zip(kernel.parameters, args))
         grid = _dims(grid, "grid", MAX_GRID)
         block = _dims(block, "block", MAX_BLOCK)
-        if block[0] * block[1] * block[2] > MAX_THREADS_PER_BLOCK:
-            raise ValueError(f"block: at most {MAX_THREADS_PER_BLOCK} threads per block, got {block}")
-        self.build(executor, dtype).launch(name, grid, block, prepared, kernel.synchronizes)
+        _check_block(kernel, block, SCALAR_TYPES[dtype])
+        build = self.build(executor, dtype)
+        if executor == "emulation":
+            build.launch(name, grid, block, prepared, kernel.synchronizes, kernel.parameters)
+        else:
+            build.launch(name, grid, block, prepared, kernel.synchronizes)
 
     def launch_per_element(self, name, total, args):
         """Launches ``name`` with one thread per element of an array of ``total`` elements,
@@ -348,6 +372,29 @@ def _prepare(kernel_name, parameter, value, build_dtype):
             f"kernel {kernel_name}, parameter '{parameter}': an output array must be writeable and aligned"
         )
     return value
+
+
+def _check_block(kernel, block, ctype):
+    """The block against the GPU's limit and what the kernel declares (module docstring)."""
+    threads = block[0] * block[1] * block[2]
+    if threads > MAX_THREADS_PER_BLOCK:
+        raise ValueError(f"block: at most {MAX_THREADS_PER_BLOCK} threads per block, got {block}")
+    declared = kernel.declared_threads(ctype)
+    if kernel.block_rule == "at most" and threads > declared:
+        raise ValueError(
+            f"kernel {kernel.name} declares __launch_bounds__({declared}): at most {declared} threads "
+            f"per block (scalar_t = {ctype}), got block {block} = {threads} threads"
+        )
+    if kernel.block_rule == "exactly" and threads != declared:
+        raise ValueError(
+            f"kernel {kernel.name} declares EXACT_BLOCK_SIZE({declared}): blocks of exactly {declared} "
+            f"threads (scalar_t = {ctype}), got block {block} = {threads} threads"
+        )
+    if kernel.whole_warps and threads % 32:
+        raise ValueError(
+            f"kernel {kernel.name} exchanges values with full-warp shuffles, so its blocks must be "
+            f"whole warps (a multiple of 32 threads), got block {block} = {threads} threads"
+        )
 
 
 def _dims(value, what, limits):

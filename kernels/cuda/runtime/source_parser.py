@@ -10,7 +10,11 @@ The launcher needs three facts about a kernel before it launches it:
    be lost);
 3. whether it synchronizes (``__syncthreads``, ``__shfl_xor_sync``) anywhere in its call
    graph: the CPU emulation runs a kernel that never does as plain loops, much faster
-   than with one fiber per CUDA thread.
+   than with one fiber per CUDA thread;
+4. the block sizes it can run with: the bound it declares (``__launch_bounds__(n)``: at
+   most n threads; ``EXACT_BLOCK_SIZE(n)``: exactly n, for a kernel whose threads have
+   fixed roles), and whole warps (a multiple of 32 threads) when its call graph reaches a
+   full-warp shuffle, whose mask names all 32 lanes.
 
 A source may include project headers that sit beside it (``#include "block_reduce.cuh"``):
 ``project_headers`` finds them, their functions count in the call graph, and
@@ -24,14 +28,18 @@ something else.
 import dataclasses
 import re
 
-
-class CudaSourceError(ValueError):
-    """A .cu file that the launcher cannot use (for example a kernel not extern "C")."""
+from . import constant_expression
+from .errors import CudaSourceError
 
 
 # Intrinsics at which threads wait for each other (those the emulation supports): a
 # kernel reaching any of them needs the emulation's fibers.
 SYNCHRONIZING_INTRINSICS = frozenset(["__syncthreads", "__shfl_xor_sync"])
+# Warp shuffles: a kernel reaching one runs whole warps (blocks of a multiple of 32 threads).
+WARP_INTRINSICS = frozenset(["__shfl_xor_sync"])
+# The block-size declarations before a kernel's name: (macro, rule).
+BLOCK_DECLARATIONS = (("__launch_bounds__", "at most"), ("EXACT_BLOCK_SIZE", "exactly"))
+BUILD_TYPES = ("float", "double")
 
 
 # Spellings of the same C type, reduced to one name.
@@ -72,6 +80,13 @@ class Kernel:
     line: int  # where its definition starts in the .cu file
     parameters: tuple
     synchronizes: bool
+    whole_warps: bool = False  # reaches a warp shuffle: blocks of a multiple of 32 threads
+    block_rule: str = None  # "at most" or "exactly" (the declaration), or None
+    block_threads: tuple = ()  # the declared number per build: (("float", n), ("double", n))
+
+    def declared_threads(self, ctype):
+        """The declared block size for the build with scalar_t = ``ctype``, or None."""
+        return dict(self.block_threads).get(ctype)
 
 
 def strip_comments(text):
@@ -324,7 +339,8 @@ def parse_kernels(text, filename="<source>", headers=()):
             line = code.count("\n", 0, start + len(header) - len(header.lstrip())) + 1
             kernels.append((name, header, parameters, line, extern_c))
 
-    synchronizing = _synchronizing_names(functions, macros)
+    synchronizing = _reaching(SYNCHRONIZING_INTRINSICS, functions, macros)
+    warp_users = _reaching(WARP_INTRINSICS, functions, macros)
     result = {}
     for name, header, parameters, line, extern_c in kernels:
         where = f"{filename}:{line}"
@@ -338,30 +354,51 @@ def parse_kernels(text, filename="<source>", headers=()):
                 f"kernel {name} ({where}) is a template: write it in terms of scalar_t instead "
                 "(the launcher builds every source once per dtype)"
             )
-        without_bounds = re.sub(r"__launch_bounds__\s*\([^)]*\)", " ", header)
+        rule, expression, without_bounds = _block_declaration(header, name, where)
         if not re.search(r"\bvoid\s+" + name + r"\s*\(", without_bounds):
             raise CudaSourceError(f"kernel {name} ({where}) must return void")
         params = tuple(parse_parameter(p, aliases, name) for p in _split_parameters(parameters))
-        result[name] = Kernel(name, line, params, conservative or name in synchronizing)
+        threads = ()
+        if rule is not None:
+            threads = tuple((ctype, constant_expression.evaluate(expression, macros, ctype)) for ctype in BUILD_TYPES)
+        result[name] = Kernel(
+            name, line, params, conservative or name in synchronizing,
+            whole_warps=name in warp_users, block_rule=rule, block_threads=threads,
+        )
     return result
+
+
+def _block_declaration(header, name, where):
+    """(rule, expression, header without it): the block-size declaration of a kernel
+    (see BLOCK_DECLARATIONS), or (None, None, header)."""
+    for macro, rule in BLOCK_DECLARATIONS:
+        match = re.search(r"\b" + macro + r"\s*\(", header)
+        if match is None:
+            continue
+        end = _matching(header, match.end() - 1, "(", ")")
+        expression = header[match.end() : end - 1].split(",")[0]  # (max threads[, min blocks])
+        if not expression.strip():
+            raise CudaSourceError(f"kernel {name} ({where}): {macro}() needs a number of threads")
+        return rule, expression, header[: match.start()] + " " + header[end:]
+    return None, None, header
 
 
 def _identifiers(text):
     return set(re.findall(r"[A-Za-z_]\w*", text))
 
 
-def _synchronizing_names(functions, macros):
-    """Functions and macros from which a synchronizing intrinsic can be reached."""
+def _reaching(intrinsics, functions, macros):
+    """Functions and macros from which one of ``intrinsics`` can be reached."""
     bodies = dict(macros)
     for name, body in functions.items():
         bodies[name] = bodies.get(name, "") + "\n" + body
     uses = {name: _identifiers(body) for name, body in bodies.items()}
-    synchronizing = set(SYNCHRONIZING_INTRINSICS)
+    reaching = set(intrinsics)
     changed = True
     while changed:
         changed = False
         for name, identifiers in uses.items():
-            if name not in synchronizing and identifiers & synchronizing:
-                synchronizing.add(name)
+            if name not in reaching and identifiers & reaching:
+                reaching.add(name)
                 changed = True
-    return synchronizing
+    return reaching
