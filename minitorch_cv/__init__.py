@@ -7,7 +7,7 @@
 
 Layers, from the bottom: ``kernels`` (array-in, array-out NumPy/Numba/CUDA kernels),
 ``tensor`` + ``autograd`` (the graph), ``ops`` (differentiable Functions), then
-``nn``, ``optim``, ``data`` and ``models``.
+``nn``, ``optim``, ``data``, ``models`` and ``metrics``.
 """
 from . import backend, cuda, dtypes
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -114,7 +114,7 @@ from .threads import get_num_threads, set_num_threads
 bool = bool_  # noqa: A001
 
 # The user-facing subpackages, imported last: they build on everything above.
-from . import gradcheck, nn, optim, data, models  # noqa: E402,I001
+from . import gradcheck, nn, optim, data, models, metrics  # noqa: E402,I001
 
 __version__ = "0.1.0"
 

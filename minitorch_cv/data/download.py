@@ -5,6 +5,8 @@
     file_digest(path, "md5")           hex digest, read in 1 MiB chunks
     verify_known_file(path, table)     check a file against the digests we know for it
     read_tar_members(archive, names)   the bytes of chosen members, nothing extracted
+                                       (optionally keyed by path, with a bound on the
+                                       bytes decompressed)
 
 Checksums on load. A downloaded file is always checked against its official MD5. A file
 found on disk is checked when its name *and size* match an entry of the data set's table
@@ -150,30 +152,58 @@ def download_url(url, path, md5=None, timeout=30, progress=True):
     return path
 
 
-def read_tar_members(archive, wanted, source_name=None):
+def _member_key(member, by_path):
+    """A member's base name, or its path without a leading "./" and trailing "/"."""
+    name = member.name.rstrip("/")
+    if by_path:
+        while name.startswith("./"):
+            name = name[2:]
+        return name
+    return name.split("/")[-1]
+
+
+def read_tar_members(archive, wanted, source_name=None, by_path=False, max_bytes=None):
     """Read chosen members of a (gzip-compressed) tar archive into memory.
 
-    wanted: a function from a member's base name to True/False. Returns {base name:
-    bytes}. Nothing is written to disk, so a crafted archive cannot place files outside
-    a folder. A truncated or corrupt archive raises ``DatasetCorruptError``.
+    wanted: a function from a member's base name (its path inside the archive when
+    ``by_path``) to True/False. Returns {that name: bytes}. Nothing is written to disk,
+    so a crafted archive cannot place files outside a folder. A truncated or corrupt
+    archive raises ``DatasetCorruptError``.
+
+    max_bytes: a bound on the bytes decompressed, wanted or not (a member skipped is
+    still decompressed to reach the next one). Set it to a generous multiple of what the
+    format holds, and a small archive that inflates to gigabytes (a "gzip bomb", or tar
+    headers declaring huge members) is refused before the memory or the time is spent.
     """
     name = source_name or archive
     found = {}
     try:
         with tarfile.open(archive, mode="r:*") as tar:
             for member in tar:
-                base = member.name.rstrip("/").split("/")[-1]
-                if not member.isfile() or not wanted(base):
+                if max_bytes is not None and member.offset_data + member.size > max_bytes:
+                    raise DatasetCorruptError(
+                        f"{name}: member {member.name} ends {member.offset_data + member.size} "
+                        f"bytes into the decompressed archive, past the {max_bytes} bytes this "
+                        "data set can hold; the archive is not the expected one"
+                    )
+                key = _member_key(member, by_path)
+                if not member.isfile() or not wanted(key):
                     continue
                 handle = tar.extractfile(member)
-                found[base] = handle.read()
-                if len(found[base]) != member.size:
+                found[key] = handle.read()
+                if len(found[key]) != member.size:
                     raise DatasetCorruptError(f"{name}: member {member.name} is truncated")
             # tarfile stops at the end-of-archive blocks, before the gzip trailer, so the
             # CRC-32 of the stream would never be checked and a flipped bit inside would
             # silently change a pixel. Reading to the end makes gzip verify it.
-            while tar.fileobj.read(_CHUNK):
-                pass
+            trailing = 0
+            while chunk := tar.fileobj.read(_CHUNK):
+                trailing += len(chunk)
+                if max_bytes is not None and trailing > max_bytes:
+                    raise DatasetCorruptError(
+                        f"{name}: more than {max_bytes} bytes follow the end of the tar "
+                        "archive; the archive is not the expected one"
+                    )
     except DatasetCorruptError:
         raise
     except (tarfile.TarError, EOFError, zlib.error, OSError) as error:

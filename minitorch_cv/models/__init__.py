@@ -8,8 +8,10 @@ devices or kernels), constructible by name.
 Files: registry.py (get_model, list_models), weight_init.py (He initialization and
 zero-init of residual branches), resnet_cifar.py (He et al. 2015's CIFAR ResNets:
 resnet20/32/44/56/110), resnet.py (CIFAR variants of torchvision's resnet18/34/50),
-preact_resnet.py (pre-activation ResNet-18, He et al. 2016).
+preact_resnet.py (pre-activation ResNet-18, He et al. 2016); segmentation/ (dense
+prediction: U-Net, FCN, DeepLab, hypercolumns).
 """
+from . import segmentation
 from .preact_resnet import PreActBlock, PreActResNet, preact_resnet18
 from .registry import get_model, get_model_builder, list_models, register_model
 from .resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50

@@ -1,7 +1,8 @@
 """Pieces that training scripts share (so that no example carries its own copy).
 
 progress.py   ProgressBar: a tqdm-like bar (rate, ETA, lazy postfix) for any loop
-metrics.py    RunningMetrics (loss/accuracy sums kept on the device), write_json_atomic
+metrics.py    RunningMetrics (loss/accuracy sums kept on the device), SegmentationMetrics
+              (loss and a pixel confusion matrix), write_json_atomic
 training.py   train_one_epoch and evaluate: the classification loops
 interrupt.py  StopOnInterrupt: Ctrl-C stops a loop between steps, not in the middle
 checkpoint.py training_state / restore_training_state: what a resumable checkpoint holds
@@ -9,7 +10,7 @@ plotting.py   plot_curves: loss and accuracy curves as a PNG (matplotlib, option
 """
 from .checkpoint import restore_training_state, training_state
 from .interrupt import StopOnInterrupt
-from .metrics import RunningMetrics, write_json_atomic
+from .metrics import RunningMetrics, SegmentationMetrics, write_json_atomic
 from .plotting import matplotlib_available, plot_curves
 from .progress import ProgressBar, format_duration
 from .training import evaluate, train_one_epoch
@@ -17,6 +18,7 @@ from .training import evaluate, train_one_epoch
 __all__ = [
     "ProgressBar",
     "RunningMetrics",
+    "SegmentationMetrics",
     "StopOnInterrupt",
     "evaluate",
     "format_duration",

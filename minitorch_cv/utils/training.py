@@ -16,6 +16,11 @@ when the loader already delivers it there), the loss and accuracy sums are kept 
 (``RunningMetrics``), and values are read back only when the progress bar redraws and
 once at the end of the pass.
 
+A batch may carry more than labels: every field after the images goes to the loss,
+``loss_fn(output, labels, *extra)`` (a segmentation batch holds label maps and, for
+U-Net, per-pixel weights), and ``metrics.update(loss, output, labels)`` sees the labels.
+Both loops take a ``metrics`` object (``SegmentationMetrics`` for label maps).
+
 ``stop``: a function checked after every complete step; when it returns True the loop
 stops there, so the model, optimizer, scheduler and loader position form a consistent
 state that a checkpoint can capture (``StopOnInterrupt`` is such a function).
@@ -45,10 +50,11 @@ def train_one_epoch(model, loader, optimizer, loss_fn, device, scheduler=None, m
     started = time.perf_counter()
     batches = iter(loader)
     try:
-        for images, labels in batches:
-            images, labels = images.to(device), labels.to(device)
+        for images, *targets in batches:
+            images, targets = images.to(device), [target.to(device) for target in targets]
+            labels = targets[0]
             logits = model(images)
-            loss = loss_fn(logits, labels)
+            loss = loss_fn(logits, *targets)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -66,21 +72,22 @@ def train_one_epoch(model, loader, optimizer, loss_fn, device, scheduler=None, m
     return metrics
 
 
-def evaluate(model, loader, loss_fn, device, progress=None, stop=_never):
-    """Loss and accuracy over ``loader`` in eval mode without recording a graph; returns
-    a RunningMetrics, or None when ``stop()`` ended the pass early. The model's
-    train/eval mode is restored afterwards."""
-    metrics = RunningMetrics()
+def evaluate(model, loader, loss_fn, device, progress=None, stop=_never, metrics=None):
+    """Loss and accuracy over ``loader`` in eval mode without recording a graph; adds to
+    ``metrics`` (a new RunningMetrics when None) and returns it, or None when ``stop()``
+    ended the pass early. The model's train/eval mode is restored afterwards."""
+    metrics = RunningMetrics() if metrics is None else metrics
     was_training = model.training
     model.eval()
     started = time.perf_counter()
     batches = iter(loader)
     try:
         with no_grad():
-            for images, labels in batches:
-                images, labels = images.to(device), labels.to(device)
+            for images, *targets in batches:
+                images, targets = images.to(device), [target.to(device) for target in targets]
+                labels = targets[0]
                 logits = model(images)
-                metrics.update(loss_fn(logits, labels), logits, labels)
+                metrics.update(loss_fn(logits, *targets), logits, labels)
                 if progress is not None:
                     progress.update(1, labels.shape[0], postfix=metrics.summary)
                 if stop():
