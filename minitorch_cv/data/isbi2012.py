@@ -101,8 +101,10 @@ class ISBI2012(SegmentationDataset):
                  weight_maps=False, verify=True):
         if split not in ("train", "val"):
             raise ValueError(f"split: expected 'train' or 'val', got {split!r}")
-        if not isinstance(val_count, int) or not 0 <= val_count < SLICES:
-            raise ValueError(f"val_count: expected an int in [0, {SLICES - 1}], got {val_count!r}")
+        lowest = 1 if split == "val" else 0  # val_count=0: all 30 slices are for training
+        if not isinstance(val_count, int) or not lowest <= val_count < SLICES:
+            raise ValueError(f"val_count: expected an int in [{lowest}, {SLICES - 1}] for the "
+                             f"{split} split, got {val_count!r}")
         root = default_root(root)
         kind, path = locate(root, ["train/image", "isbi2012-em"], "isbi2012*", _LAYOUTS,
                             "ISBI 2012")

@@ -309,6 +309,24 @@ class RandomHorizontalFlip(JointTransform):
         return f"RandomHorizontalFlip(p={self.p})"
 
 
+class RandomVerticalFlip(JointTransform):
+    """Mirror the sample top-bottom with probability ``p`` (for images without an up,
+    such as the EM slices)."""
+
+    def __init__(self, p=0.5):
+        if not 0 <= p <= 1:
+            raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
+        self.p = float(p)
+
+    def forward(self, image, maps, generator):
+        if generator.random() >= self.p:
+            return (image,) + tuple(maps)
+        return (image[:, ::-1].copy(),) + tuple(m[::-1].copy() for m in maps)
+
+    def __repr__(self):
+        return f"RandomVerticalFlip(p={self.p})"
+
+
 def cubic_interpolation_matrix(size, points, a=-0.5):
     """M (size, points): row o holds the cubic-convolution weights (Keys 1981, a = -0.5)
     with which output o, at position o (points - 1) / (size - 1) on a grid of ``points``

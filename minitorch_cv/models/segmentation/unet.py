@@ -136,6 +136,40 @@ class UNet(nn.Module):
         return self.classifier(x)
 
 
+class OverlapTile(nn.Module):
+    """The unpadded U-Net on a whole image of any size (at least 2 pixels): the image is
+    mirrored outward by the network's margin (92 pixels: the paper's "missing context is
+    extrapolated by mirroring the input image") and by up to 15 more pixels at the
+    bottom and right to reach a valid size (16k + 12), the network runs on it as one
+    tile, and the output is cropped to the image. The paper tiles large images; one
+    tile is the same computation when it fits in memory."""
+
+    def __init__(self, unet):
+        super().__init__()
+        self.unet = unet
+
+    def forward(self, x):
+        H, W = x.shape[2:]
+        margin = self.unet.margin
+        extra_h = (12 - (H + 2 * margin)) % 16
+        extra_w = (12 - (W + 2 * margin)) % 16
+        x = _mirror(x, (margin, margin + extra_w, margin, margin + extra_h))
+        return self.unet(x)[:, :, :H, :W]
+
+
+def _mirror(x, widths):
+    """x padded by (left, right, top, bottom) mirrored pixels; a reflection can add at
+    most size - 1 pixels, so wide margins on small images take several rounds (the
+    mirror image mirrored again)."""
+    left, right, top, bottom = widths
+    while left or right or top or bottom:
+        H, W = x.shape[2:]
+        step = (min(left, W - 1), min(right, W - 1), min(top, H - 1), min(bottom, H - 1))
+        x = pad_op(x, step, mode="reflect")
+        left, right, top, bottom = (a - b for a, b in zip((left, right, top, bottom), step))
+    return x
+
+
 @register_model
 def unet(in_channels=1, num_classes=2, base_channels=64, padding=False, dropout=0.5):
     """The U-Net of the paper (unpadded: 572 -> 388); see the module docstring."""
