@@ -315,6 +315,30 @@ def build_transforms(args, dataset, three_channels):
     return JT.Compose(train), JT.Compose(val)
 
 
+def input_channels(args, train_set):
+    """The model's input channels: the images', or 3 for gray images and a model that
+    takes RGB only (no ``in_channels`` argument): those are repeated to 3 channels."""
+    builder = models.get_model_builder(args.arch)
+    if train_set.images.shape[1] == 1 and "in_channels" not in inspect.signature(builder).parameters:
+        return 3
+    return train_set.images.shape[1]
+
+
+def build_data(args):
+    """(train set, val set, (train loader, val loader), class weights or None): the
+    recipe's data, as ``benchmarks/bench_segmentation.py`` also feeds it to PyTorch."""
+    train_set, val_set = load_data(args)
+    needs_rgb = input_channels(args, train_set) != train_set.images.shape[1]
+    train_set.transforms, val_set.transforms = build_transforms(args, train_set, needs_rgb)
+    epoch_set = data.Subset(train_set, np.tile(np.arange(len(train_set)), args.repeat))
+    train_loader = data.DataLoader(epoch_set, batch_size=args.batch_size, shuffle=True,
+                                   drop_last=len(epoch_set) > args.batch_size,
+                                   generator=args.seed, device=args.device)
+    val_loader = data.DataLoader(val_set, batch_size=args.batch_size, device=args.device)
+    class_weights = median_frequency_weights(train_set) if args.class_weights == "median" else None
+    return train_set, val_set, (train_loader, val_loader), class_weights
+
+
 # ---------------------------------------------------------------- model and optimizer
 def build_model(args, in_channels, num_classes):
     builder = models.get_model_builder(args.arch)
@@ -602,22 +626,9 @@ def run(args, explicit):
         raise UsageError("--device gpu: no GPU is visible to CuPy (pip install -e \".[gpu]\" on "
                          "a machine with CUDA), or use --device cpu")
 
-    train_set, val_set = load_data(args)
-    builder = models.get_model_builder(args.arch)
-    needs_rgb = train_set.images.shape[1] == 1 and \
-        "in_channels" not in inspect.signature(builder).parameters
-    train_set.transforms, val_set.transforms = build_transforms(args, train_set, needs_rgb)
-    epoch_set = data.Subset(train_set, np.tile(np.arange(len(train_set)), args.repeat))
-    train_loader = data.DataLoader(epoch_set, batch_size=args.batch_size, shuffle=True,
-                                   drop_last=len(epoch_set) > args.batch_size,
-                                   generator=args.seed, device=args.device)
-    val_loader = data.DataLoader(val_set, batch_size=args.batch_size, device=args.device)
-    in_channels = 3 if needs_rgb else train_set.images.shape[1]
-    model, optimizer, scheduler = build_training(args, in_channels, train_set.num_classes,
-                                                 len(train_loader))
-    class_weights = None
-    if args.class_weights == "median":
-        class_weights = median_frequency_weights(train_set)
+    train_set, val_set, (train_loader, val_loader), class_weights = build_data(args)
+    model, optimizer, scheduler = build_training(args, input_channels(args, train_set),
+                                                 train_set.num_classes, len(train_loader))
     weight = None if class_weights is None else mt.tensor(class_weights.astype(np.float32),
                                                           device=args.device)
     ignore_index = -100 if train_set.ignore_index is None else train_set.ignore_index
