@@ -70,6 +70,9 @@ from minitorch_cv.utils import (
 CHECKPOINT_FORMAT = "train_resnet_cifar"
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for "ended by SIGINT"
+# The networks made for 32x32 images (the ImageNet ones take any name of the registry too).
+CIFAR_ARCHS = ("resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "cifar_resnet18",
+               "cifar_resnet34", "cifar_resnet50", "preact_resnet18")
 # The recipe of a run: on --resume these come from the checkpoint, not the command line.
 RECIPE = ("arch", "batch_size", "lr", "momentum", "nesterov", "weight_decay", "schedule",
           "label_smoothing", "train_subset", "test_subset", "seed")
@@ -133,7 +136,8 @@ def build_parser(suppress_defaults=False):
 
     add("--device", default="cpu", type=_device, help="cpu or gpu (cuda accepted)")
     add("--arch", default="resnet20", choices=models.list_models(), metavar="ARCH",
-        help=f"model: one of {', '.join(models.list_models())} (default resnet20)")
+        help=f"model: one of the CIFAR networks {', '.join(CIFAR_ARCHS)} (default resnet20), "
+             "or any other name of models.list_models()")
     add("--epochs", default=15, type=_positive_int)
     add("--batch-size", default=128, type=_positive_int)
     add("--lr", default=0.1, type=_positive_float, help="learning rate (the peak with onecycle)")

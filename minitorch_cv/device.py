@@ -26,6 +26,18 @@ def normalize(device):
     raise ValueError(f"device: expected 'cpu' or 'gpu' (or 'cuda'), got {device!r}")
 
 
+def is_device_name(value):
+    """Whether ``value`` is a string that names a device ("cpu", "gpu", "cuda:0", ...):
+    how ``Tensor.to`` and ``Module.to`` tell a device from a dtype among their arguments."""
+    if not isinstance(value, str):
+        return False
+    try:
+        normalize(value)
+    except ValueError:
+        return False
+    return True
+
+
 def gpu_available():
     if cupy is None:
         return False

@@ -158,7 +158,7 @@ class Tensor:
         for arg in list(args) + list(kwargs.values()):
             if isinstance(arg, Tensor):
                 device, dtype = arg.device, arg.dtype
-            elif _looks_like_device(arg):
+            elif _device.is_device_name(arg):
                 device = _device.normalize(arg)
             else:
                 dtype = dtypes.resolve(arg)
@@ -565,16 +565,6 @@ def _shape_args(args):
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return tuple(args[0])
     return tuple(args)
-
-
-def _looks_like_device(arg):
-    if not isinstance(arg, str):
-        return False
-    try:
-        _device.normalize(arg)
-        return True
-    except ValueError:
-        return False
 
 
 # Imported last: the ops create Tensors, so they import this module.

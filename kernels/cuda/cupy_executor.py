@@ -6,7 +6,7 @@ on disk itself, in ~/.cupy/kernel_cache). The module's code is::
 
     #define scalar_t float
     ...INFINITY and NAN, which NVRTC does not define without <math.h>...
-    #line 1 "channel.cu"
+    #line 1 "batch_norm.cu"
     ...the .cu source...
 
 NVRTC compiles device code only and finds no host headers, so a .cu file must not

@@ -8,7 +8,7 @@ emulation_fiber.h (switching between fibers). The translation unit is::
 
     #define scalar_t float
     #include "emulation.h"
-    #line 1 "/.../kernels/cuda/channel.cu"
+    #line 1 "/.../kernels/cuda/batch_norm.cu"
     ...the .cu source...
     ...an extern "C" launch stub per kernel: mtcv_launch_<kernel>(config, args, ...)...
 

@@ -2,7 +2,7 @@
 
 Both executors compile the .cu text behind a few generated lines and a ``#line 1
 "<file>.cu"`` directive, so compilers report positions in the student's own file:
-g++/clang as ``channel.cu:42:13: error: ...``, nvcc/NVRTC as ``channel.cu(42): error:
+g++/clang as ``batch_norm.cu:42:13: error: ...``, nvcc/NVRTC as ``batch_norm.cu(42): error:
 ...``. The first error that points into the .cu file is quoted with its source line.
 """
 import os

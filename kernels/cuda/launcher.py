@@ -5,13 +5,13 @@ wrappers in ``kernels/cuda/<family>.py``::
 
     from minitorch_cv.kernels.cuda.launcher import BLOCK, CudaSource, grid_1d
 
-    _SOURCE = CudaSource("channel.cu")
+    _SOURCE = CudaSource("batch_norm.cu")
 
-    def channel_scale_shift(x, scale, shift):
+    def batch_norm_scale_shift(x, scale, shift):
         y = namespace(x).empty(x.shape, dtype=x.dtype)     # outputs: allocated contiguous
         total = y.size
-        _SOURCE.launch("channel_scale_shift", grid=grid_1d(total), block=(BLOCK,),
-                       args=(x, scale, shift, y, np.int64(total), np.int32(C), np.int64(HW)))
+        _SOURCE.launch("batch_norm_scale_shift", grid=grid_1d(total), block=(BLOCK,),
+                       args=(x, scale, shift, y, np.int64(total), np.int32(C), np.int64(S)))
         return y
 
 ``launch`` checks every argument against the kernel's parameter list read from the .cu

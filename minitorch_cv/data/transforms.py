@@ -34,6 +34,7 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .. import checks
 from ..tensor import Tensor
 from .seeding import numpy_generator
 
@@ -121,14 +122,6 @@ class Compose(Transform):
         return f"Compose([{inner}\n])"
 
 
-def _pair(value, name):
-    if isinstance(value, numbers.Integral):
-        return int(value), int(value)
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        return int(value[0]), int(value[1])
-    raise ValueError(f"{name}: expected an int or a pair (height, width), got {value!r}")
-
-
 def _padding(padding):
     """torchvision's convention -> (top, bottom, left, right)."""
     if padding is None:
@@ -166,9 +159,7 @@ class RandomCrop(RandomTransform):
     MODES = ("constant", "edge", "reflect", "symmetric")
 
     def __init__(self, size, padding=None, fill=0, padding_mode="constant"):
-        self.size = _pair(size, "size")
-        if min(self.size) <= 0:
-            raise ValueError(f"size: expected positive sizes, got {size!r}")
+        self.size = checks.pair("RandomCrop", "size", size, minimum=1)
         self.padding = _padding(padding)
         if padding_mode not in self.MODES:
             raise ValueError(f"padding_mode: expected one of {self.MODES}, got {padding_mode!r}")

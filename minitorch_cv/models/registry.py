@@ -50,3 +50,25 @@ def get_model_builder(name):
 def get_model(name, **kwargs):
     """Build the model registered as ``name`` with the constructor's keyword arguments."""
     return get_model_builder(name)(**kwargs)
+
+
+# ------------------------------------------------- torchvision's builder arguments
+def check_no_weights(weights):
+    """torchvision's builders take ``weights`` (pretrained weights to download); this
+    project ships none. ``None`` is accepted so that torchvision calls work unchanged;
+    load a converted state_dict with ``model.load_state_dict`` instead."""
+    if weights is not None:
+        raise ValueError(
+            f"weights: pretrained weights are not distributed with minitorch_cv, got {weights!r}; "
+            "build with weights=None and load a state_dict (benchmarks/check_torchvision.py "
+            "shows how to convert torchvision's)"
+        )
+
+
+def set_named_arguments(kwargs, **values):
+    """Put ``values`` into a builder's ``kwargs`` (torchvision's _ovewrite_named_param):
+    a caller may repeat a value the architecture fixes, but not contradict it."""
+    for name, value in values.items():
+        if name in kwargs and kwargs[name] != value:
+            raise ValueError(f"The parameter '{name}' expected value {value} but got {kwargs[name]} instead.")
+        kwargs[name] = value

@@ -1,7 +1,8 @@
 """He initialization for residual networks, shared by every ResNet in this package.
 
     Conv2d weight   N(0, std^2), std = sqrt(2 / fan_out), fan_out = K * KH * KW
-    BatchNorm       weight 1, bias 0
+    Conv2d bias     0
+    BatchNorm2d, GroupNorm   weight 1, bias 0
     Linear          PyTorch's default (U(-1/sqrt(fan_in), 1/sqrt(fan_in)))
 
 He et al. (2015, "Delving deep into rectifiers") show that std = sqrt(2 / fan) keeps
@@ -26,7 +27,7 @@ def init_resnet_(model, zero_init_residual=False):
             nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.BatchNorm2d):
+        elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
     if zero_init_residual:

@@ -20,7 +20,7 @@ from .activation import (
 from .attention import MultiheadAttention
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d, ConvTranspose2d
-from .dropout import Dropout, Dropout2d
+from .dropout import Dropout, Dropout2d, StochasticDepth
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
@@ -28,6 +28,7 @@ from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, LocalResponseNorm
 from .parameter import Parameter
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
+from .squeeze_excitation import SqueezeExcitation
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -74,6 +75,8 @@ __all__ = [
     "SiLU",
     "Softmax",
     "Softplus",
+    "SqueezeExcitation",
+    "StochasticDepth",
     "Tanh",
     "Unflatten",
     "Upsample",

@@ -23,13 +23,13 @@ on this module's path that computes the weights).
 """
 import numpy as np
 
-from .. import dtypes
+from .. import checks, dtypes
 from ..device import namespace
 from ..ops.attention import attention_and_weights, scaled_dot_product_attention
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .linear import Linear, check_positive_int, new_parameter
+from .linear import Linear, new_parameter
 from .module import Module
 
 
@@ -53,8 +53,8 @@ class MultiheadAttention(Module):
         dtype=None,
     ):
         super().__init__()
-        check_positive_int("MultiheadAttention", "embed_dim", embed_dim)
-        check_positive_int("MultiheadAttention", "num_heads", num_heads)
+        checks.integer("MultiheadAttention", "embed_dim", embed_dim, minimum=1)
+        checks.integer("MultiheadAttention", "num_heads", num_heads, minimum=1)
         if embed_dim % num_heads != 0:
             raise ValueError(
                 f"MultiheadAttention: embed_dim must be divisible by num_heads, got "
@@ -70,8 +70,8 @@ class MultiheadAttention(Module):
         self.embed_dim = embed_dim
         self.kdim = embed_dim if kdim is None else kdim
         self.vdim = embed_dim if vdim is None else vdim
-        check_positive_int("MultiheadAttention", "kdim", self.kdim)
-        check_positive_int("MultiheadAttention", "vdim", self.vdim)
+        checks.integer("MultiheadAttention", "kdim", self.kdim, minimum=1)
+        checks.integer("MultiheadAttention", "vdim", self.vdim, minimum=1)
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.num_heads = num_heads
         self.dropout = dropout

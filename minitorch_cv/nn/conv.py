@@ -10,22 +10,12 @@ the output has the input's size; an odd total padding puts the extra row/column 
 bottom/right, as PyTorch does). ``padding_mode`` "zeros" pads inside the convolution;
 "reflect" and "replicate" pad the input first with F.pad; "circular" is not supported.
 """
-from .. import dtypes
+from .. import checks
 from . import functional as F
-from .linear import check_positive_int, new_parameter, reset_weight_and_bias
+from .linear import new_parameter, reset_weight_and_bias
 from .module import Module
 
 _PADDING_MODES = ("zeros", "reflect", "replicate")
-
-
-def _pair(owner, name, value, minimum):
-    """An int or a pair of ints, each >= minimum, as a pair."""
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
-        raise ValueError(f"{owner}: {name} must be an int or a pair of ints, got {value!r}")
-    if any(v < minimum for v in pair):
-        raise ValueError(f"{owner}: {name} must be >= {minimum}, got {value!r}")
-    return pair
 
 
 class _ConvNd(Module):
@@ -33,9 +23,9 @@ class _ConvNd(Module):
                  transposed, output_padding, groups, bias, padding_mode, device, dtype):
         super().__init__()
         owner = type(self).__name__
-        check_positive_int(owner, "in_channels", in_channels)
-        check_positive_int(owner, "out_channels", out_channels)
-        check_positive_int(owner, "groups", groups)
+        checks.integer(owner, "in_channels", in_channels, minimum=1)
+        checks.integer(owner, "out_channels", out_channels, minimum=1)
+        checks.integer(owner, "groups", groups, minimum=1)
         if in_channels % groups != 0:
             raise ValueError(
                 f"{owner}: in_channels ({in_channels}) must be divisible by groups ({groups})"
@@ -49,25 +39,18 @@ class _ConvNd(Module):
                 f"{owner}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r} "
                 "('circular' is not supported)"
             )
-        self.kernel_size = _pair(owner, "kernel_size", kernel_size, 1)
-        self.stride = _pair(owner, "stride", stride, 1)
-        self.dilation = _pair(owner, "dilation", dilation, 1)
-        if isinstance(padding, str):
-            if padding not in ("valid", "same"):
-                raise ValueError(f"{owner}: padding string must be 'valid' or 'same', got {padding!r}")
-            if padding == "same" and (transposed or self.stride != (1, 1)):
-                raise ValueError(f"{owner}: padding='same' is only supported with stride 1")
-            self.padding = padding
-        else:
-            self.padding = _pair(owner, "padding", padding, 0)
-        self.output_padding = _pair(owner, "output_padding", output_padding, 0)
+        self.kernel_size = checks.pair(owner, "kernel_size", kernel_size, minimum=1)
+        self.stride = checks.pair(owner, "stride", stride, minimum=1)
+        self.dilation = checks.pair(owner, "dilation", dilation, minimum=1)
+        # Checked here; F.conv2d (or forward, for the other padding modes) interprets it.
+        checks.conv_padding(owner, padding, self.kernel_size, self.stride, self.dilation)
+        self.padding = padding if isinstance(padding, str) else checks.pair(owner, "padding", padding)
+        self.output_padding = checks.pair(owner, "output_padding", output_padding, minimum=0)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.transposed = transposed
         self.groups = groups
         self.padding_mode = padding_mode
-        if dtype is not None and not dtypes.is_floating(dtypes.resolve(dtype)):
-            raise TypeError(f"{owner}: dtype must be floating point, got {dtype}")
         if transposed:
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:
@@ -109,29 +92,15 @@ class Conv2d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          False, 0, groups, bias, padding_mode, device, dtype)
 
-    def _explicit_padding(self):
-        """(top, bottom, left, right) amounts that the padding setting means."""
-        if self.padding == "valid":
-            return (0, 0, 0, 0)
-        if self.padding == "same":
-            amounts = []
-            for d, k in zip(self.dilation, self.kernel_size):
-                total = d * (k - 1)
-                amounts += [total // 2, total - total // 2]
-            return tuple(amounts)
-        ph, pw = self.padding
-        return (ph, ph, pw, pw)
-
     def forward(self, input):  # noqa: A002 - PyTorch's argument name
-        top, bottom, left, right = self._explicit_padding()
-        if self.padding_mode == "zeros" and top == bottom and left == right:
-            padding = (top, left)
-        else:
-            mode = "constant" if self.padding_mode == "zeros" else self.padding_mode
-            input = F.pad(input, (left, right, top, bottom), mode=mode)
-            padding = (0, 0)
-        return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation,
-                        self.groups)
+        if self.padding_mode == "zeros":  # F.conv2d pads with zeros itself, "same" included
+            return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
+                            self.dilation, self.groups)
+        top, bottom, left, right = checks.conv_padding(
+            "Conv2d", self.padding, self.kernel_size, self.stride, self.dilation
+        )
+        input = F.pad(input, (left, right, top, bottom), mode=self.padding_mode)
+        return F.conv2d(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):

@@ -21,6 +21,7 @@ from ..ops import (  # noqa: F401
     silu,
     softmax,
     softplus,
+    stochastic_depth,
     tanh,
 )
 from ..ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d  # noqa: F401
@@ -28,7 +29,8 @@ from ..ops.attention import scaled_dot_product_attention  # noqa: F401
 from ..ops.batch_norm import batch_norm  # noqa: F401
 from ..ops.conv import conv2d  # noqa: F401
 from ..ops.conv_transpose import conv_transpose2d  # noqa: F401
-from ..ops.layer_norm import group_norm, layer_norm  # noqa: F401
+from ..ops.group_norm import group_norm  # noqa: F401
+from ..ops.layer_norm import layer_norm  # noqa: F401
 from ..ops.local_response_norm import local_response_norm  # noqa: F401
 from ..ops.pool import avg_pool2d, max_pool2d  # noqa: F401
 from ..ops.resample import interpolate  # noqa: F401

@@ -5,7 +5,7 @@ Default initialization, as in PyTorch: W ~ U(-1/sqrt(IN), 1/sqrt(IN)) (this is w
 """
 import math
 
-from .. import creation, dtypes
+from .. import checks, creation
 from . import functional as F
 from . import init
 from .module import Module
@@ -14,9 +14,7 @@ from .parameter import Parameter
 
 def new_parameter(shape, device=None, dtype=None):
     """An uninitialized (zero) Parameter of ``shape``; layers fill it in reset_parameters."""
-    dtype = dtypes.resolve(dtype) or dtypes.DEFAULT_FLOAT
-    if not dtypes.is_floating(dtype):
-        raise TypeError(f"dtype: parameters must be floating point, got {dtype}")
+    dtype = checks.floating_dtype("parameters", dtype)
     return Parameter(creation.empty(*shape, dtype=dtype, device=device))
 
 
@@ -28,11 +26,6 @@ def reset_weight_and_bias(weight, bias):
         fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
         init.uniform_(bias, -bound, bound)
-
-
-def check_positive_int(owner, name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
 
 
 class Identity(Module):
@@ -50,8 +43,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        check_positive_int("Linear", "in_features", in_features)
-        check_positive_int("Linear", "out_features", out_features)
+        checks.integer("Linear", "in_features", in_features, minimum=1)
+        checks.integer("Linear", "out_features", out_features, minimum=1)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = new_parameter((out_features, in_features), device, dtype)

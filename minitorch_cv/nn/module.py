@@ -360,7 +360,7 @@ class Module:
         for arg in list(args) + list(kwargs.values()):
             if isinstance(arg, Tensor):
                 device, dtype = arg.device, arg.dtype
-            elif _is_device(arg):
+            elif _device.is_device_name(arg):
                 device = _device.normalize(arg)
             else:
                 dtype = dtypes.resolve(arg)
@@ -506,13 +506,3 @@ def _indent(text, spaces):
     if len(lines) == 1:
         return text
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
-
-
-def _is_device(arg):
-    if not isinstance(arg, str):
-        return False
-    try:
-        _device.normalize(arg)
-        return True
-    except ValueError:
-        return False

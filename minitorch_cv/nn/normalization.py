@@ -15,19 +15,11 @@ training batches, as in PyTorch, and is part of the state_dict.
 """
 import numbers
 
-from .. import creation, dtypes
+from .. import checks, creation, dtypes
 from . import functional as F
 from . import init
-from .linear import check_positive_int
 from .module import Module
 from .parameter import Parameter
-
-
-def _floating(dtype):
-    dtype = dtypes.resolve(dtype) or dtypes.DEFAULT_FLOAT
-    if not dtypes.is_floating(dtype):
-        raise TypeError(f"dtype: normalization parameters must be floating point, got {dtype}")
-    return dtype
 
 
 def _affine_parameters(module, size, affine, bias, dtype, device):
@@ -48,8 +40,8 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
-        check_positive_int(type(self).__name__, "num_features", num_features)
-        dtype = _floating(dtype)
+        checks.integer(type(self).__name__, "num_features", num_features, minimum=1)
+        dtype = checks.floating_dtype(type(self).__name__, dtype)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -139,7 +131,7 @@ class LayerNorm(Module):
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
-        dtype = _floating(dtype)
+        dtype = checks.floating_dtype(type(self).__name__, dtype)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
@@ -173,14 +165,14 @@ class GroupNorm(Module):
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None,
                  *, bias=True):
         super().__init__()
-        check_positive_int("GroupNorm", "num_groups", num_groups)
-        check_positive_int("GroupNorm", "num_channels", num_channels)
+        checks.integer("GroupNorm", "num_groups", num_groups, minimum=1)
+        checks.integer("GroupNorm", "num_channels", num_channels, minimum=1)
         if num_channels % num_groups != 0:
             raise ValueError(
                 f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                 f"num_groups ({num_groups})"
             )
-        dtype = _floating(dtype)
+        dtype = checks.floating_dtype(type(self).__name__, dtype)
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps

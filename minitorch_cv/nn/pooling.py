@@ -3,12 +3,9 @@
 As in PyTorch, ``stride`` defaults to ``kernel_size``, and the arguments are stored as
 given (an int stays an int), which is what ``repr`` shows.
 """
+from .. import checks
 from . import functional as F
 from .module import Module
-
-
-def _pair(value):
-    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 class MaxPool2d(Module):
@@ -93,9 +90,9 @@ class MaxUnpool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride if stride is not None else kernel_size)
-        self.padding = _pair(padding)
+        self.kernel_size = checks.pair("MaxUnpool2d", "kernel_size", kernel_size)
+        self.stride = checks.pair("MaxUnpool2d", "stride", stride if stride is not None else kernel_size)
+        self.padding = checks.pair("MaxUnpool2d", "padding", padding)
 
     def forward(self, input, indices, output_size=None):  # noqa: A002
         return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,

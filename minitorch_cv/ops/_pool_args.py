@@ -1,44 +1,18 @@
-"""Argument checks shared by the pooling and resampling ops.
-
-Every check raises before any kernel runs, with a message that names the function,
-the argument and the value it expected.
+"""The geometry of a pooling window, shared by the pooling and resampling ops: the input
+they accept, the window arguments, the output size. Generic checks (pairs, ints, tensors)
+come from ``minitorch_cv.checks``; each raises before any kernel runs.
 """
-import numbers
-
-import numpy as np
-
-from ..tensor import Tensor
-
-# The kernels are built for these two dtypes (float and double in CUDA).
-KERNEL_DTYPES = (np.dtype("float32"), np.dtype("float64"))
-
-
-def is_int(value):
-    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
-
-
-def pair(fn, name, value):
-    """An int or a sequence of one or two ints as a pair of Python ints (PyTorch's
-    ``_pair``): 3 -> (3, 3), (2, 3) -> (2, 3)."""
-    if is_int(value):
-        return int(value), int(value)
-    if isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(is_int(v) for v in value):
-        return (int(value[0]), int(value[-1]))
-    raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
+from .. import checks
 
 
 def check_spatial_input(fn, input, ranks=(3, 4)):
     """``input`` must be a float32/float64 Tensor of rank 4 (N, C, H, W), or 3
     (C, H, W) where ``ranks`` allows it; C, H and W must be non-zero (N may be 0)."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{fn}: input must be a Tensor, got {type(input).__name__}")
+    checks.tensor(fn, "input", input)
     if input.ndim not in ranks:
         layouts = " or ".join({3: "3-D (C, H, W)", 4: "4-D (N, C, H, W)"}[r] for r in ranks)
         raise ValueError(f"{fn}: input must be {layouts}, got shape {input.shape}")
-    if input.dtype not in KERNEL_DTYPES:
-        raise TypeError(
-            f"{fn}: input must be a float32 or float64 tensor, got dtype {input.dtype}"
-        )
+    checks.float_tensor(fn, "input", input)
     if 0 in input.shape[-3:]:
         raise ValueError(
             f"{fn}: input must have non-zero channel and spatial sizes, got shape {input.shape}"
@@ -46,6 +20,7 @@ def check_spatial_input(fn, input, ranks=(3, 4)):
 
 
 def check_positive(fn, name, values):
+    """Each of the (height, width) ``values`` is at least 1."""
     if min(values) < 1:
         raise ValueError(f"{fn}: {name} must be positive, got {values}")
 
@@ -67,13 +42,13 @@ def pooled_size(size, K, S, P, D, ceil_mode):
 
 def window_args(fn, kernel_size, stride, padding, dilation):
     """Validate the window of a strided pooling; returns four pairs."""
-    kernel = pair(fn, "kernel_size", kernel_size)
+    kernel = checks.pair(fn, "kernel_size", kernel_size)
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         stride = kernel  # PyTorch's default: non-overlapping windows
     else:
-        stride = pair(fn, "stride", stride)
-    padding = pair(fn, "padding", padding)
-    dilation = pair(fn, "dilation", dilation)
+        stride = checks.pair(fn, "stride", stride)
+    padding = checks.pair(fn, "padding", padding)
+    dilation = checks.pair(fn, "dilation", dilation)
     check_positive(fn, "kernel_size", kernel)
     check_positive(fn, "stride", stride)
     check_positive(fn, "dilation", dilation)

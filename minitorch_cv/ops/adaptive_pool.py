@@ -13,7 +13,7 @@ input's size on that axis). ``adaptive_avg_pool2d(x, 1)`` is global average pool
 (ResNet's head); it is computed as a mean over (H, W) with NumPy/CuPy's reduction,
 which is faster than one kernel thread summing each whole plane.
 """
-from .. import backend
+from .. import backend, checks
 from ..autograd import Function
 from ..device import device_of_array, namespace
 from . import _pool_args as args
@@ -27,7 +27,7 @@ class AdaptiveAvgPool2d(Function):
         ctx.global_pool = out_size == (1, 1)
         if ctx.global_pool:
             return x.mean(axis=(-2, -1), keepdims=True)
-        pool = backend.kernels("pool", device_of_array(x))
+        pool = backend.POOL.on(device_of_array(x))
         ctx.pool = pool
         out = pool.adaptive_avg_pool2d_forward(as_batch(x), *out_size)
         return like_input(out, x.ndim)
@@ -45,7 +45,7 @@ class AdaptiveAvgPool2d(Function):
 class AdaptiveMaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, out_size):
-        pool = backend.kernels("pool", device_of_array(x))
+        pool = backend.POOL.on(device_of_array(x))
         out, argmax = pool.adaptive_max_pool2d_forward(as_batch(x), *out_size)
         ctx.save_for_backward(argmax)
         ctx.pool, ctx.shape, ctx.ndim = pool, x.shape, x.ndim
@@ -62,14 +62,14 @@ class AdaptiveMaxPool2d(Function):
 def adaptive_output_size(fn, input, output_size):
     """``output_size`` (int, or a pair of ints / None) as a pair of positive ints."""
     H, W = input.shape[-2:]
-    if args.is_int(output_size):
+    if checks.is_int(output_size):
         sizes = (output_size, output_size)
     elif isinstance(output_size, (tuple, list)) and len(output_size) == 2 and all(
-        s is None or args.is_int(s) for s in output_size
+        s is None or checks.is_int(s) for s in output_size
     ):
         sizes = output_size
     else:
-        raise TypeError(
+        raise checks.ArgumentTypeError(
             f"{fn}: output_size must be an int or a pair of ints (or None), got {output_size!r}"
         )
     sizes = tuple(int(size if s is None else s) for s, size in zip(sizes, (H, W)))

@@ -4,7 +4,7 @@ Notation: B batch, NH heads, L query length, S key length, E query/key head dim,
 value head dim (see ``kernels/reference/attention.py`` for the formulas).
 
 Two Functions:
-  ScaledDotProductAttention  the fused kernels (``backend.kernels("attention", ...)``):
+  ScaledDotProductAttention  the fused kernels (``backend.ATTENTION.on(...)``):
                              the (L x S) probabilities are never stored; backward
                              recomputes them from the saved row log-sum-exps.
   AttentionProbabilities     p = softmax(scale * q k^T + bias) as a tensor, for what
@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from .. import backend, dtypes
+from .. import backend, checks, dtypes
 from ..autograd import Function
 from ..device import device_of_array, namespace
 from ..random import generator
@@ -36,7 +36,7 @@ class ScaledDotProductAttention(Function):
 
     @staticmethod
     def forward(ctx, q, k, v, bias, scale, causal):
-        kernels = backend.kernels("attention", device_of_array(q))
+        kernels = backend.ATTENTION.on(device_of_array(q))
         out, lse = kernels.attention_forward(q, k, v, bias, scale, causal)
         ctx.save_for_backward(q, k, v, bias, out, lse)
         ctx.scale, ctx.causal = scale, causal
@@ -45,7 +45,7 @@ class ScaledDotProductAttention(Function):
     @staticmethod
     def backward(ctx, grad):
         q, k, v, bias, out, lse = ctx.saved_tensors
-        kernels = backend.kernels("attention", device_of_array(q))
+        kernels = backend.ATTENTION.on(device_of_array(q))
         dq, dk, dv, dbias = kernels.attention_backward(
             q, k, v, bias, out, lse, grad, ctx.scale, ctx.causal,
             need_dbias=ctx.needs_input_grad[3],
@@ -116,7 +116,7 @@ def scaled_dot_product_attention(
     scale = 1.0 / math.sqrt(E) if scale is None else float(scale)
     q, k, v, bias = _as_4d(query, key, value, attn_mask, batch)
 
-    limit = backend.kernels("attention", query.device).MAX_HEAD_DIM
+    limit = backend.ATTENTION.on(query.device).MAX_HEAD_DIM
     if dropout_p > 0 or (limit is not None and max(E, Ev) > limit):
         out, _ = _explicit_attention(q, k, v, bias, scale, bool(is_causal), dropout_p)
     else:
@@ -166,7 +166,7 @@ def _check_inputs(query, key, value, attn_mask, dropout_p, is_causal):
                 f"{name}: {arg} must have at least 2 dims (..., length, head dim), "
                 f"got shape {x.shape}"
             )
-        if x.dtype not in (dtypes.float32, dtypes.float64):
+        if x.dtype not in checks.FLOAT_DTYPES:
             raise TypeError(f"{name}: {arg} must be float32 or float64, got {x.dtype}")
         if x.device != query.device:
             raise RuntimeError(

@@ -10,40 +10,40 @@ For input (N, C, *) and each channel c, over the M = N * S values of the channel
     eval:     mean, var = running_mean, running_var
     both:     y = (x - mean) * invstd * weight + bias,   invstd = 1 / sqrt(var + eps)
 
-Forward, through the ``channel`` kernels: channel_sums(x) gives the mean;
-channel_sums(x, shift=mean) the variance from deviations about it (two-pass: no
-E[x^2] - E[x]^2 cancellation); then ONE elementwise pass channel_scale_shift(x, scale,
+Every kernel is in the ``batch_norm`` family (kernels/*/batch_norm). Forward:
+batch_norm_statistics(x) gives the mean and variance in float64 (two passes: no
+E[x^2] - E[x]^2 cancellation); then ONE elementwise pass batch_norm_scale_shift(x, scale,
 shift) with scale = weight * invstd and shift = bias - mean * scale.
 
-Backward, through the ``norm`` kernels, with xhat = (x - mean) * invstd:
+Backward, with xhat = (x - mean) * invstd:
 
     dbias   = sum dy,   dweight = sum dy * xhat      (per channel: batch_norm_backward_reduce)
     training: dx = weight invstd (dy - mean(dy) - xhat mean(dy xhat))   (batch_norm_backward_input;
               the means over the channel come from the two sums above, because the batch
               statistics depend on every x of the channel)
-    eval:     dx = weight invstd dy    (the statistics are constants: an affine map)
+    eval:     dx = weight invstd dy    (the statistics are constants: an affine map;
+              batch_norm_scale_shift with shift 0)
 """
 import math
 import numbers
 
-from .. import backend
+from .. import backend, checks
 from ..autograd import Function
 from ..device import device_of_array, namespace
-from ._norm_checks import check_input, check_more_than_one_value, check_per_channel, check_positive
 
 
 class BatchNorm(Function):
     @staticmethod
     def forward(ctx, x, running_mean, running_var, weight, bias, training, momentum, eps):
         xp = namespace(x)
-        channel = backend.kernels("channel", device_of_array(x))
+        kernels = backend.BATCH_NORM.on(device_of_array(x))
         N, C = x.shape[:2]
         S = math.prod(x.shape[2:])
         M = N * S  # values per channel
         channels = xp.ascontiguousarray(x).reshape(N, C, S)
 
         if training:
-            mean, var = _batch_statistics(channel, channels, M)
+            mean, var = kernels.batch_norm_statistics(channels)  # float64
             if running_mean is not None:
                 # Buffers, not graph inputs: updated in place, whatever the grad mode.
                 running_mean[...] = (1 - momentum) * running_mean + momentum * mean
@@ -55,7 +55,7 @@ class BatchNorm(Function):
         invstd = 1.0 / xp.sqrt(var + eps)
         scale = invstd if weight is None else weight * invstd
         shift = -mean * scale if bias is None else bias - mean * scale
-        y = channel.channel_scale_shift(channels, scale.astype(x.dtype), shift.astype(x.dtype))
+        y = kernels.batch_norm_scale_shift(channels, scale.astype(x.dtype), shift.astype(x.dtype))
 
         ctx.save_for_backward(channels, mean.astype(x.dtype), invstd.astype(x.dtype), weight)
         ctx.shape, ctx.training = x.shape, training
@@ -64,8 +64,7 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         channels, mean, invstd, weight = ctx.saved_tensors
-        device = device_of_array(channels)
-        kernels = backend.kernels("norm", device)
+        kernels = backend.BATCH_NORM.on(device_of_array(channels))
         dy = namespace(grad).ascontiguousarray(grad).reshape(channels.shape)
         needs_x, needs_weight, needs_bias = (ctx.needs_input_grad[i] for i in (0, 3, 4))
 
@@ -80,8 +79,8 @@ class BatchNorm(Function):
             ).reshape(ctx.shape)
         elif needs_x:
             scale = invstd if weight is None else weight * invstd
-            channel = backend.kernels("channel", device)
-            dx = channel.channel_scale_shift(dy, scale, namespace(dy).zeros_like(scale)).reshape(ctx.shape)
+            zeros = namespace(dy).zeros_like(scale)
+            dx = kernels.batch_norm_scale_shift(dy, scale, zeros).reshape(ctx.shape)
         return (
             dx,
             None,
@@ -92,19 +91,6 @@ class BatchNorm(Function):
             None,
             None,
         )
-
-
-def _batch_statistics(channel, channels, M):
-    """Per-channel mean and biased variance (float64 arrays), two passes over x."""
-    sums, _ = channel.channel_sums(channels)
-    rough_mean = (sums / M).astype(channels.dtype)
-    # Deviations from the rounded mean: their mean d corrects it, their mean square
-    # minus d^2 is the variance (exact algebra; no cancellation since d is tiny).
-    shifted_sums, shifted_squares = channel.channel_sums(channels, rough_mean)
-    d = shifted_sums.astype("float64") / M
-    mean = rough_mean + d
-    var = namespace(d).maximum(shifted_squares / M - d * d, 0.0)
-    return mean, var
 
 
 def batch_norm(
@@ -122,10 +108,11 @@ def batch_norm(
     running_mean, running_var: (C,) buffers (updated in place when training), or None
     when training without running statistics; weight, bias: (C,) or None.
     """
-    check_input("batch_norm", input, 2, "a tensor of shape (N, C) or (N, C, *) with at least 2 dims")
+    checks.float_tensor("batch_norm", "input", input)
+    checks.min_ndim("batch_norm", input, 2, "a tensor of shape (N, C) or (N, C, *) with at least 2 dims")
     C = input.shape[1]
     for name, value in (("running_mean", running_mean), ("running_var", running_var)):
-        check_per_channel("batch_norm", name, value, (C,), input)
+        checks.per_channel("batch_norm", name, value, (C,), input)
     if (running_mean is None) != (running_var is None):
         raise ValueError(
             "batch_norm: running_mean and running_var: expected both Tensors or both None, "
@@ -137,14 +124,14 @@ def batch_norm(
             "batch_norm: running_mean and running_var: expected Tensors in evaluation mode "
             "(training=False normalizes with them), got None"
         )
-    check_per_channel("batch_norm", "weight", weight, (C,), input)
-    check_per_channel("batch_norm", "bias", bias, (C,), input)
+    checks.per_channel("batch_norm", "weight", weight, (C,), input)
+    checks.per_channel("batch_norm", "bias", bias, (C,), input)
     if not isinstance(momentum, numbers.Real) or isinstance(momentum, bool):
         # (nn.BatchNorm turns momentum=None into a cumulative average before calling this)
         raise TypeError(f"batch_norm: momentum must be a float, got {momentum!r}")
     momentum = float(momentum)
-    eps = check_positive("batch_norm", "eps", eps)
+    eps = checks.positive_number("batch_norm", "eps", eps)
     training = bool(training)
     if training:
-        check_more_than_one_value("batch_norm", input, input.numel() // C if C else 0)
+        checks.more_than_one_value("batch_norm", input, input.numel() // C if C else 0)
     return BatchNorm.apply(input, running_mean, running_var, weight, bias, training, momentum, eps)

@@ -12,7 +12,7 @@ G groups (group g maps input channels [g*C/G, (g+1)*C/G) to output channels
 
 The batch is folded into the columns (col is (C*KH*KW, N*OH*OW)), so each line above is
 one GEMM per group for a whole chunk of the batch. The GEMM is ``xp.matmul`` (BLAS or
-cuBLAS); im2col and col2im are our kernels, fetched with ``backend.kernels("conv", ...)``.
+cuBLAS); im2col and col2im are our kernels, fetched with ``backend.CONV.on(device)``.
 
 Bounded memory: the column matrix is C*KH*KW times larger than the input, so the batch
 is processed in chunks. A chunk's workspace (the columns and the matrix on the other side
@@ -31,14 +31,12 @@ input, read as a (C, H*W) matrix, already is its column matrix.
 blocks on arrays; ``conv_transpose2d`` (ops/conv_transpose.py) is made of the same three
 with the roles of forward and input gradient exchanged.
 """
-import numbers
 import operator
 from typing import NamedTuple
 
-from .. import backend, dtypes
+from .. import backend, checks
 from ..autograd import Function
 from ..device import GPU, device_of_array, namespace
-from ..tensor import Tensor
 from .pad import pad
 from .shape import squeeze, unsqueeze
 
@@ -109,7 +107,7 @@ def _rows(a, G):
 def conv_forward(x, w, geometry):
     """y (N, K, OH, OW) = conv2d(x, w) without bias: per chunk, one GEMM per group."""
     xp, device = namespace(x), device_of_array(x)
-    conv = backend.kernels("conv", device)
+    conv = backend.CONV.on(device)
     N, C, H, W = x.shape
     K, Cg, KH, KW = w.shape
     G = geometry.G
@@ -133,7 +131,7 @@ def conv_input_grad(grad_y, w, geometry, H, W):
     """grad_x (N, C, H, W) = col2im(w^T @ grad_y), the transposed convolution of grad_y
     (N, K, OH, OW): every column entry goes back to the pixel it was copied from."""
     xp, device = namespace(grad_y), device_of_array(grad_y)
-    conv = backend.kernels("conv", device)
+    conv = backend.CONV.on(device)
     N, K, OH, OW = grad_y.shape
     _, Cg, KH, KW = w.shape
     G = geometry.G
@@ -157,7 +155,7 @@ def conv_weight_grad(x, grad_y, geometry, KH, KW):
     """grad_w (K, C/G, KH, KW) = sum over the batch of grad_y @ col^T, one GEMM per group
     and chunk (BLAS sums over the chunk's N*OH*OW columns)."""
     xp, device = namespace(x), device_of_array(x)
-    conv = backend.kernels("conv", device)
+    conv = backend.CONV.on(device)
     N, C, H, W = x.shape
     _, K, OH, OW = grad_y.shape
     G = geometry.G
@@ -217,9 +215,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """
     name = "conv2d"
     check_operands(name, input, weight, bias)
-    SH, SW = int_pair(name, "stride", stride, minimum=1)
-    DH, DW = int_pair(name, "dilation", dilation, minimum=1)
-    G = check_groups(name, groups)
+    SH, SW = checks.pair(name, "stride", stride, minimum=1)
+    DH, DW = checks.pair(name, "dilation", dilation, minimum=1)
+    G = checks.integer(name, "groups", groups, minimum=1)
     C = input.shape[-3]
     K, Cg, KH, KW = weight.shape
     if K % G:
@@ -238,26 +236,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         )
     check_bias(name, bias, K)
 
-    extra_h = extra_w = 0  # "same" with an odd total padding: one more row/column at the end
-    if isinstance(padding, str):
-        if padding == "valid":
-            PH = PW = 0
-        elif padding == "same":
-            if (SH, SW) != (1, 1):
-                raise ValueError(
-                    f"{name}: padding='same' needs stride 1 (PyTorch does not support it for "
-                    f"strided convolutions), got stride=({SH}, {SW})"
-                )
-            total_h, total_w = DH * (KH - 1), DW * (KW - 1)
-            PH, PW = total_h // 2, total_w // 2
-            extra_h, extra_w = total_h - 2 * PH, total_w - 2 * PW
-        else:
-            raise ValueError(
-                f"{name}: padding must be 'valid', 'same', an int or a pair, got {padding!r}"
-            )
-    else:
-        PH, PW = int_pair(name, "padding", padding, minimum=0)
-
+    top, bottom, left, right = checks.conv_padding(name, padding, (KH, KW), (SH, SW), (DH, DW))
+    # "same" with an odd total padding: the kernels pad both sides alike, so the extra row
+    # (column) at the bottom (right) is added to the input first.
+    PH, PW = top, left
+    extra_h, extra_w = bottom - top, right - left
     geometry = Geometry(KH, KW, SH, SW, PH, PW, DH, DW, G)
     H, W = input.shape[-2] + extra_h, input.shape[-1] + extra_w
     check_output_size(name, geometry, H, W, input.shape)
@@ -280,12 +263,7 @@ def check_operands(name, input, weight, bias):  # noqa: A002
     if bias is not None:
         tensors.append(("bias", bias))
     for arg, value in tensors:
-        if not isinstance(value, Tensor):
-            raise TypeError(f"{name}: {arg} must be a Tensor, got {type(value).__name__}")
-        if not dtypes.is_floating(value.dtype):
-            raise TypeError(
-                f"{name}: {arg} must be a floating-point tensor, got dtype {value.dtype}"
-            )
+        checks.float_tensor(name, arg, value)
     if input.ndim not in (3, 4):
         raise ValueError(
             f"{name}: input must be 4-D (N, C, H, W) or 3-D unbatched (C, H, W), got shape "
@@ -299,11 +277,7 @@ def check_operands(name, input, weight, bias):  # noqa: A002
                 f"{name}: {arg} has dtype {value.dtype} but input has dtype {input.dtype}; "
                 "expected the same dtype (convert one with .to())"
             )
-        if value.device != input.device:
-            raise RuntimeError(
-                f"{name}: {arg} is on {value.device} but input is on {input.device}; "
-                "expected the same device"
-            )
+        checks.same_device(name, arg, value, input)
 
 
 def check_bias(name, bias, channels):
@@ -312,28 +286,6 @@ def check_bias(name, bias, channels):
             f"{name}: bias must have shape ({channels},) (one value per output channel), "
             f"got {tuple(bias.shape)}"
         )
-
-
-def int_pair(name, arg, value, minimum):
-    """An int or a pair of ints, each >= minimum, as a (height, width) pair."""
-    pair = (value, value) if _is_int(value) else value
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(_is_int(v) for v in pair):
-        raise TypeError(f"{name}: {arg} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
-        raise ValueError(f"{name}: {arg} must be >= {minimum} along each axis, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def check_groups(name, groups):
-    if not _is_int(groups):
-        raise TypeError(f"{name}: groups must be an int, got {groups!r}")
-    if groups < 1:
-        raise ValueError(f"{name}: groups must be >= 1, got {groups}")
-    return int(groups)
 
 
 def check_output_size(name, geometry, H, W, input_shape):

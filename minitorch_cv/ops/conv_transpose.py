@@ -20,18 +20,10 @@ Output size (PyTorch's formula), per axis:
 output_padding only adds rows/columns at the bottom/right that no input pixel reaches
 (they receive the bias only); it must be smaller than the stride or the dilation.
 """
+from .. import checks
 from ..autograd import Function
 from ..device import namespace
-from .conv import (
-    Geometry,
-    check_bias,
-    check_groups,
-    check_operands,
-    conv_forward,
-    conv_input_grad,
-    conv_weight_grad,
-    int_pair,
-)
+from .conv import Geometry, check_bias, check_operands, conv_forward, conv_input_grad, conv_weight_grad
 from .shape import squeeze, unsqueeze
 
 
@@ -92,11 +84,11 @@ def conv_transpose2d(  # noqa: A002 - PyTorch's argument names
     """
     name = "conv_transpose2d"
     check_operands(name, input, weight, bias)
-    SH, SW = int_pair(name, "stride", stride, minimum=1)
-    PH, PW = int_pair(name, "padding", padding, minimum=0)
-    OPH, OPW = int_pair(name, "output_padding", output_padding, minimum=0)
-    DH, DW = int_pair(name, "dilation", dilation, minimum=1)
-    G = check_groups(name, groups)
+    SH, SW = checks.pair(name, "stride", stride, minimum=1)
+    PH, PW = checks.pair(name, "padding", padding, minimum=0)
+    OPH, OPW = checks.pair(name, "output_padding", output_padding, minimum=0)
+    DH, DW = checks.pair(name, "dilation", dilation, minimum=1)
+    G = checks.integer(name, "groups", groups, minimum=1)
     for axis, op, s, d in (("height", OPH, SH, DH), ("width", OPW, SW, DW)):
         if op >= s and op >= d:
             raise ValueError(

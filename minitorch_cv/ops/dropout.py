@@ -7,7 +7,10 @@ mode is the identity.
 
 ``dropout`` draws one keep per element; ``dropout2d`` one per (sample, channel) of an
 (N, C, H, W) input, shape (N, C, 1, 1), broadcast over H and W (PyTorch's feature
-dropout: for any input of 2 or more dims the noise has shape (N, C, 1, ..., 1)). p = 1
+dropout: for any input of 2 or more dims the noise has shape (N, C, 1, ..., 1)).
+``stochastic_depth`` (Huang et al. 2016, torchvision.ops semantics) drops a whole
+residual branch: one keep per sample (mode "row", noise (N, 1, ..., 1)) or one for the
+whole batch (mode "batch", noise (1, ..., 1)). p = 1
 zeros everything (the noise is all zero instead of 0/0). The keep mask comes from
 ``minitorch_cv.random.generator(device)``, so ``manual_seed`` makes it reproducible.
 
@@ -18,7 +21,7 @@ dtype); the only full-size arrays are the noise (kept for backward, and by
 import numbers
 import warnings
 
-from .. import dtypes
+from .. import checks, dtypes
 from ..autograd import Function, is_grad_enabled
 from ..device import namespace
 from ..random import generator
@@ -46,7 +49,7 @@ def _noise(x, p, shape):
         return xp.zeros(shape, dtype=x.dtype)
     # uniform in [0, 1) >= p has probability 1 - p; p = 0 keeps everything. The
     # generators draw float32 or float64 only (float16 inputs use float32 draws).
-    draw_dtype = x.dtype if x.dtype in (dtypes.float32, dtypes.float64) else dtypes.float32
+    draw_dtype = x.dtype if x.dtype in checks.FLOAT_DTYPES else dtypes.float32
     uniform = generator(x.device).random(shape, dtype=draw_dtype)
     noise = (uniform >= p).astype(x.dtype)
     noise *= x.dtype.type(1 / (1 - p))
@@ -104,3 +107,29 @@ def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
         raise ValueError(f"dropout2d: feature dropout requires at least 2 dims, got shape {input.shape}")
     noise_shape = input.shape[:2] + (1,) * (input.ndim - 2)
     return _apply(input, p, training, inplace, noise_shape)
+
+
+def stochastic_depth(input, p, mode, training=True):  # noqa: A002 - torchvision's name
+    """torchvision.ops.stochastic_depth: zero the input (a residual branch) with
+    probability p and scale what survives by 1 / (1 - p).
+
+        mode "row":   out[n] = x[n] * keep[n] / (1 - p),  keep[n] ~ Bernoulli(1 - p)
+        mode "batch": out    = x * keep / (1 - p),        one keep for the whole batch
+
+    The identity when not ``training`` or when p = 0; p = 1 zeros everything.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"stochastic_depth: input must be a Tensor, got {type(input).__name__}")
+    if not dtypes.is_floating(input.dtype):
+        raise TypeError(f"stochastic_depth: input must be floating point, got dtype {input.dtype}")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"stochastic_depth: drop probability p has to be between 0 and 1, but got {p!r}")
+    if mode not in ("batch", "row"):
+        raise ValueError(f"stochastic_depth: mode has to be either 'batch' or 'row', but got {mode!r}")
+    if mode == "row" and input.ndim == 0:
+        raise ValueError("stochastic_depth: mode 'row' needs an input with a batch dimension, got a 0-d tensor")
+    if mode == "row":
+        noise_shape = (input.shape[0],) + (1,) * (input.ndim - 1)
+    else:
+        noise_shape = (1,) * input.ndim
+    return _apply(input, float(p), training, False, noise_shape)

@@ -7,23 +7,17 @@ with the window W(c) = [c - size // 2, c + (size - 1) // 2] clipped to the chann
 over ``size`` channels, so alpha is divided by ``size`` even at the borders). AlexNet's
 paper writes the same thing with alpha not divided by n: pass alpha * size to match it.
 
-The backward (kernels/reference/norm.py derives it) is
+The backward (kernels/reference/local_response_norm.py derives it) is
 
     dx[j] = dy[j] scale[j]^-beta - 2 alpha beta / size * x[j] * sum_{c: j in W(c)} dy[c] y[c] / scale[c]
 
 with scale = k + alpha / size * sum x^2 saved by the forward.
 """
 import math
-import numbers
 
-from .. import backend
+from .. import backend, checks
 from ..autograd import Function
 from ..device import device_of_array, namespace
-from ._norm_checks import check_input, check_number
-
-
-def _kernels(array):
-    return backend.kernels("norm", device_of_array(array))
 
 
 class LocalResponseNorm(Function):
@@ -32,7 +26,8 @@ class LocalResponseNorm(Function):
         N, C = x.shape[:2]
         S = math.prod(x.shape[2:])
         channels = namespace(x).ascontiguousarray(x).reshape(N, C, S)
-        y, scale = _kernels(x).lrn_forward(channels, size, alpha, beta, k)
+        kernels = backend.LOCAL_RESPONSE_NORM.on(device_of_array(x))
+        y, scale = kernels.lrn_forward(channels, size, alpha, beta, k)
         ctx.save_for_backward(channels, y, scale)
         ctx.shape, ctx.size, ctx.alpha, ctx.beta = x.shape, size, alpha, beta
         return y.reshape(x.shape)
@@ -41,18 +36,19 @@ class LocalResponseNorm(Function):
     def backward(ctx, grad):
         channels, y, scale = ctx.saved_tensors
         dy = namespace(grad).ascontiguousarray(grad).reshape(channels.shape)
-        dx = _kernels(channels).lrn_backward(dy, channels, y, scale, ctx.size, ctx.alpha, ctx.beta)
+        kernels = backend.LOCAL_RESPONSE_NORM.on(device_of_array(channels))
+        dx = kernels.lrn_backward(dy, channels, y, scale, ctx.size, ctx.alpha, ctx.beta)
         return dx.reshape(ctx.shape), None, None, None, None
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):  # noqa: A002
     """PyTorch's ``F.local_response_norm``: input (N, C, *) with at least 3 dims."""
-    check_input("local_response_norm", input, 3, "a tensor of shape (N, C, *) with at least 3 dims")
-    if not isinstance(size, numbers.Integral) or isinstance(size, bool):
-        raise TypeError(f"local_response_norm: size must be an int, got {size!r}")
+    checks.float_tensor("local_response_norm", "input", input)
+    checks.min_ndim("local_response_norm", input, 3, "a tensor of shape (N, C, *) with at least 3 dims")
+    size = checks.integer("local_response_norm", "size", size)
     if size <= 0:
         raise ValueError(f"local_response_norm: size: expected a number of channels > 0, got {size}")
-    alpha = check_number("local_response_norm", "alpha", alpha)
-    beta = check_number("local_response_norm", "beta", beta)
-    k = check_number("local_response_norm", "k", k)
-    return LocalResponseNorm.apply(input, int(size), alpha, beta, k)
+    alpha = checks.number("local_response_norm", "alpha", alpha)
+    beta = checks.number("local_response_norm", "beta", beta)
+    k = checks.number("local_response_norm", "k", k)
+    return LocalResponseNorm.apply(input, size, alpha, beta, k)

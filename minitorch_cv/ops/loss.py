@@ -83,7 +83,7 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
-        kernels = backend.kernels("softmax", device_of_array(x))
+        kernels = backend.SOFTMAX.on(device_of_array(x))
         logits, ctx.moved_shape = to_rows(x, 1)  # (N d1 ... dk, C)
         flat_target = namespace(target).ascontiguousarray(target).reshape(-1)
         loss, lse = kernels.cross_entropy_forward(
@@ -102,7 +102,7 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         logits, lse, flat_target, weight = ctx.saved_tensors
-        kernels = backend.kernels("softmax", device_of_array(logits))
+        kernels = backend.SOFTMAX.on(device_of_array(logits))
         count = ctx.denominator if ctx.reduction == "mean" else None
         grad_loss = _spread(grad, ctx.target_shape, ctx.reduction, count).reshape(-1)
         dx = kernels.cross_entropy_backward(

@@ -20,7 +20,7 @@ divisor_override. Backward spreads grad/divisor evenly over the window.
 
 Both accept a 3-D (C, H, W) input as one unbatched image, like PyTorch.
 """
-from .. import backend
+from .. import backend, checks
 from ..autograd import Function
 from ..device import device_of_array
 from . import _pool_args as args
@@ -39,7 +39,7 @@ def like_input(a, ndim):
 class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, out_size):
-        pool = backend.kernels("pool", device_of_array(x))
+        pool = backend.POOL.on(device_of_array(x))
         batch = as_batch(x)
         (KH, KW), (SH, SW), (PH, PW), (DH, DW), (OH, OW) = kernel, stride, padding, dilation, out_size
         out, argmax = pool.max_pool2d_forward(batch, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW)
@@ -61,7 +61,7 @@ class MaxPool2d(Function):
 class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, out_size, count_include_pad, divisor_override):
-        pool = backend.kernels("pool", device_of_array(x))
+        pool = backend.POOL.on(device_of_array(x))
         batch = as_batch(x)
         (KH, KW), (SH, SW), (PH, PW), (OH, OW) = kernel, stride, padding, out_size
         out = pool.avg_pool2d_forward(
@@ -117,7 +117,7 @@ def avg_pool2d(
     kernel, stride, padding, dilation = args.window_args(fn, kernel_size, stride, padding, 1)
     if divisor_override is None:
         divisor = 0  # the kernels' "no override"
-    elif args.is_int(divisor_override) and divisor_override != 0:
+    elif checks.is_int(divisor_override) and divisor_override != 0:
         divisor = int(divisor_override)
     else:
         raise ValueError(

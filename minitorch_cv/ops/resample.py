@@ -20,7 +20,7 @@ pixels it read.
 import math
 import numbers
 
-from .. import backend
+from .. import backend, checks
 from ..autograd import Function
 from ..device import device_of_array
 from . import _pool_args as args
@@ -31,7 +31,7 @@ MODES = ("nearest", "bilinear")
 class UpsampleNearest2d(Function):
     @staticmethod
     def forward(ctx, x, out_size, scales):
-        resample = backend.kernels("resample", device_of_array(x))
+        resample = backend.RESAMPLE.on(device_of_array(x))
         ctx.resample, ctx.hw, ctx.scales = resample, x.shape[2:], scales
         return resample.upsample_nearest2d_forward(x, *out_size, *scales)
 
@@ -44,7 +44,7 @@ class UpsampleNearest2d(Function):
 class UpsampleBilinear2d(Function):
     @staticmethod
     def forward(ctx, x, out_size, align_corners, scales):
-        resample = backend.kernels("resample", device_of_array(x))
+        resample = backend.RESAMPLE.on(device_of_array(x))
         ctx.resample, ctx.hw, ctx.align_corners, ctx.scales = resample, x.shape[2:], align_corners, scales
         return resample.upsample_bilinear2d_forward(x, *out_size, align_corners, *scales)
 
@@ -68,12 +68,9 @@ def _output_size(fn, input, size, scale_factor, recompute_scale_factor):
     if size is not None:
         if recompute_scale_factor is not None and recompute_scale_factor:
             raise ValueError(f"{fn}: recompute_scale_factor is not meaningful with an explicit size")
-        if args.is_int(size):
-            sizes = (int(size), int(size))
-        elif isinstance(size, (tuple, list)) and len(size) == 2 and all(args.is_int(s) for s in size):
-            sizes = (int(size[0]), int(size[1]))
-        else:
-            raise ValueError(f"{fn}: size must be an int or a pair of ints (OH, OW), got {size!r}")
+        if isinstance(size, (tuple, list)) and len(size) != 2:  # one size per spatial dim
+            raise checks.ArgumentTypeError(f"{fn}: size must be an int or a pair of ints (OH, OW), got {size!r}")
+        sizes = checks.pair(fn, "size", size)
         factors = (None, None)
     else:
         if _is_number(scale_factor):
@@ -85,7 +82,7 @@ def _output_size(fn, input, size, scale_factor, recompute_scale_factor):
         ):
             factors = (float(scale_factor[0]), float(scale_factor[1]))
         else:
-            raise ValueError(
+            raise checks.ArgumentTypeError(
                 f"{fn}: scale_factor must be a number or a pair of numbers, got {scale_factor!r}"
             )
         if not all(f > 0 and math.isfinite(f) for f in factors):

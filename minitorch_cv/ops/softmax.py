@@ -45,45 +45,54 @@ def from_rows(rows_array, moved_shape, dim, ndim):
     return namespace(out).moveaxis(out, -1, dim)
 
 
-class _RowFunction(Function):
-    """Softmax and LogSoftmax: the kernels named ``<kernel>_forward`` and
-    ``<kernel>_backward`` applied to the rows of ``dim``."""
-
-    kernel = None
-
-    @classmethod
-    def forward(cls, ctx, x, dim):
-        ctx.dim, ctx.ndim = dim, x.ndim
-        if x.size == 0:  # nothing to normalize (a kernel needs at least one column)
-            ctx.save_for_backward()
-            return namespace(x).empty_like(x)
-        kernels = backend.kernels("softmax", device_of_array(x))
-        rows, ctx.moved_shape = to_rows(x, dim)
-        y = getattr(kernels, cls.kernel + "_forward")(rows)
-        ctx.save_for_backward(y)
-        return from_rows(y, ctx.moved_shape, dim, x.ndim)
-
-    @classmethod
-    def backward(cls, ctx, grad):
-        if grad.size == 0:
-            return namespace(grad).zeros_like(grad), None
-        (y,) = ctx.saved_tensors
-        kernels = backend.kernels("softmax", device_of_array(y))
-        dy, _ = to_rows(grad, ctx.dim)
-        dx = getattr(kernels, cls.kernel + "_backward")(y, dy)
-        return from_rows(dx, ctx.moved_shape, ctx.dim, ctx.ndim), None
-
-
-class Softmax(_RowFunction):
+class Softmax(Function):
     """y = exp(x - m) / s; backward dx = y * (dy - sum(dy * y))."""
 
-    kernel = "softmax"
+    @staticmethod
+    def forward(ctx, x, dim):
+        kernels = backend.SOFTMAX.on(device_of_array(x))
+        return _forward_over_rows(ctx, x, dim, kernels.softmax_forward)
+
+    @staticmethod
+    def backward(ctx, grad):
+        kernels = backend.SOFTMAX.on(device_of_array(grad))
+        return _backward_over_rows(ctx, grad, kernels.softmax_backward), None
 
 
-class LogSoftmax(_RowFunction):
+class LogSoftmax(Function):
     """y = (x - m) - log(s); backward dx = dy - exp(y) * sum(dy)."""
 
-    kernel = "log_softmax"
+    @staticmethod
+    def forward(ctx, x, dim):
+        kernels = backend.SOFTMAX.on(device_of_array(x))
+        return _forward_over_rows(ctx, x, dim, kernels.log_softmax_forward)
+
+    @staticmethod
+    def backward(ctx, grad):
+        kernels = backend.SOFTMAX.on(device_of_array(grad))
+        return _backward_over_rows(ctx, grad, kernels.log_softmax_backward), None
+
+
+def _forward_over_rows(ctx, x, dim, kernel):
+    """``kernel`` (y = kernel(rows)) applied to the rows of ``dim``; saves y for the backward."""
+    ctx.dim, ctx.ndim = dim, x.ndim
+    if x.size == 0:  # nothing to normalize (a kernel needs at least one column)
+        ctx.save_for_backward()
+        return namespace(x).empty_like(x)
+    rows, ctx.moved_shape = to_rows(x, dim)
+    y = kernel(rows)
+    ctx.save_for_backward(y)
+    return from_rows(y, ctx.moved_shape, dim, x.ndim)
+
+
+def _backward_over_rows(ctx, grad, kernel):
+    """dx = kernel(y, dy) on the rows of the saved output y, back in the input's shape."""
+    if grad.size == 0:
+        return namespace(grad).zeros_like(grad)
+    (y,) = ctx.saved_tensors
+    dy, _ = to_rows(grad, ctx.dim)
+    dx = kernel(y, dy)
+    return from_rows(dx, ctx.moved_shape, ctx.dim, ctx.ndim)
 
 
 def _implicit_dim(name, ndim):

@@ -13,7 +13,7 @@ the pooling could have come from, ceil_mode included).
 """
 import numpy as np
 
-from .. import backend
+from .. import backend, checks
 from ..autograd import Function
 from ..device import device_of_array, namespace
 from ..tensor import Tensor
@@ -24,7 +24,7 @@ from .pool import as_batch, like_input
 class MaxUnpool2d(Function):
     @staticmethod
     def forward(ctx, x, indices, out_size):
-        pool = backend.kernels("pool", device_of_array(x))
+        pool = backend.POOL.on(device_of_array(x))
         out = pool.max_unpool2d_forward(as_batch(x), as_batch(indices), *out_size)
         ctx.save_for_backward(indices)
         ctx.pool, ctx.ndim = pool, x.ndim
@@ -46,7 +46,7 @@ def unpooled_shape(fn, input, kernel, stride, padding, output_size):
     if output_size is None:
         sizes = default
     else:
-        if not isinstance(output_size, (tuple, list)) or not all(args.is_int(s) for s in output_size):
+        if not isinstance(output_size, (tuple, list)) or not all(checks.is_int(s) for s in output_size):
             raise TypeError(f"{fn}: output_size must be a sequence of ints, got {output_size!r}")
         sizes = tuple(int(s) for s in output_size)
         if len(sizes) == input.ndim:  # PyTorch also accepts the full shape
@@ -89,9 +89,9 @@ def max_unpool2d(
             f"{fn}: input and indices must be on the same device, got {input.device} "
             f"and {indices.device}"
         )
-    kernel = args.pair(fn, "kernel_size", kernel_size)
-    stride = kernel if stride is None else args.pair(fn, "stride", stride)
-    padding = args.pair(fn, "padding", padding)
+    kernel = checks.pair(fn, "kernel_size", kernel_size)
+    stride = kernel if stride is None else checks.pair(fn, "stride", stride)
+    padding = checks.pair(fn, "padding", padding)
     args.check_positive(fn, "kernel_size", kernel)
     args.check_positive(fn, "stride", stride)
     if min(padding) < 0:

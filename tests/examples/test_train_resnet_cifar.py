@@ -203,6 +203,12 @@ def test_unknown_arch_lists_the_models(capsys):
     assert "--arch" in error and "resnet21" in error and "resnet20" in error
 
 
+def test_the_cifar_networks_of_the_help_are_registered():
+    from minitorch_cv import models
+
+    assert set(load_script().CIFAR_ARCHS) <= set(models.list_models())
+
+
 def test_missing_data_dir_says_what_to_pass(tmp_path, capsys):
     status = load_script().main(["--data-dir", tmp_path / "nowhere", "--out", tmp_path / "out"])
     assert status == 2

@@ -31,7 +31,7 @@ requires_nvcc = pytest.mark.skipif(NVCC is None, reason="nvcc is not on PATH (in
 
 
 def test_the_project_has_cuda_sources():
-    assert {"channel.cu", "scatter.cu"} <= {path.name for path in PROJECT_SOURCES}
+    assert {"batch_norm.cu", "scatter.cu"} <= {path.name for path in PROJECT_SOURCES}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

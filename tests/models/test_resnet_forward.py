@@ -27,9 +27,9 @@ def test_cifar_resnet_shapes(name):
                       "layer3": (2, 64, 8, 8)}
 
 
-@pytest.mark.parametrize("name, channels", [("resnet18", 512), ("resnet50", 2048),
+@pytest.mark.parametrize("name, channels", [("cifar_resnet18", 512), ("cifar_resnet50", 2048),
                                             ("preact_resnet18", 512)])
-def test_imagenet_style_shapes(name, channels):
+def test_cifar_stem_shapes(name, channels):
     mt.manual_seed(0)
     model = models.get_model(name, num_classes=7)
     out, shapes = stage_shapes(model, mt.randn(2, 3, 32, 32), ["layer1", "layer4"])

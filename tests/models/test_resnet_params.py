@@ -1,4 +1,4 @@
-"""ResNet architectures without running them: parameter counts from the papers'
+"""CIFAR ResNet architectures without running them: parameter counts from the papers'
 formulas, torchvision's state_dict names, initialization, the registry."""
 import functools
 import math
@@ -98,9 +98,9 @@ def test_paper_sizes_of_deeper_cifar_resnets():
 
 
 @pytest.mark.parametrize("name, blocks, bottleneck, known", [
-    ("resnet18", [2, 2, 2, 2], False, 11_173_962),
-    ("resnet34", [3, 4, 6, 3], False, 21_282_122),
-    ("resnet50", [3, 4, 6, 3], True, 23_520_842),
+    ("cifar_resnet18", [2, 2, 2, 2], False, 11_173_962),
+    ("cifar_resnet34", [3, 4, 6, 3], False, 21_282_122),
+    ("cifar_resnet50", [3, 4, 6, 3], True, 23_520_842),
 ])
 def test_cifar_variants_of_imagenet_resnets(name, blocks, bottleneck, known):
     assert count(built(name)) == imagenet_style_count(blocks, bottleneck) == known
@@ -110,7 +110,7 @@ def test_preact_resnet18_parameter_count():
     assert count(built("preact_resnet18")) == preact_count([2, 2, 2, 2])
 
 
-@pytest.mark.parametrize("name", ["resnet20", "resnet18", "preact_resnet18"])
+@pytest.mark.parametrize("name", ["resnet20", "cifar_resnet18", "preact_resnet18"])
 def test_num_classes_sets_the_classifier(name):
     model = models.get_model(name, num_classes=100)
     assert model.fc.weight.shape[0] == 100 and model.fc.bias.shape == (100,)
@@ -119,7 +119,8 @@ def test_num_classes_sets_the_classifier(name):
 
 # ------------------------------------------------------------------- state_dict
 def torchvision_resnet18_keys():
-    """torchvision.models.resnet18().state_dict().keys(), written out from its source:
+    """torchvision.models.resnet18().state_dict().keys() (cifar_resnet18's too: the stem
+    differs in shape only), written out from its source:
     stem, four stages of two BasicBlocks (downsample in the first block of stages 2-4), fc."""
     def bn_keys(prefix):
         return [f"{prefix}.{k}" for k in ("weight", "bias", "running_mean", "running_var",
@@ -136,8 +137,8 @@ def torchvision_resnet18_keys():
     return keys + ["fc.weight", "fc.bias"]
 
 
-def test_resnet18_state_dict_uses_torchvision_names_in_order():
-    state = built("resnet18").state_dict()
+def test_cifar_resnet18_state_dict_uses_torchvision_names_in_order():
+    state = built("cifar_resnet18").state_dict()
     assert list(state) == torchvision_resnet18_keys()
     assert state["conv1.weight"].shape == (64, 3, 3, 3)  # CIFAR stem: 3x3, not 7x7
     assert state["layer2.0.downsample.0.weight"].shape == (128, 64, 1, 1)
@@ -145,8 +146,8 @@ def test_resnet18_state_dict_uses_torchvision_names_in_order():
     assert state["fc.weight"].shape == (10, 512)
 
 
-def test_resnet50_bottleneck_names_and_shapes():
-    state = built("resnet50").state_dict()
+def test_cifar_resnet50_bottleneck_names_and_shapes():
+    state = built("cifar_resnet50").state_dict()
     assert state["layer1.0.conv1.weight"].shape == (64, 64, 1, 1)
     assert state["layer1.0.conv2.weight"].shape == (64, 64, 3, 3)
     assert state["layer1.0.conv3.weight"].shape == (256, 64, 1, 1)
@@ -177,7 +178,7 @@ def test_state_dict_round_trip_between_two_models():
 
 # ----------------------------------------------------------------- initialization
 def test_convolutions_get_he_normal_fan_out():
-    weight = built("resnet18").layer4[1].conv2.weight.numpy()  # (512, 512, 3, 3)
+    weight = built("cifar_resnet18").layer4[1].conv2.weight.numpy()  # (512, 512, 3, 3)
     expected = math.sqrt(2.0 / (512 * 3 * 3))  # fan_out = K * KH * KW
     # 2.4M draws: the sample std is within 0.2% of the true one (many standard errors).
     assert abs(weight.std() / expected - 1) < 0.005
@@ -185,7 +186,7 @@ def test_convolutions_get_he_normal_fan_out():
     assert weight.dtype == np.float32
 
 
-@pytest.mark.parametrize("name", ["resnet20", "resnet18", "resnet50", "preact_resnet18"])
+@pytest.mark.parametrize("name", ["resnet20", "cifar_resnet18", "cifar_resnet50", "preact_resnet18"])
 def test_batch_norms_start_at_one_and_zero(name):
     norms = [m for m in built(name).modules() if isinstance(m, nn.BatchNorm2d)]
     assert norms
@@ -195,10 +196,11 @@ def test_batch_norms_start_at_one_and_zero(name):
 
 
 def small_bottleneck_resnet(zero_init_residual=False):
-    return models.ResNet(models.Bottleneck, [1, 1, 1, 1], zero_init_residual=zero_init_residual)
+    return models.CifarStemResNet(models.Bottleneck, [1, 1, 1, 1],
+                                  zero_init_residual=zero_init_residual)
 
 
-@pytest.mark.parametrize("name, last", [("resnet20", "bn2"), ("resnet18", "bn2"),
+@pytest.mark.parametrize("name, last", [("resnet20", "bn2"), ("cifar_resnet18", "bn2"),
                                         ("bottleneck", "bn3"), ("preact_resnet18", "conv2")])
 def test_zero_init_residual_zeroes_the_end_of_every_branch(name, last):
     if name == "bottleneck":  # resnet50's block, in a 4-block network (faster to build)
@@ -225,11 +227,13 @@ def test_same_seed_same_weights():
 
 # ----------------------------------------------------------------------- registry
 def test_list_models_has_every_architecture():
-    expected = {"resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet18",
-                "resnet34", "resnet50", "preact_resnet18"}
+    expected = {"resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "cifar_resnet18",
+                "cifar_resnet34", "cifar_resnet50", "preact_resnet18", "resnet18", "resnet34",
+                "resnet50", "resnet101", "resnet152"}
     assert expected <= set(models.list_models())
     assert models.list_models() == sorted(models.list_models())
-    assert set(models.list_models(include="resnet*")) == expected - {"preact_resnet18"}
+    assert set(models.list_models(include="resnet*")) == {
+        name for name in expected if name.startswith("resnet")}
 
 
 def test_unknown_model_name_lists_the_known_ones():
@@ -241,6 +245,6 @@ def test_bad_constructor_arguments():
     with pytest.raises(ValueError, match="shortcut"):
         models.resnet20(shortcut="C")
     with pytest.raises(TypeError):
-        models.get_model("resnet18", shortcut="A")  # only He's CIFAR ResNets have options A/B
+        models.get_model("cifar_resnet18", shortcut="A")  # only He's CIFAR ResNets have options A/B
     with pytest.raises(ValueError, match="already registered"):
         models.register_model(lambda num_classes=10: None, name="resnet20")

@@ -23,7 +23,7 @@ and ReLU, which costs about 1/9 + 1/C of a full 3x3 convolution.
     output    bilinear to H x W, {"out": (N, num_classes, H, W)} as torchvision's DeepLab
 
 Not in torchvision; module names follow its DeepLab where the parts are the same
-(``backbone.layer1...``, ``aspp.convs.1...``). 26,678,101 parameters at 21 classes and
+(``backbone.layer1...``, ``aspp.convs.1...``). 26,696,133 parameters at 21 classes and
 output stride 16 (the backbone without its classifier: 23,508,032).
 """
 from ... import nn

@@ -1,0 +1,196 @@
+"""Every model that minitorch_cv and torchvision both name: the same network?
+
+    python benchmarks/check_torchvision.py                 # every common name
+    python benchmarks/check_torchvision.py --names resnet50 vgg16_bn
+    python benchmarks/check_torchvision.py --list          # the names it would check
+
+Needs PyTorch and torchvision's model code; make a virtual environment that has them
+with ``bash ../shared/tools/torch-reference-env.sh /path/to/venv`` (it installs this
+checkout into it) and run the script with that venv's python.
+
+For every name in both ``minitorch_cv.models.list_models()`` and
+``torchvision.models.list_models()`` (which includes the segmentation models), and for
+each configuration of the small table CONFIGS below (default: the builder's defaults at
+a 64x64 input), it
+
+1. builds both models (torchvision's with ``weights=None``, and ``weights_backbone=None``
+   where the builder has that argument, so nothing is downloaded);
+2. checks that the state_dict keys are identical, in the same order;
+3. gives torchvision's BatchNorm layers random affine parameters and running statistics
+   (freshly initialized, an eval-mode BatchNorm would be the identity and prove nothing),
+   converts both models to float64 and copies torchvision's state_dict into ours with
+   ``load_state_dict(strict=True)``;
+4. runs both in eval mode on the same random batch of 2 and prints the largest absolute
+   difference of the outputs relative to the largest absolute output (for a dict output,
+   the worst over its keys; every key must exist in both).
+
+A row passes when the keys match and the relative difference is below 1e-9; the exit
+status is 1 when any row fails. Nothing here is timed.
+"""
+import argparse
+import inspect
+import sys
+
+import numpy as np
+
+import minitorch_cv as mt
+from minitorch_cv import models
+
+TOLERANCE = 1e-9
+DEFAULT_SIZE = 64
+BATCH = 2
+
+# name -> [(label, input (H, W), constructor kwargs for both frameworks)]; names not here
+# run once with the defaults at DEFAULT_SIZE. Only what a model needs goes here.
+CONFIGS = {
+    # torchvision warns unless init_weights is given; 75x75 is Inception v3's minimum.
+    "googlenet": [
+        ("", (DEFAULT_SIZE, DEFAULT_SIZE), {"init_weights": True}),
+        ("aux_logits=False", (DEFAULT_SIZE, DEFAULT_SIZE), {"init_weights": True, "aux_logits": False}),
+        ("transform_input=True", (DEFAULT_SIZE, DEFAULT_SIZE),
+         {"init_weights": True, "transform_input": True}),
+    ],
+    "inception_v3": [
+        ("aux_logits=False", (75, 75), {"init_weights": True, "aux_logits": False}),
+        ("aux_logits=True", (75, 75), {"init_weights": True, "aux_logits": True}),
+        ("transform_input=True", (75, 75), {"init_weights": True, "transform_input": True}),
+    ],
+    "resnet50": [
+        ("", (DEFAULT_SIZE, DEFAULT_SIZE), {}),
+        ("dilation [F, T, T]", (DEFAULT_SIZE, DEFAULT_SIZE),
+         {"replace_stride_with_dilation": [False, True, True]}),
+    ],
+    "resnet101": [
+        ("", (DEFAULT_SIZE, DEFAULT_SIZE), {}),
+        ("dilation [F, T, T]", (DEFAULT_SIZE, DEFAULT_SIZE),
+         {"replace_stride_with_dilation": [False, True, True]}),
+    ],
+}
+
+
+def common_names(torchvision):
+    return sorted(set(models.list_models()) & set(torchvision.models.list_models()))
+
+
+def build_torchvision(torchvision, name, kwargs):
+    builder = torchvision.models.get_model_builder(name)
+    extra = {"weights": None}
+    if "weights_backbone" in inspect.signature(builder).parameters:
+        extra["weights_backbone"] = None  # the default would download ImageNet weights
+    return builder(**extra, **kwargs)
+
+
+def randomize_batch_norms(torch, model, seed):
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                size = module.num_features
+                if module.weight is not None:
+                    module.weight.copy_(0.5 + torch.rand(size, generator=generator))
+                    module.bias.copy_(0.1 * torch.randn(size, generator=generator))
+                if module.running_mean is not None:
+                    module.running_mean.copy_(0.1 * torch.randn(size, generator=generator))
+                    module.running_var.copy_(0.5 + torch.rand(size, generator=generator))
+
+
+def named_outputs(output, to_numpy):
+    """{key: array} of a model output: a tensor, a (named) tuple or a dict of tensors."""
+    if isinstance(output, dict):
+        return {str(key): to_numpy(value) for key, value in output.items()}
+    if isinstance(output, tuple):
+        fields = getattr(output, "_fields", None) or [str(i) for i in range(len(output))]
+        return {field: to_numpy(value) for field, value in zip(fields, output) if value is not None}
+    return {"logits": to_numpy(output)}
+
+
+def relative_difference(ours, theirs):
+    """max |ours - theirs| / max |theirs| over every output key (inf if keys or shapes differ)."""
+    if set(ours) != set(theirs):
+        return float("inf"), f"output keys {sorted(ours)} vs {sorted(theirs)}"
+    worst = 0.0
+    for key, expected in theirs.items():
+        if ours[key].shape != expected.shape:
+            return float("inf"), f"{key}: shape {ours[key].shape} vs {expected.shape}"
+        scale = np.abs(expected).max() or 1.0
+        worst = max(worst, float(np.abs(ours[key] - expected).max() / scale))
+    return worst, ""
+
+
+def check(torch, torchvision, name, size, kwargs, seed=0):
+    """(parameters, keys verdict, relative difference, note) for one configuration."""
+    torch.manual_seed(seed)
+    theirs = build_torchvision(torchvision, name, kwargs)
+    mt.manual_seed(seed)
+    ours = models.get_model(name, **kwargs)
+    parameters = sum(p.numel() for p in ours.parameters())
+    their_keys = list(theirs.state_dict())
+    our_keys = list(ours.state_dict())
+    if our_keys != their_keys:
+        only_ours = [k for k in our_keys if k not in their_keys][:3]
+        only_theirs = [k for k in their_keys if k not in our_keys][:3]
+        verdict = "order" if set(our_keys) == set(their_keys) else "DIFFER"
+        return parameters, verdict, float("inf"), f"ours only {only_ours}, theirs only {only_theirs}"
+    randomize_batch_norms(torch, theirs, seed + 1)
+    theirs = theirs.double().eval()
+    ours = ours.double().eval()
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()}, strict=True)
+    images = torch.randn(BATCH, 3, *size, generator=torch.Generator().manual_seed(seed + 2),
+                         dtype=torch.float64)
+    with torch.no_grad():
+        expected = named_outputs(theirs(images), lambda t: t.numpy())
+    with mt.no_grad():
+        actual = named_outputs(ours(mt.tensor(images.numpy())), lambda t: t.numpy())
+    difference, note = relative_difference(actual, expected)
+    return parameters, "same", difference, note
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--names", nargs="+", metavar="NAME", help="check only these names")
+    parser.add_argument("--list", action="store_true", help="print the common names and stop")
+    parser.add_argument("--threads", type=int, default=None, help="threads for both frameworks")
+    args = parser.parse_args(argv)
+    try:
+        import torch
+        import torchvision.models  # noqa: F401
+    except ImportError as error:
+        print(f"check_torchvision.py needs PyTorch and torchvision ({error}); make a venv with "
+              "bash ../shared/tools/torch-reference-env.sh VENV and run this script with its python",
+              file=sys.stderr)
+        return 2
+    import torchvision
+
+    names = common_names(torchvision)
+    if args.list:
+        print("\n".join(names))
+        return 0
+    if args.names:
+        unknown = sorted(set(args.names) - set(names))
+        if unknown:
+            parser.error(f"--names: not a model of both frameworks: {', '.join(unknown)}")
+        names = [name for name in names if name in args.names]
+    if args.threads:
+        torch.set_num_threads(args.threads)
+        mt.set_num_threads(args.threads)
+
+    header = f"{'model':<42} {'input':>9} {'parameters':>13} {'keys':>6} {'max rel diff':>13}  result"
+    print(header)
+    print("-" * len(header))
+    failures = 0
+    for name in names:
+        for label, size, kwargs in CONFIGS.get(name, [("", (DEFAULT_SIZE, DEFAULT_SIZE), {})]):
+            title = f"{name} ({label})" if label else name
+            parameters, keys, difference, note = check(torch, torchvision, name, size, kwargs)
+            ok = keys == "same" and difference < TOLERANCE
+            failures += not ok
+            print(f"{title:<42} {size[0]:>4}x{size[1]:<4} {parameters:>13,} {keys:>6} "
+                  f"{difference:>13.2e}  {'ok' if ok else 'FAIL ' + note}", flush=True)
+    print(f"{len(names)} names; {'all ok' if not failures else f'{failures} FAILED'} "
+          f"(pass: identical state_dict keys and max |ours - torchvision| / max |torchvision| "
+          f"< {TOLERANCE:g} in float64, eval mode)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

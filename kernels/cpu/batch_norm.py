@@ -1,0 +1,145 @@
+"""Batch normalization kernels with Numba: the CPU implementation of the ``batch_norm`` family.
+
+Same names, signatures, layouts and formulas as ``kernels/reference/batch_norm.py`` (read
+that file first). Each public function is a thin Python wrapper that validates, makes the
+arrays contiguous, allocates the outputs and calls one ``@njit`` loop nest.
+
+Each loop mirrors its CUDA twin in ``kernels/cuda/batch_norm.cu``: a reduction's
+``prange`` runs over channels, as the GPU runs one block per channel (channels are
+independent, so no two iterations write the same output); the block's threads stride over
+j = n * S + s, which here is walked as two loops, n then s, so that the inner loop reads
+contiguous memory and vectorizes. Elementwise passes run over the N * C rows (n, c) of S
+contiguous values: the CUDA kernel decodes c = (index / S) % C per element, the loop
+c = row % C once per row.
+
+Precision: reductions convert to float64 and accumulate in float64 scalars;
+``fastmath={"reassoc"}`` lets LLVM reorder those sums across SIMD lanes (a different,
+equally accurate rounding order). ``error_model="numpy"`` drops the ZeroDivisionError
+checks that would stop vectorization.
+"""
+import numpy as np
+from numba import njit, prange
+
+from ..reference.batch_norm import _channel_geometry, _validate_channels
+
+_REDUCE = {"reassoc"}  # reordering sums is all we allow: it vectorizes the float64 accumulators
+
+
+def batch_norm_statistics(x):
+    """mean[c] and biased var[c] over each channel's N * S values, in float64 (two passes)."""
+    _validate_channels(x)
+    x = np.ascontiguousarray(x)
+    N, C, S = _channel_geometry(x)
+    mean = np.empty(C, np.float64)
+    var = np.empty(C, np.float64)
+    _batch_norm_statistics(x.reshape(-1), N, C, S, mean, var)
+    return mean, var
+
+
+@njit(parallel=True, cache=True, error_model="numpy", fastmath=_REDUCE)
+def _batch_norm_statistics(x, N, C, S, mean, var):
+    M = N * S
+    for c in prange(C):
+        total = 0.0
+        for n in range(N):
+            base = (n * C + c) * S
+            for s in range(S):
+                total += np.float64(x[base + s])
+        channel_mean = total / M
+        squares = 0.0
+        for n in range(N):
+            base = (n * C + c) * S
+            for s in range(S):
+                deviation = np.float64(x[base + s]) - channel_mean
+                squares += deviation * deviation
+        mean[c] = channel_mean
+        var[c] = squares / M
+
+
+def batch_norm_scale_shift(x, scale, shift):
+    """y[n, c, s] = x[n, c, s] * scale[c] + shift[c]."""
+    _validate_channels(x, scale=scale, shift=shift)
+    x = np.ascontiguousarray(x)
+    N, C, S = _channel_geometry(x)
+    y = np.empty(x.shape, dtype=x.dtype)
+    scale, shift = np.ascontiguousarray(scale), np.ascontiguousarray(shift)
+    _batch_norm_scale_shift(x.reshape(-1), scale, shift, y.reshape(-1), N * C, C, S)
+    return y
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _batch_norm_scale_shift(x, scale, shift, y, rows, C, S):
+    for row in prange(rows):
+        c = row % C
+        a = scale[c]
+        b = shift[c]
+        base = row * S
+        for s in range(S):
+            y[base + s] = x[base + s] * a + b
+
+
+def batch_norm_backward_reduce(dy, x, mean, invstd):
+    """sum_dy[c] = sum dy;  sum_dy_xhat[c] = sum dy * (x - mean[c]) * invstd[c]."""
+    x = np.ascontiguousarray(x)
+    dy = np.ascontiguousarray(dy, dtype=x.dtype)
+    N, C, S = _channel_geometry(x)
+    sum_dy = np.empty(C, x.dtype)
+    sum_dy_xhat = np.empty(C, x.dtype)
+    _batch_norm_backward_reduce(dy.reshape(-1), x.reshape(-1), _flat(mean, x.dtype),
+                                _flat(invstd, x.dtype), N, C, S, sum_dy, sum_dy_xhat)
+    return sum_dy, sum_dy_xhat
+
+
+@njit(parallel=True, cache=True, fastmath=_REDUCE, error_model="numpy")
+def _batch_norm_backward_reduce(dy, x, mean, invstd, N, C, S, sum_dy, sum_dy_xhat):
+    for c in prange(C):
+        m = float(mean[c])
+        total_dy = 0.0
+        total_dy_centered = 0.0  # sum dy * (x - mean); times invstd once at the end
+        for n in range(N):
+            base = (n * C + c) * S
+            for s in range(S):
+                total_dy += dy[base + s]
+                total_dy_centered += float(dy[base + s]) * (x[base + s] - m)
+        sum_dy[c] = total_dy
+        sum_dy_xhat[c] = total_dy_centered * invstd[c]
+
+
+def batch_norm_backward_input(dy, x, mean, invstd, weight, sum_dy, sum_dy_xhat):
+    """dx = weight[c] invstd[c] (dy - sum_dy[c] / M - xhat sum_dy_xhat[c] / M), M = N S.
+
+    The wrapper folds it per channel into dx = A dy - B (x - mean) - K with
+    A = weight invstd, B = A invstd sum_dy_xhat / M, K = A sum_dy / M (float64, cast
+    to x's dtype), so the loop is one multiply-add chain per element.
+    """
+    x = np.ascontiguousarray(x)
+    dy = np.ascontiguousarray(dy, dtype=x.dtype)
+    N, C, S = _channel_geometry(x)
+    M = N * S
+    w = np.ones(C) if weight is None else weight.astype(np.float64)
+    inv = invstd.astype(np.float64)
+    A = w * inv
+    B = A * inv * sum_dy_xhat / M
+    K = A * sum_dy / M
+    dx = np.empty_like(x)
+    _batch_norm_backward_input(dy.reshape(-1), x.reshape(-1), _flat(mean, x.dtype),
+                               _flat(A, x.dtype), _flat(B, x.dtype), _flat(K, x.dtype),
+                               N * C, C, S, dx.reshape(-1))
+    return dx
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _batch_norm_backward_input(dy, x, mean, A, B, K, rows, C, S, dx):
+    for row in prange(rows):
+        c = row % C
+        m = mean[c]
+        a = A[c]
+        b = B[c]
+        k = K[c]
+        base = row * S
+        for s in range(S):
+            dx[base + s] = a * dy[base + s] - b * (x[base + s] - m) - k
+
+
+def _flat(array, dtype):
+    return np.ascontiguousarray(array, dtype=dtype).reshape(-1)
