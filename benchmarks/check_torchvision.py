@@ -55,6 +55,10 @@ CONFIGS = {
         ("aux_logits=True", (75, 75), {"init_weights": True, "aux_logits": True}),
         ("transform_input=True", (75, 75), {"init_weights": True, "transform_input": True}),
     ],
+    # segmentation: the default (no auxiliary head) and aux_loss=True (the "aux" output)
+    **{name: [("", (DEFAULT_SIZE, DEFAULT_SIZE), {}),
+              ("aux_loss=True", (DEFAULT_SIZE, DEFAULT_SIZE), {"aux_loss": True})]
+       for name in ("fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101")},
     "resnet50": [
         ("", (DEFAULT_SIZE, DEFAULT_SIZE), {}),
         ("dilation [F, T, T]", (DEFAULT_SIZE, DEFAULT_SIZE),

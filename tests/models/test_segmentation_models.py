@@ -163,3 +163,195 @@ def test_pixel_weight_must_match_the_target():
         pixel_weighted_cross_entropy(x, target, mt.ones(1, 3, 4))
     with pytest.raises(TypeError, match="dtype"):
         pixel_weighted_cross_entropy(x, target, mt.ones(1, 3, 3, dtype=mt.float64))
+
+
+# ------------------------------------------------------- FCN-32s/16s/8s (VGG-16)
+FCN_COUNTS = {"fcn32s": 134_346_581, "fcn16s": 134_357_354, "fcn8s": 134_362_751}
+
+
+@pytest.fixture(scope="module")
+def fcn8s():
+    mt.manual_seed(0)
+    return models.get_model("fcn8s").eval()
+
+
+def test_fcn8s_count_buffers_and_any_input_size(fcn8s):
+    assert count(fcn8s) == FCN_COUNTS["fcn8s"]
+    # the bilinear filters are fixed: buffers, not parameters, and not in the state_dict
+    assert {name for name, _ in fcn8s.named_buffers()} == {
+        "upscore2.weight", "upscore_pool4.weight", "upscore.weight"}
+    assert not any("upscore" in key for key in fcn8s.state_dict())
+    assert all(m.ceil_mode for m in fcn8s.features if isinstance(m, mt.nn.MaxPool2d))
+    with mt.no_grad():
+        for size in ((1, 1), (17, 40), (32, 33)):  # the crops stay inside the score maps
+            assert fcn8s(mt.randn(1, 3, *size)).shape == (1, 21) + size
+
+
+@pytest.mark.parametrize("name", ["fcn32s", "fcn16s"])
+def test_fcn32s_and_16s(name):
+    model = models.get_model(name, num_classes=21).eval()
+    assert count(model) == FCN_COUNTS[name]
+    with mt.no_grad():
+        assert model(mt.randn(1, 3, 13, 29)).shape == (1, 21, 13, 29)
+
+
+def test_bilinear_upsampling_interpolates():
+    up = segmentation.BilinearUpsampling(channels=2, factor=2)
+    x = mt.tensor(np.arange(2 * 3 * 3, dtype=np.float32).reshape(1, 2, 3, 3))
+    y = up(x).numpy()
+    assert y.shape == (1, 2, 8, 8)  # (H - 1) * 2 + 4
+    # away from the borders, a linear ramp stays a linear ramp at half the step
+    np.testing.assert_allclose(np.diff(y[0, 0, 3, 2:6]), 0.5, rtol=1e-6)
+    np.testing.assert_allclose(segmentation.fcn.bilinear_kernel(4)[:, 0],
+                               [0.0625, 0.1875, 0.1875, 0.0625])
+
+
+def test_fcn_training_step_reaches_the_score_layers(fcn8s):
+    """The score layers (the parts the FCN adds) learn through the fixed upsamplings;
+    the VGG-16 part is frozen to keep the test short."""
+    for name, parameter in fcn8s.named_parameters():
+        parameter.requires_grad_(name.startswith("score"))
+    images = mt.randn(2, 3, 24, 24)
+    target = (images[:, 0] > 0).long()
+    try:
+        optimizer = optim.SGD([p for p in fcn8s.parameters() if p.requires_grad], lr=1e-3)
+        before = segmentation_loss(fcn8s(images), target)
+        optimizer.zero_grad()
+        before.backward()
+        optimizer.step()
+        after = segmentation_loss(fcn8s(images), target)
+    finally:
+        for parameter in fcn8s.parameters():
+            parameter.requires_grad_(True)
+        for name in ("score_fr", "score_pool4", "score_pool3"):  # back to the paper's zeros
+            mt.nn.init.zeros_(getattr(fcn8s, name).weight)
+            mt.nn.init.zeros_(getattr(fcn8s, name).bias)
+    assert before.item() == pytest.approx(np.log(21), rel=1e-6)  # zero scores: uniform
+    assert after.item() < before.item()
+    assert fcn8s.score_pool3.weight.grad is not None
+
+
+def test_convolutionalize_turns_fc6_into_a_7x7_convolution(fcn8s):
+    """A VGG-16 classifier's fc6 on a flattened 7x7x512 map equals the FCN's fc6 on the
+    map after ``convolutionalize_``. The stand-in for vgg16() holds the FCN's own
+    features and, as its classifier, the FCN's fc layers flattened with their rows
+    reversed (other values than the FCN's, without drawing 120M random numbers)."""
+    own = fcn8s.state_dict()
+    saved = {key: own[key] for key in ("fc6.weight", "fc6.bias", "fc7.weight", "fc7.bias")}
+
+    class VGGStandIn:
+        def state_dict(self):
+            state = {key: value for key, value in own.items() if key.startswith("features.")}
+            for fc, linear in (("fc6", "classifier.0"), ("fc7", "classifier.3")):
+                state[f"{linear}.weight"] = mt.tensor(
+                    saved[f"{fc}.weight"].numpy().reshape(4096, -1)[::-1].copy())
+                state[f"{linear}.bias"] = mt.tensor(saved[f"{fc}.bias"].numpy()[::-1].copy())
+            return state
+
+    vgg = VGGStandIn().state_dict()
+    try:
+        segmentation.convolutionalize_(fcn8s, VGGStandIn())
+        pool5 = mt.randn(1, 512, 7, 7)
+        with mt.no_grad():
+            as_conv = fcn8s.fc6(pool5).numpy().reshape(-1)
+            as_linear = F.linear(pool5.reshape(1, -1), vgg["classifier.0.weight"],
+                                 vgg["classifier.0.bias"]).numpy().reshape(-1)
+        np.testing.assert_allclose(as_conv, as_linear, rtol=1e-4, atol=1e-4)
+        np.testing.assert_array_equal(fcn8s.fc7.weight.numpy()[:, :, 0, 0],
+                                      vgg["classifier.3.weight"].numpy())
+    finally:
+        fcn8s.load_state_dict({**own, **saved})
+
+
+# --------------------------------------- torchvision's FCN and DeepLabv3 (ResNet)
+@pytest.mark.parametrize("name, aux_loss, expected", [
+    ("fcn_resnet50", None, 32_957_013), ("fcn_resnet50", True, 35_322_218),
+    ("fcn_resnet101", True, 54_314_346), ("deeplabv3_resnet50", None, 39_638_869),
+    ("deeplabv3_resnet101", True, 60_996_202),
+])
+def test_torchvision_counts(name, aux_loss, expected):
+    """torchvision's figures (its weights' num_params where they have the aux head)."""
+    model = models.get_model(name, aux_loss=aux_loss)
+    assert count(model) == expected
+    keys = list(model.state_dict())
+    assert keys[0] == "backbone.conv1.weight" and "backbone.fc.weight" not in keys
+    assert any(key.startswith("aux_classifier.") for key in keys) == bool(aux_loss)
+
+
+@pytest.fixture(scope="module")
+def deeplab():
+    mt.manual_seed(0)
+    return models.get_model("deeplabv3_resnet50", num_classes=5, aux_loss=True)
+
+
+def test_deeplabv3_outputs_and_output_stride(deeplab):
+    deeplab.eval()
+    features = deeplab.backbone(mt.randn(1, 3, 33, 47))
+    assert features["out"].shape == (1, 2048, 5, 6)  # output stride 8
+    assert features["aux"].shape == (1, 1024, 5, 6)
+    output = deeplab(mt.randn(2, 3, 33, 47))
+    assert list(output) == ["out", "aux"]
+    assert output["out"].shape == output["aux"].shape == (2, 5, 33, 47)
+    assert [conv[0].dilation for conv in deeplab.classifier[0].convs[1:4]] == \
+        [(12, 12), (24, 24), (36, 36)]
+
+
+def test_one_training_step_reduces_the_deeplabv3_loss(deeplab):
+    images = mt.randn(2, 3, 24, 24)
+    target = (images[:, 0] > 0).long()
+    deeplab.train()
+    falls, losses = loss_falls(deeplab, images, target, steps=2, lr=1e-3)
+    assert falls, losses
+
+
+def test_bad_weights_arguments():
+    with pytest.raises(ValueError, match="weights"):
+        models.get_model("fcn_resnet50", weights="COCO_WITH_VOC_LABELS_V1")
+    with pytest.raises(TypeError):
+        models.get_model("deeplabv3_resnet50", width=3)
+
+
+# ------------------------------------------------------------- DeepLabv3+
+def test_deeplabv3plus_count_by_parts_and_strides():
+    mt.manual_seed(0)
+    model = models.get_model("deeplabv3plus_resnet50", num_classes=21)
+    backbone = 25_557_032 - (2048 * 1000 + 1000)  # torchvision's resnet50 without fc
+    separable = 2048 * 9 + 2 * 2048 + 2048 * 256 + 2 * 256  # depthwise, BN, pointwise, BN
+    aspp = 2 * (2048 * 256 + 2 * 256) + 3 * separable + (5 * 256 * 256 + 2 * 256)
+    decoder = ((256 * 48 + 2 * 48)
+               + (304 * 9 + 2 * 304 + 304 * 256 + 2 * 256)
+               + (256 * 9 + 2 * 256 + 256 * 256 + 2 * 256)
+               + (256 * 21 + 21))
+    assert count(model) == backbone + aspp + decoder == 26_696_133
+    assert model.aspp.convs[1][0].groups == 2048 and model.aspp.convs[1][0].dilation == (6, 6)
+    model.eval()
+    features = model.backbone(mt.randn(1, 3, 64, 64))
+    assert features["low_level"].shape == (1, 256, 16, 16) and features["out"].shape[2:] == (4, 4)
+    assert model(mt.randn(1, 3, 35, 41))["out"].shape == (1, 21, 35, 41)
+    stride8 = models.get_model("deeplabv3plus_resnet50", num_classes=3, output_stride=8)
+    assert stride8.aspp.convs[3][0].dilation == (36, 36)
+    assert stride8.backbone(mt.randn(1, 3, 64, 64))["out"].shape[2:] == (8, 8)
+    images = mt.randn(2, 3, 32, 32)
+    falls, losses = loss_falls(stride8.train(), images, (images[:, 1] > 0).long(), steps=3,
+                               lr=1e-3)
+    assert falls, losses
+    with pytest.raises(ValueError, match="output_stride"):
+        models.get_model("deeplabv3plus_resnet50", output_stride=32)
+
+
+# ------------------------------------------------------------- hypercolumns
+def test_hypercolumn_vgg16():
+    mt.manual_seed(0)
+    model = models.get_model("hypercolumn_vgg16", num_classes=21)
+    assert count(model) == 14_714_688 + 1408 * 21 + 21
+    columns = model.hypercolumns(mt.randn(1, 3, 30, 42))
+    assert columns.shape == (1, 128 + 256 + 512 + 512, 8, 11)  # ceil(30 / 4), ceil(42 / 4)
+    assert model(mt.randn(1, 3, 30, 42)).shape == (1, 21, 30, 42)
+    small = models.get_model("hypercolumn_vgg16", num_classes=2, layers=("conv3_3", "conv2_2"),
+                             stride=2)
+    assert small.layers == ("conv2_2", "conv3_3") and len(small.features) == 16
+    images = mt.randn(2, 3, 16, 16)
+    falls, losses = loss_falls(small, images, (images[:, 0] > 0).long(), steps=3, lr=1e-3)
+    assert falls, losses
+    with pytest.raises(ValueError, match="layers"):
+        models.get_model("hypercolumn_vgg16", layers=("fc7",))

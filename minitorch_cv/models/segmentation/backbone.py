@@ -12,11 +12,16 @@ their scores back to the input's size.
 named in ``return_layers`` (the pooling and the classifier of a ResNet are dropped), under
 their own names, so the state_dict keys are ``backbone.conv1.weight``,
 ``backbone.layer4.2.bn3.running_var``, ... exactly as torchvision's.
+
+``vgg16_features()`` is VGG-16's convolutional part (``features``) for the networks of
+the papers that build on it (FCN, hypercolumns), without the 124M-parameter classifier
+that ``vgg16()`` would build and initialize only for it to be dropped.
 """
 from collections import OrderedDict
 
 from ... import nn
 from ...nn import functional as F
+from ..vgg import CONFIGS, make_layers
 
 
 class IntermediateLayerGetter(nn.ModuleDict):
@@ -76,3 +81,14 @@ def dilated_return_layers(aux):
     if aux:
         return_layers["layer3"] = "aux"
     return return_layers
+
+
+def vgg16_features():
+    """torchvision's ``vgg16().features`` (same modules, names and initialization: He
+    normal, fan_out, for the convolutions, zero biases), built alone."""
+    features = make_layers(CONFIGS["D"])
+    for module in features:
+        if isinstance(module, nn.Conv2d):  # as VGG(init_weights=True) initializes them
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            nn.init.constant_(module.bias, 0)
+    return features

@@ -49,7 +49,7 @@ from ... import nn
 from ...nn import functional as F
 from ...tensor import Tensor
 from ..registry import register_model
-from ..vgg import vgg16
+from .backbone import vgg16_features
 
 PAD = 99  # plus conv1_1's own 1: the paper's 100
 # (VGG-16 feature index after which the map is taken, its name)
@@ -100,7 +100,7 @@ class FCNVGG16(nn.Module):
         if variant not in ("32s", "16s", "8s"):
             raise ValueError(f"variant: expected '32s', '16s' or '8s', got {variant!r}")
         self.variant = variant
-        self.features = vgg16(weights=None).features
+        self.features = vgg16_features()
         for module in self.features:
             if isinstance(module, nn.MaxPool2d):
                 module.ceil_mode = True  # Caffe's pooling: the offsets rely on it

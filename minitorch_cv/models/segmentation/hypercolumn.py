@@ -28,7 +28,7 @@ from ... import nn
 from ...nn import functional as F
 from ...ops import cat
 from ..registry import register_model
-from ..vgg import vgg16
+from .backbone import vgg16_features
 
 # features index of the ReLU after conv2_2, conv3_3, conv4_3, conv5_3 in VGG-16
 TAPS = {"conv2_2": 8, "conv3_3": 15, "conv4_3": 22, "conv5_3": 29}
@@ -46,7 +46,7 @@ class HypercolumnVGG16(nn.Module):
         self.layers = tuple(sorted(layers, key=TAPS.get))
         self.stride = stride
         last = TAPS[self.layers[-1]]
-        self.features = nn.Sequential(*list(vgg16(weights=None).features)[:last + 1])
+        self.features = nn.Sequential(*list(vgg16_features())[:last + 1])
         self.classifier = nn.Conv2d(sum(CHANNELS[layer] for layer in self.layers), num_classes, 1)
 
     def hypercolumns(self, x):
