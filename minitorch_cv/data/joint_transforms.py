@@ -292,8 +292,11 @@ class CenterCrop(JointTransform):
         return f"CenterCrop(size={self.size})"
 
 
-class RandomHorizontalFlip(JointTransform):
-    """Mirror the sample left-right with probability ``p``."""
+class _RandomFlip(JointTransform):
+    """Mirror the sample along ``axis`` (of a map: 0 rows, 1 columns) with probability
+    ``p``."""
+
+    axis = None
 
     def __init__(self, p=0.5):
         if not 0 <= p <= 1:
@@ -303,28 +306,24 @@ class RandomHorizontalFlip(JointTransform):
     def forward(self, image, maps, generator):
         if generator.random() >= self.p:
             return (image,) + tuple(maps)
-        return (image[:, :, ::-1].copy(),) + tuple(m[:, ::-1].copy() for m in maps)
+        return (np.flip(image, self.axis + 1).copy(),) + tuple(
+            np.flip(m, self.axis).copy() for m in maps)
 
     def __repr__(self):
-        return f"RandomHorizontalFlip(p={self.p})"
+        return f"{type(self).__name__}(p={self.p})"
 
 
-class RandomVerticalFlip(JointTransform):
+class RandomHorizontalFlip(_RandomFlip):
+    """Mirror the sample left-right with probability ``p``."""
+
+    axis = 1
+
+
+class RandomVerticalFlip(_RandomFlip):
     """Mirror the sample top-bottom with probability ``p`` (for images without an up,
     such as the EM slices)."""
 
-    def __init__(self, p=0.5):
-        if not 0 <= p <= 1:
-            raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
-        self.p = float(p)
-
-    def forward(self, image, maps, generator):
-        if generator.random() >= self.p:
-            return (image,) + tuple(maps)
-        return (image[:, ::-1].copy(),) + tuple(m[::-1].copy() for m in maps)
-
-    def __repr__(self):
-        return f"RandomVerticalFlip(p={self.p})"
+    axis = 0
 
 
 def cubic_interpolation_matrix(size, points, a=-0.5):

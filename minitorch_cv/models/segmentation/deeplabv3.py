@@ -25,10 +25,10 @@ BatchNorm sees one value per channel and image, so training needs batches of 2 o
 from ... import nn
 from ...nn import functional as F
 from ...ops import cat
-from ..registry import check_no_weights, register_model
+from ..registry import register_model
 from ..resnet import resnet50, resnet101
-from .backbone import IntermediateLayerGetter, SimpleSegmentationModel, dilated_return_layers
-from .fcn_resnet import FCNHead, dilated_resnet
+from .backbone import SimpleSegmentationModel
+from .fcn_resnet import dilated_resnet_model
 
 
 class DeepLabV3(SimpleSegmentationModel):
@@ -104,24 +104,17 @@ class DeepLabHead(nn.Sequential):
         )
 
 
-def _deeplabv3_resnet(builder, weights, num_classes, aux_loss, weights_backbone):
-    check_no_weights(weights)
-    num_classes = 21 if num_classes is None else num_classes
-    backbone = IntermediateLayerGetter(dilated_resnet(builder, weights_backbone),
-                                       dilated_return_layers(aux_loss))
-    aux_classifier = FCNHead(1024, num_classes) if aux_loss else None
-    return DeepLabV3(backbone, DeepLabHead(2048, num_classes), aux_classifier)
-
-
 @register_model
 def deeplabv3_resnet50(*, weights=None, progress=True, num_classes=None, aux_loss=None,
                        weights_backbone=None):
     """DeepLabv3 on a dilated ResNet-50 (torchvision's ``deeplabv3_resnet50``)."""
-    return _deeplabv3_resnet(resnet50, weights, num_classes, aux_loss, weights_backbone)
+    return dilated_resnet_model(DeepLabV3, DeepLabHead, resnet50, weights, num_classes,
+                                aux_loss, weights_backbone)
 
 
 @register_model
 def deeplabv3_resnet101(*, weights=None, progress=True, num_classes=None, aux_loss=None,
                         weights_backbone=None):
     """DeepLabv3 on a dilated ResNet-101 (torchvision's ``deeplabv3_resnet101``)."""
-    return _deeplabv3_resnet(resnet101, weights, num_classes, aux_loss, weights_backbone)
+    return dilated_resnet_model(DeepLabV3, DeepLabHead, resnet101, weights, num_classes,
+                                aux_loss, weights_backbone)

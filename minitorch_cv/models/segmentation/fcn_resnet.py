@@ -44,30 +44,31 @@ class FCNHead(nn.Sequential):
         )
 
 
-def dilated_resnet(builder, weights_backbone):
-    """A ResNet whose layer3 and layer4 dilate instead of striding (output stride 8)."""
-    check_no_weights(weights_backbone)
-    return builder(weights=None, replace_stride_with_dilation=[False, True, True])
-
-
-def _fcn_resnet(builder, weights, num_classes, aux_loss, weights_backbone):
+def dilated_resnet_model(model_class, head, builder, weights, num_classes, aux_loss,
+                         weights_backbone):
+    """``model_class(backbone, head(2048, K), FCNHead(1024, K) or None)`` on ``builder``'s
+    ResNet with layer3 and layer4 dilated instead of strided (output stride 8): how
+    torchvision assembles its FCN and DeepLabv3 models."""
     check_no_weights(weights)
+    check_no_weights(weights_backbone)
     num_classes = 21 if num_classes is None else num_classes
-    backbone = IntermediateLayerGetter(dilated_resnet(builder, weights_backbone),
-                                       dilated_return_layers(aux_loss))
+    resnet = builder(weights=None, replace_stride_with_dilation=[False, True, True])
+    backbone = IntermediateLayerGetter(resnet, dilated_return_layers(aux_loss))
     aux_classifier = FCNHead(1024, num_classes) if aux_loss else None
-    return FCN(backbone, FCNHead(2048, num_classes), aux_classifier)
+    return model_class(backbone, head(2048, num_classes), aux_classifier)
 
 
 @register_model
 def fcn_resnet50(*, weights=None, progress=True, num_classes=None, aux_loss=None,
                  weights_backbone=None):
     """FCN on a dilated ResNet-50 (torchvision's ``fcn_resnet50``)."""
-    return _fcn_resnet(resnet50, weights, num_classes, aux_loss, weights_backbone)
+    return dilated_resnet_model(FCN, FCNHead, resnet50, weights, num_classes, aux_loss,
+                                weights_backbone)
 
 
 @register_model
 def fcn_resnet101(*, weights=None, progress=True, num_classes=None, aux_loss=None,
                   weights_backbone=None):
     """FCN on a dilated ResNet-101 (torchvision's ``fcn_resnet101``)."""
-    return _fcn_resnet(resnet101, weights, num_classes, aux_loss, weights_backbone)
+    return dilated_resnet_model(FCN, FCNHead, resnet101, weights, num_classes, aux_loss,
+                                weights_backbone)
