@@ -39,7 +39,7 @@ def main():
     os.environ["MINITORCH_CV_CACHE"] = tempfile.mkdtemp(prefix="minitorch-cv-bench-")
 
     from minitorch_cv import backend
-    from minitorch_cv.kernels.cuda import emulation
+    from minitorch_cv.kernels.cuda.runtime import emulation
 
     print(f"emulation workers: {emulation.worker_count()}, compiler: {emulation.compiler()}")
     print(f"{'build (one time)':32s} {'ms':>10s}")

@@ -1,5 +1,5 @@
 """Scaled dot-product attention on the CPU with Numba, without building the (L x S)
-score matrix: one query row at a time, keys in tiles of TILE, with an online softmax.
+score matrix: one query row at a time, keys in tiles of _TILE, with an online softmax.
 
 Notation and formulas: see ``kernels/reference/attention.py`` (B batch, NH heads,
 L query length, S key length, E query/key head dim, Ev value head dim).
@@ -20,7 +20,7 @@ from numba import njit, prange
 from ..reference.attention import _reduce_to_bias_shape
 
 MAX_HEAD_DIM = None  # per-row loops: any head dim works
-TILE = 16  # keys per tile: the running max is raised (and acc rescaled) once per tile
+_TILE = 16  # keys per tile: the running max is raised (and acc rescaled) once per tile
 
 
 def attention_forward(q, k, v, bias, scale, causal):
@@ -96,12 +96,12 @@ def _forward_rows(q, k, v, bias, bias_sb, bias_sh, bias_sl, bias_ss, scale, caus
         h = (row // L) % NH
         b = row // (L * NH)
         acc = out[b, h, i]  # the output row is the accumulator (zeros on entry)
-        scores = np.empty(TILE, dtype=q.dtype)
+        scores = np.empty(_TILE, dtype=q.dtype)
         n_keys = min(S, i + 1) if causal else S  # causal: keys j <= i only
         m = -np.inf  # running max of the scores seen so far
         l = 0.0  # running sum of exp(s_j - m)
-        for k0 in range(0, n_keys, TILE):
-            k1 = min(k0 + TILE, n_keys)
+        for k0 in range(0, n_keys, _TILE):
+            k1 = min(k0 + _TILE, n_keys)
             # 1. the scores of this tile and their max
             tile_max = -np.inf
             for j in range(k0, k1):

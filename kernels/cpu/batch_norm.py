@@ -20,7 +20,7 @@ checks that would stop vectorization.
 import numpy as np
 from numba import njit, prange
 
-from ..reference.batch_norm import _channel_geometry, _validate_channels
+from ..reference.batch_norm import _channel_geometry, _input_gradient_coefficients, _validate_channels
 
 _REDUCE = {"reassoc"}  # reordering sums is all we allow: it vectorizes the float64 accumulators
 
@@ -108,19 +108,14 @@ def _batch_norm_backward_reduce(dy, x, mean, invstd, N, C, S, sum_dy, sum_dy_xha
 def batch_norm_backward_input(dy, x, mean, invstd, weight, sum_dy, sum_dy_xhat):
     """dx = weight[c] invstd[c] (dy - sum_dy[c] / M - xhat sum_dy_xhat[c] / M), M = N S.
 
-    The wrapper folds it per channel into dx = A dy - B (x - mean) - K with
-    A = weight invstd, B = A invstd sum_dy_xhat / M, K = A sum_dy / M (float64, cast
-    to x's dtype), so the loop is one multiply-add chain per element.
+    The wrapper folds it per channel into dx = A dy - B (x - mean) - K (float64, cast to
+    x's dtype; see _input_gradient_coefficients), so the loop is one multiply-add chain
+    per element.
     """
     x = np.ascontiguousarray(x)
     dy = np.ascontiguousarray(dy, dtype=x.dtype)
     N, C, S = _channel_geometry(x)
-    M = N * S
-    w = np.ones(C) if weight is None else weight.astype(np.float64)
-    inv = invstd.astype(np.float64)
-    A = w * inv
-    B = A * inv * sum_dy_xhat / M
-    K = A * sum_dy / M
+    A, B, K = _input_gradient_coefficients(invstd, weight, sum_dy, sum_dy_xhat, N * S)
     dx = np.empty_like(x)
     _batch_norm_backward_input(dy.reshape(-1), x.reshape(-1), _flat(mean, x.dtype),
                                _flat(A, x.dtype), _flat(B, x.dtype), _flat(K, x.dtype),

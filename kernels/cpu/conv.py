@@ -57,9 +57,8 @@ def _im2col(x, col, SH, SW, PH, PW, DH, DW):
     zero = col.dtype.type(0)
     for row in prange(C * KH * KW):
         kw = row % KW
-        rest = row // KW
-        kh = rest % KH
-        c = rest // KH
+        kh = (row // KW) % KH
+        c = row // (KW * KH)
         for n in range(N):
             for oh in range(OH):
                 ih = oh * SH - PH + kh * DH
@@ -87,7 +86,7 @@ def _col2im(col, x, SH, SW, PH, PW, DH, DW):
     same as the CUDA kernel's and the reference's.
 
     Which output row feeds pixel row h through tap kh depends only on (h, kh): it is
-    looked up in a table made once per call with ``source_index`` (the function the
+    looked up in a table made once per call with ``_source_index`` (the function the
     CUDA thread evaluates per tap) instead of being divided out for every pixel.
     """
     C, KH, KW, N, OH, OW = col.shape
@@ -115,7 +114,7 @@ def _col2im(col, x, SH, SW, PH, PW, DH, DW):
 
 
 @njit(cache=True)
-def source_index(i, k, S, P, D, O):
+def _source_index(i, k, S, P, D, O):
     """The output position o whose tap k reads pixel i along one axis, or -1 if none:
     o*S - P + k*D == i, so o = (i + P - k*D) / S when that is a whole number in [0, O)."""
     o_stride = i + P - k * D
@@ -129,9 +128,9 @@ def source_index(i, k, S, P, D, O):
 
 @njit(cache=True)
 def _source_table(size, K, S, P, D, O):
-    """table[i, k] = source_index(i, k, ...) for every pixel i < size and tap k < K."""
+    """table[i, k] = _source_index(i, k, ...) for every pixel i < size and tap k < K."""
     table = np.empty((size, K), dtype=np.int64)
     for i in range(size):
         for k in range(K):
-            table[i, k] = source_index(i, k, S, P, D, O)
+            table[i, k] = _source_index(i, k, S, P, D, O)
     return table

@@ -1,28 +1,17 @@
 """Group normalization kernels with Numba: the CPU implementation of the ``group_norm`` family.
 
 Same names, signatures, layouts and formulas as ``kernels/reference/group_norm.py`` (read
-that file first). Each public function is a thin Python wrapper that makes the arrays
-contiguous, allocates the outputs, turns ``weight=None``/``bias=None`` into ones/zeros
-where there are any, and calls one ``@njit`` loop nest whose index decoding mirrors the
-CUDA kernel in ``kernels/cuda/group_norm.cu``: the ``prange`` iteration is the CUDA block
-(or thread), the inner loops are what the threads of that block share. Every kernel has
-exactly one ``prange``, over independent units that each write their own outputs, so
-threads never write the same location and no atomics are needed.
-
-Precision: the elementwise arithmetic of the normalize passes is in the input dtype
-(float32 stays float32, with per-row or per-group coefficients cast to it before the
-loop). Every REDUCTION converts its operands to float64 and accumulates in a float64
-scalar, so a row of a million float32 values loses no digits to the running total, and
-the products summed (dy * xhat) are not rounded to float32 first. Statistics are
-two-pass: the mean first, then the mean of squared deviations from it (no
-E[x^2] - E[x]^2 cancellation). Reductions use ``fastmath={"reassoc"}`` only, which lets
-LLVM vectorize the float64 sums by reordering them; NaN and infinity semantics are
-untouched.
+that file first); loops, precision (float64 reductions, two-pass statistics, elementwise
+passes in the input dtype) and ``fastmath`` as described in ``kernels/cpu/layer_norm.py``.
+Each ``prange`` iteration is a CUDA block of ``kernels/cuda/group_norm.cu`` (an (n, group)
+or an (n, c)), or a row of its elementwise kernel.
 """
 import math
 
 import numpy as np
 from numba import njit, prange
+
+from ..reference.group_norm import _input_gradient_coefficients
 
 _REDUCE = {"reassoc"}  # reordering sums is all we allow: it vectorizes the float64 accumulators
 
@@ -96,8 +85,8 @@ def group_norm_backward_reduce(dy, x, mean, rstd, G):
 def _group_norm_backward_reduce(dy, x, mean, rstd, N, C, S, G, sum_dy, sum_dy_xhat):
     CG = C // G
     for row in prange(N * C):
-        n = row // C
         c = row % C
+        n = row // C
         group = n * G + c // CG
         m = float(mean[group])
         inv = float(rstd[group])
@@ -121,15 +110,7 @@ def group_norm_backward_input(dy, x, mean, rstd, weight, sum_dy, sum_dy_xhat, G)
     x = np.ascontiguousarray(x)
     dy = np.ascontiguousarray(dy, dtype=x.dtype)
     N, C, S = x.shape
-    CG = C // G
-    w = np.ones(C) if weight is None else weight.astype(np.float64)
-    a = (w * sum_dy).reshape(N, G, CG).sum(axis=2) / (CG * S)
-    b = (w * sum_dy_xhat).reshape(N, G, CG).sum(axis=2) / (CG * S)
-    r = rstd.astype(np.float64)
-    A = np.repeat(r, CG, axis=1) * w
-    B = np.repeat(r * r * b, CG, axis=1)
-    K = np.repeat(r * a, CG, axis=1)
-    mean_nc = np.repeat(mean, CG, axis=1)
+    mean_nc, A, B, K = _input_gradient_coefficients(mean, rstd, weight, sum_dy, sum_dy_xhat, G, S)
     dx = np.empty_like(x)
     _group_norm_backward_input(dy.reshape(-1), x.reshape(-1), _flat(mean_nc, x.dtype),
                                _flat(A, x.dtype), _flat(B, x.dtype), _flat(K, x.dtype),

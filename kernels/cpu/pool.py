@@ -62,8 +62,8 @@ def _scatter_add_by_index(grad_out, argmax, grad_x):
                 index = argmax[plane, oh, ow]
                 if index < 0 or index >= H * W:
                     continue
-                ih = index // W
                 iw = index % W
+                ih = index // W
                 grad_x[plane, ih, iw] += grad_out[plane, oh, ow]
 
 
@@ -170,13 +170,13 @@ def avg_pool2d_backward(grad_out, H, W, KH, KW, SH, SW, PH, PW, count_include_pa
 
 # ------------------------------------------------------------- adaptive pooling
 @njit(cache=True)
-def adaptive_start(o, size, out_size):
+def _adaptive_start(o, size, out_size):
     """First row (column) of adaptive bin o: floor(o*size/out_size)."""
     return (o * size) // out_size
 
 
 @njit(cache=True)
-def adaptive_end(o, size, out_size):
+def _adaptive_end(o, size, out_size):
     """One past the last row (column) of adaptive bin o: ceil((o+1)*size/out_size)."""
     return ((o + 1) * size + out_size - 1) // out_size
 
@@ -189,10 +189,10 @@ def _adaptive_avg_pool2d_forward(x, out):
     for plane in prange(P):
         for oh in range(OH):
             for ow in range(OW):
-                hstart = adaptive_start(oh, H, OH)
-                hend = adaptive_end(oh, H, OH)
-                wstart = adaptive_start(ow, W, OW)
-                wend = adaptive_end(ow, W, OW)
+                hstart = _adaptive_start(oh, H, OH)
+                hend = _adaptive_end(oh, H, OH)
+                wstart = _adaptive_start(ow, W, OW)
+                wend = _adaptive_end(ow, W, OW)
                 total = x.dtype.type(0)
                 for ih in range(hstart, hend):
                     for iw in range(wstart, wend):
@@ -209,10 +209,10 @@ def _adaptive_avg_pool2d_backward(grad_out, grad_x):
     for plane in prange(P):
         for oh in range(OH):
             for ow in range(OW):
-                hstart = adaptive_start(oh, H, OH)
-                hend = adaptive_end(oh, H, OH)
-                wstart = adaptive_start(ow, W, OW)
-                wend = adaptive_end(ow, W, OW)
+                hstart = _adaptive_start(oh, H, OH)
+                hend = _adaptive_end(oh, H, OH)
+                wstart = _adaptive_start(ow, W, OW)
+                wend = _adaptive_end(ow, W, OW)
                 share = grad_out[plane, oh, ow] / ((hend - hstart) * (wend - wstart))
                 for ih in range(hstart, hend):
                     for iw in range(wstart, wend):
@@ -228,10 +228,10 @@ def _adaptive_max_pool2d_forward(x, out, argmax):
     for plane in prange(P):
         for oh in range(OH):
             for ow in range(OW):
-                hstart = adaptive_start(oh, H, OH)
-                hend = adaptive_end(oh, H, OH)
-                wstart = adaptive_start(ow, W, OW)
-                wend = adaptive_end(ow, W, OW)
+                hstart = _adaptive_start(oh, H, OH)
+                hend = _adaptive_end(oh, H, OH)
+                wstart = _adaptive_start(ow, W, OW)
+                wend = _adaptive_end(ow, W, OW)
                 best = x[plane, hstart, wstart]  # a bin is never empty
                 best_index = hstart * W + wstart
                 for ih in range(hstart, hend):

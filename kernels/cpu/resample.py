@@ -9,7 +9,7 @@ Parallelism: the outer loop of every kernel is ``prange`` over the N*C planes
 (each output pixel adds its weighted gradient into the input pixels it read); they
 are race-free without atomics because one prange iteration owns a whole plane of the
 gradient. The CUDA kernels gather instead (kernels/cuda/resample.cu). The helpers
-``nearest_source`` and ``linear_source`` are line-for-line twins of the device
+``_nearest_source`` and ``_linear_source`` are line-for-line twins of the device
 functions of the same names in resample.cu.
 """
 import numpy as np
@@ -17,7 +17,7 @@ from numba import njit, prange
 
 
 @njit(cache=True)
-def nearest_source(oh, H, OH, scale):
+def _nearest_source(oh, H, OH, scale):
     """min(floor(float32(oh) * scale), H - 1), with PyTorch's CPU shortcuts. ``scale``
     is a float32; the product is non-negative, so truncation is floor."""
     if OH == H:
@@ -29,7 +29,7 @@ def nearest_source(oh, H, OH, scale):
 
 
 @njit(cache=True)
-def linear_source(oh, H, OH, align_corners, scale):
+def _linear_source(oh, H, OH, align_corners, scale):
     """(h0, h1, lambda0, lambda1) of output row oh, in the type of ``scale`` (the
     input's dtype): the two input rows it reads and their weights."""
     zero = type(scale)(0)
@@ -55,9 +55,9 @@ def _upsample_nearest2d_forward(x, out, scale_h, scale_w):
     OH, OW = out.shape[1], out.shape[2]
     for plane in prange(P):
         for oh in range(OH):
-            ih = nearest_source(oh, H, OH, scale_h)
+            ih = _nearest_source(oh, H, OH, scale_h)
             for ow in range(OW):
-                iw = nearest_source(ow, W, OW, scale_w)
+                iw = _nearest_source(ow, W, OW, scale_w)
                 out[plane, oh, ow] = x[plane, ih, iw]
 
 
@@ -69,9 +69,9 @@ def _upsample_nearest2d_backward(grad_out, grad_x, scale_h, scale_w):
     OH, OW = grad_out.shape[1], grad_out.shape[2]
     for plane in prange(P):
         for oh in range(OH):
-            ih = nearest_source(oh, H, OH, scale_h)
+            ih = _nearest_source(oh, H, OH, scale_h)
             for ow in range(OW):
-                iw = nearest_source(ow, W, OW, scale_w)
+                iw = _nearest_source(ow, W, OW, scale_w)
                 grad_x[plane, ih, iw] += grad_out[plane, oh, ow]
 
 
@@ -98,9 +98,9 @@ def _upsample_bilinear2d_forward(x, out, align_corners, scale_h, scale_w):
     OH, OW = out.shape[1], out.shape[2]
     for plane in prange(P):
         for oh in range(OH):
-            h0, h1, lambda0_h, lambda1_h = linear_source(oh, H, OH, align_corners, scale_h)
+            h0, h1, lambda0_h, lambda1_h = _linear_source(oh, H, OH, align_corners, scale_h)
             for ow in range(OW):
-                w0, w1, lambda0_w, lambda1_w = linear_source(ow, W, OW, align_corners, scale_w)
+                w0, w1, lambda0_w, lambda1_w = _linear_source(ow, W, OW, align_corners, scale_w)
                 top = lambda0_w * x[plane, h0, w0] + lambda1_w * x[plane, h0, w1]
                 bottom = lambda0_w * x[plane, h1, w0] + lambda1_w * x[plane, h1, w1]
                 out[plane, oh, ow] = lambda0_h * top + lambda1_h * bottom
@@ -114,9 +114,9 @@ def _upsample_bilinear2d_backward(grad_out, grad_x, align_corners, scale_h, scal
     OH, OW = grad_out.shape[1], grad_out.shape[2]
     for plane in prange(P):
         for oh in range(OH):
-            h0, h1, lambda0_h, lambda1_h = linear_source(oh, H, OH, align_corners, scale_h)
+            h0, h1, lambda0_h, lambda1_h = _linear_source(oh, H, OH, align_corners, scale_h)
             for ow in range(OW):
-                w0, w1, lambda0_w, lambda1_w = linear_source(ow, W, OW, align_corners, scale_w)
+                w0, w1, lambda0_w, lambda1_w = _linear_source(ow, W, OW, align_corners, scale_w)
                 g = grad_out[plane, oh, ow]
                 grad_x[plane, h0, w0] += lambda0_h * lambda0_w * g
                 grad_x[plane, h0, w1] += lambda0_h * lambda1_w * g

@@ -21,7 +21,7 @@ microseconds on an idle machine and milliseconds on one whose cores are shared
 (measured: a (128, 1000) cross-entropy forward took 0.8 ms on one thread and a median
 of 20 ms on two, on a busy 2-core machine). So each public function below runs its
 ``prange`` loop on the calling thread alone when the array has fewer than
-PARALLEL_MIN_ELEMENTS entries (about a millisecond of work), like PyTorch's grain size.
+_PARALLEL_MIN_ELEMENTS entries (about a millisecond of work), like PyTorch's grain size.
 
 Preconditions (checked by the op, not here): C-contiguous arrays, COLS >= 1, every
 target is ignore_index or in [0, C). Each loop starts its max from the row's first
@@ -34,13 +34,13 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-PARALLEL_MIN_ELEMENTS = 1 << 18
+_PARALLEL_MIN_ELEMENTS = 1 << 18
 
 
 @contextlib.contextmanager
 def _threads_for(num_elements):
     """One thread for small arrays, Numba's thread pool otherwise (see above)."""
-    if num_elements >= PARALLEL_MIN_ELEMENTS:
+    if num_elements >= _PARALLEL_MIN_ELEMENTS:
         yield
         return
     previous = numba.get_num_threads()

@@ -16,8 +16,8 @@
 //   when a tile of keys raises the max to m', multiply l and acc by exp(m - m') first;
 //   after the last key, out = acc / l and lse = m + log(l).
 //
-// Geometry. A block has TILE x TILE threads; thread t is (row, lane) = (t / TILE,
-// t % TILE). Every kernel walks over tiles of TILE rows of the other operand and keeps
+// Geometry. A block has TILE x TILE threads; thread t is (row, lane) with lane = t % TILE,
+// row = t / TILE. Every kernel walks over tiles of TILE rows of the other operand and keeps
 // its tiles in static shared memory. The (L x S) score matrix never exists: a block
 // holds one TILE x TILE piece of it at a time. Rows of the big tiles are padded to
 // E_MAX + 1 so that the TILE threads of a row, reading Ks[lane][d] for one d, hit
@@ -30,8 +30,9 @@
 // Fully masked rows (every s_ij = -inf): out_i = 0 and lse_i = +inf, so that
 // p_ij = exp(s_ij - lse_i) = 0 in the backward and every gradient through the row is 0.
 //
-// No warp shuffles (the CPU emulator runs threads as fibers, not warps): every
-// exchange between threads goes through shared memory and __syncthreads().
+// Every exchange between threads goes through the shared-memory tiles and
+// __syncthreads(): each thread needs whole rows of the tiles (the scores of its query
+// row, the keys and values of the tile), which a warp shuffle would not save.
 
 // Largest head dim (E and Ev) the shared-memory tiles hold; the Python wrapper checks it.
 #define E_MAX 128
@@ -46,11 +47,11 @@
 
 // Copy rows first..first+TILE-1 of a (rows x dim) matrix into a shared tile with row
 // pitch `pitch`, zeros past the last row (every thread of the block takes part).
-__device__ void load_tile(scalar_t* tile, int pitch, const scalar_t* __restrict__ matrix,
-                          int first, int rows, int dim) {
+__device__ void load_tile(scalar_t* tile, int pitch, const scalar_t* __restrict__ matrix, int first, int rows,
+                          int dim) {
     for (int idx = threadIdx.x; idx < TILE * dim; idx += THREADS) {
-        int r = idx / dim;
         int d = idx % dim;
+        int r = idx / dim;
         tile[r * pitch + d] = (first + r < rows) ? matrix[(long long)(first + r) * dim + d] : (scalar_t)0;
     }
 }
@@ -63,9 +64,9 @@ __device__ scalar_t dot(const scalar_t* a, const scalar_t* b, int n) {
 }
 
 // s_ij of query i and key j, or -inf when (i, j) is padding or masked by causality.
-__device__ scalar_t score(const scalar_t* q_row, const scalar_t* k_row, int E, int i, int j,
-                          int L, int S, const scalar_t* __restrict__ bias, long long bias_bh,
-                          long long bias_sl, long long bias_ss, scalar_t scale, int causal) {
+__device__ scalar_t score(const scalar_t* q_row, const scalar_t* k_row, int E, int i, int j, int L, int S,
+                          const scalar_t* __restrict__ bias, long long bias_bh, long long bias_sl, long long bias_ss,
+                          scalar_t scale, int causal) {
     if (i >= L || j >= S || (causal && j > i)) return -INFINITY;
     return scale * dot(q_row, k_row, E) + bias[bias_bh + i * bias_sl + j * bias_ss];
 }
@@ -76,13 +77,11 @@ __device__ scalar_t score(const scalar_t* q_row, const scalar_t* k_row, int E, i
 // Thread (row, lane) computes the score of query i = q0 + row against key
 // j = k0 + lane of each key tile, and owns out[i][lane + r * TILE] (r < PER_THREAD).
 // (INFINITY is defined by the launcher for NVRTC and the emulation alike.)
-extern "C" __global__ void attention_forward(
-    const scalar_t* __restrict__ q, const scalar_t* __restrict__ k,
-    const scalar_t* __restrict__ v, const scalar_t* __restrict__ bias,
-    scalar_t* __restrict__ out, scalar_t* __restrict__ lse,
-    int L, int S, int E, int Ev,
-    long long bias_sb, long long bias_sh, long long bias_sl, long long bias_ss,
-    scalar_t scale, int causal) {
+extern "C" __global__ void attention_forward(const scalar_t* __restrict__ q, const scalar_t* __restrict__ k,
+                                             const scalar_t* __restrict__ v, const scalar_t* __restrict__ bias,
+                                             scalar_t* __restrict__ out, scalar_t* __restrict__ lse, int L, int S,
+                                             int E, int Ev, long long bias_sb, long long bias_sh, long long bias_sl,
+                                             long long bias_ss, scalar_t scale, int causal) {
     __shared__ scalar_t Qs[TILE][E_MAX + 1];
     __shared__ scalar_t Ks[TILE][E_MAX + 1];
     __shared__ scalar_t Vs[TILE][E_MAX];
@@ -93,8 +92,8 @@ extern "C" __global__ void attention_forward(
     const int h = blockIdx.y;
     const int b = blockIdx.z;
     const int q0 = blockIdx.x * TILE;
-    const int row = threadIdx.x / TILE;
     const int lane = threadIdx.x % TILE;
+    const int row = threadIdx.x / TILE;
     const int i = q0 + row;
     const long long head = (long long)b * NH + h;
     const long long bias_bh = b * bias_sb + h * bias_sh;
@@ -102,7 +101,7 @@ extern "C" __global__ void attention_forward(
     load_tile(&Qs[0][0], E_MAX + 1, q + head * L * E, q0, L, E);
 
     scalar_t m = -INFINITY;  // running max of row i (the same in every thread of the row)
-    scalar_t l = 0;        // running sum of exp(s_ij - m)
+    scalar_t l = 0;          // running sum of exp(s_ij - m)
     scalar_t acc[PER_THREAD];
     for (int r = 0; r < PER_THREAD; ++r) acc[r] = 0;
 
@@ -115,8 +114,7 @@ extern "C" __global__ void attention_forward(
         __syncthreads();
 
         // 1. one score per thread
-        Ss[row][lane] = score(Qs[row], Ks[lane], E, i, k0 + lane, L, S, bias, bias_bh,
-                              bias_sl, bias_ss, scale, causal);
+        Ss[row][lane] = score(Qs[row], Ks[lane], E, i, k0 + lane, L, S, bias, bias_bh, bias_sl, bias_ss, scale, causal);
         __syncthreads();
 
         // 2. the new running max of row i (each thread of the row computes it), then
@@ -157,9 +155,9 @@ extern "C" __global__ void attention_forward(
 // ------------------------------------------------------------------------------------
 // attention_backward_rowdot: D_i = <dout_i, out_i> (= sum_j p_ij dp_ij) of every query
 // row. One thread per row, rows = B * NH * L, 1-D grid.
-extern "C" __global__ void attention_backward_rowdot(
-    const scalar_t* __restrict__ out, const scalar_t* __restrict__ dout,
-    scalar_t* __restrict__ D, long long rows, int Ev) {
+extern "C" __global__ void attention_backward_rowdot(const scalar_t* __restrict__ out,
+                                                     const scalar_t* __restrict__ dout, scalar_t* __restrict__ D,
+                                                     long long rows, int Ev) {
     const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= rows) return;
     scalar_t total = 0;
@@ -173,15 +171,13 @@ extern "C" __global__ void attention_backward_rowdot(
 // Grid (ceil(L / TILE), NH, B) as in the forward; thread (row, lane) computes ds of
 // query i = q0 + row and key j = k0 + lane, writes it to ds_full when with_dbias, and
 // owns dq[i][lane + r * TILE].
-extern "C" __global__ void attention_backward_dq(
-    const scalar_t* __restrict__ q, const scalar_t* __restrict__ k,
-    const scalar_t* __restrict__ v, const scalar_t* __restrict__ bias,
-    const scalar_t* __restrict__ lse, const scalar_t* __restrict__ D,
-    const scalar_t* __restrict__ dout, scalar_t* __restrict__ dq,
-    scalar_t* __restrict__ ds_full,
-    int L, int S, int E, int Ev,
-    long long bias_sb, long long bias_sh, long long bias_sl, long long bias_ss,
-    scalar_t scale, int causal, int with_dbias) {
+extern "C" __global__ void attention_backward_dq(const scalar_t* __restrict__ q, const scalar_t* __restrict__ k,
+                                                 const scalar_t* __restrict__ v, const scalar_t* __restrict__ bias,
+                                                 const scalar_t* __restrict__ lse, const scalar_t* __restrict__ D,
+                                                 const scalar_t* __restrict__ dout, scalar_t* __restrict__ dq,
+                                                 scalar_t* __restrict__ ds_full, int L, int S, int E, int Ev,
+                                                 long long bias_sb, long long bias_sh, long long bias_sl,
+                                                 long long bias_ss, scalar_t scale, int causal, int with_dbias) {
     __shared__ scalar_t Qs[TILE][E_MAX + 1];
     __shared__ scalar_t dOs[TILE][E_MAX + 1];
     __shared__ scalar_t Ks[TILE][E_MAX + 1];
@@ -192,8 +188,8 @@ extern "C" __global__ void attention_backward_dq(
     const int h = blockIdx.y;
     const int b = blockIdx.z;
     const int q0 = blockIdx.x * TILE;
-    const int row = threadIdx.x / TILE;
     const int lane = threadIdx.x % TILE;
+    const int row = threadIdx.x / TILE;
     const int i = q0 + row;
     const long long head = (long long)b * NH + h;
     const long long bias_bh = b * bias_sb + h * bias_sh;
@@ -214,8 +210,7 @@ extern "C" __global__ void attention_backward_dq(
         __syncthreads();
 
         const int j = k0 + lane;
-        const scalar_t s = score(Qs[row], Ks[lane], E, i, j, L, S, bias, bias_bh,
-                                 bias_sl, bias_ss, scale, causal);
+        const scalar_t s = score(Qs[row], Ks[lane], E, i, j, L, S, bias, bias_bh, bias_sl, bias_ss, scale, causal);
         const scalar_t p = exp(s - lse_i);
         const scalar_t ds = p * (dot(dOs[row], Vs[lane], Ev) - D_i);
         dSs[row][lane] = ds;
@@ -247,15 +242,13 @@ extern "C" __global__ void attention_backward_dq(
 // A second kernel over key tiles (instead of atomicAdd into dk and dv from the dq
 // kernel) gathers every sum in one thread: deterministic, at the price of computing
 // s and dp twice.
-extern "C" __global__ void attention_backward_dkdv(
-    const scalar_t* __restrict__ q, const scalar_t* __restrict__ k,
-    const scalar_t* __restrict__ v, const scalar_t* __restrict__ bias,
-    const scalar_t* __restrict__ lse, const scalar_t* __restrict__ D,
-    const scalar_t* __restrict__ dout, scalar_t* __restrict__ dk,
-    scalar_t* __restrict__ dv,
-    int L, int S, int E, int Ev,
-    long long bias_sb, long long bias_sh, long long bias_sl, long long bias_ss,
-    scalar_t scale, int causal) {
+extern "C" __global__ void attention_backward_dkdv(const scalar_t* __restrict__ q, const scalar_t* __restrict__ k,
+                                                   const scalar_t* __restrict__ v, const scalar_t* __restrict__ bias,
+                                                   const scalar_t* __restrict__ lse, const scalar_t* __restrict__ D,
+                                                   const scalar_t* __restrict__ dout, scalar_t* __restrict__ dk,
+                                                   scalar_t* __restrict__ dv, int L, int S, int E, int Ev,
+                                                   long long bias_sb, long long bias_sh, long long bias_sl,
+                                                   long long bias_ss, scalar_t scale, int causal) {
     __shared__ scalar_t Ks[TILE][E_MAX + 1];
     __shared__ scalar_t Vs[TILE][E_MAX + 1];
     __shared__ scalar_t Qs[TILE][E_MAX + 1];
@@ -267,8 +260,8 @@ extern "C" __global__ void attention_backward_dkdv(
     const int h = blockIdx.y;
     const int b = blockIdx.z;
     const int k0 = blockIdx.x * TILE;
-    const int row = threadIdx.x / TILE;
     const int lane = threadIdx.x % TILE;
+    const int row = threadIdx.x / TILE;
     const int j = k0 + row;
     const long long head = (long long)b * NH + h;
     const long long bias_bh = b * bias_sb + h * bias_sh;
@@ -290,8 +283,7 @@ extern "C" __global__ void attention_backward_dkdv(
         const int i = q0 + lane;
         const scalar_t lse_i = (i < L) ? lse[head * L + i] : (scalar_t)INFINITY;
         const scalar_t D_i = (i < L) ? D[head * L + i] : (scalar_t)0;
-        const scalar_t s = score(Qs[lane], Ks[row], E, i, j, L, S, bias, bias_bh,
-                                 bias_sl, bias_ss, scale, causal);
+        const scalar_t s = score(Qs[lane], Ks[row], E, i, j, L, S, bias, bias_bh, bias_sl, bias_ss, scale, causal);
         const scalar_t p = exp(s - lse_i);
         Ps[row][lane] = p;
         dSs[row][lane] = p * (dot(dOs[lane], Vs[row], Ev) - D_i);

@@ -18,7 +18,7 @@ import numpy as np
 from minitorch_cv.device import namespace
 
 from ..reference.attention import _reduce_to_bias_shape
-from .launcher import BLOCK, CudaSource, grid_1d
+from .runtime import BLOCK, CudaSource, grid_1d
 
 MAX_HEAD_DIM = 128  # E_MAX in attention.cu: the rows of a shared-memory tile
 _MAX_GRID_YZ = 65535  # CUDA's limit on gridDim.y (heads) and gridDim.z (batch)

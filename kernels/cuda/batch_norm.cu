@@ -7,36 +7,16 @@
 // and a channel's M = N * S values are N runs of S contiguous values.
 // scalar_t is float or double (the launcher builds this file once for each).
 //
-// Reductions (a channel's sums) run one BLOCK of BATCH_NORM_BLOCK threads per channel:
-// thread t takes the channel's elements j = t, t + blockDim.x, ... with j = n * S + s,
-// keeps a partial sum, then block_sum adds the block's partial sums. They convert their
+// Reductions (a channel's sums) run one BLOCK per channel (BLOCK = 256 threads, from the
+// launcher): thread t takes the channel's elements j = t, t + blockDim.x, ...
+// with j = n * S + s, keeps a partial sum, then block_sum (block_reduce.cuh: warp
+// shuffles, then one value per warp through shared memory) adds them up. They convert their
 // operands to double and accumulate in double for both builds: with float, a thread's
 // running sum over N * S / 256 values would lose digits on large images, and the kernels
 // are limited by memory bandwidth, so the double arithmetic costs nothing measurable.
 // Elementwise passes run one thread per element, in scalar_t.
 
-// Threads per block of the reduction kernels: a power of 2 (the tree halves it) and the
-// size of their shared buffers. The launch wrappers pass block = (BATCH_NORM_BLOCK,).
-#define BATCH_NORM_BLOCK 256
-
-// block_sum: the sum of `value` over the threads of the block, returned to every thread.
-// Each thread writes its value to buffer[t]; then, as a tree, the first half of the
-// active threads add the second half's values to their own (stride 128, 64, ..., 1),
-// with __syncthreads() between the steps so that each step reads finished values.
-// The last __syncthreads() lets the caller reuse `buffer` for the next sum.
-// Every thread of the block must call it (it contains barriers).
-__device__ double block_sum(double value, double* buffer) {
-    const int t = threadIdx.x;
-    buffer[t] = value;
-    __syncthreads();
-    for (int stride = blockDim.x / 2; stride > 0; stride /= 2) {
-        if (t < stride) buffer[t] += buffer[t + stride];
-        __syncthreads();
-    }
-    const double total = buffer[0];
-    __syncthreads();
-    return total;
-}
+#include "block_reduce.cuh"
 
 // batch_norm_statistics:
 //     mean[c] = sum_{n, s} x[n, c, s] / M,   var[c] = sum_{n, s} (x[n, c, s] - mean[c])^2 / M
@@ -48,7 +28,7 @@ __device__ double block_sum(double value, double* buffer) {
 // statistics and invstd from them.
 extern "C" __global__ void batch_norm_statistics(const scalar_t* __restrict__ x, double* __restrict__ mean,
                                                  double* __restrict__ var, long long N, int C, long long S) {
-    __shared__ double buffer[BATCH_NORM_BLOCK];
+    __shared__ double partials[32];  // one per warp (block_reduce.cuh)
     const int c = blockIdx.x;
     const int t = threadIdx.x;
     const long long M = N * S;
@@ -59,7 +39,7 @@ extern "C" __global__ void batch_norm_statistics(const scalar_t* __restrict__ x,
         const long long s = j - n * S;
         total += (double)x[(n * C + c) * S + s];
     }
-    const double channel_mean = block_sum(total, buffer) / M;
+    const double channel_mean = block_sum(total, partials) / M;
 
     double squares = 0.0;
     for (long long j = t; j < M; j += blockDim.x) {
@@ -68,7 +48,7 @@ extern "C" __global__ void batch_norm_statistics(const scalar_t* __restrict__ x,
         const double deviation = (double)x[(n * C + c) * S + s] - channel_mean;
         squares += deviation * deviation;
     }
-    const double channel_var = block_sum(squares, buffer) / M;
+    const double channel_var = block_sum(squares, partials) / M;
 
     if (t == 0) {
         mean[c] = channel_mean;
@@ -95,14 +75,12 @@ extern "C" __global__ void batch_norm_scale_shift(const scalar_t* __restrict__ x
 //     sum_dy_xhat[c] = invstd[c] * sum_{n, s} dy[n, c, s] * (x[n, c, s] - mean[c])
 // One block per channel: c = blockIdx.x. Thread t handles the channel's elements
 // j = t, t + blockDim.x, ... with j = n * S + s, at (n * C + c) * S + s.
-extern "C" __global__ void batch_norm_backward_reduce(const scalar_t* __restrict__ dy,
-                                                      const scalar_t* __restrict__ x,
+extern "C" __global__ void batch_norm_backward_reduce(const scalar_t* __restrict__ dy, const scalar_t* __restrict__ x,
                                                       const scalar_t* __restrict__ mean,
                                                       const scalar_t* __restrict__ invstd,
-                                                      scalar_t* __restrict__ sum_dy,
-                                                      scalar_t* __restrict__ sum_dy_xhat, long long N, int C,
-                                                      long long S) {
-    __shared__ double buffer[BATCH_NORM_BLOCK];
+                                                      scalar_t* __restrict__ sum_dy, scalar_t* __restrict__ sum_dy_xhat,
+                                                      long long N, int C, long long S) {
+    __shared__ double partials[32];  // one per warp (block_reduce.cuh)
     const int c = blockIdx.x;
     const int t = threadIdx.x;
     const long long M = N * S;
@@ -117,8 +95,8 @@ extern "C" __global__ void batch_norm_backward_reduce(const scalar_t* __restrict
         total_dy += dy[index];
         total_dy_centered += (double)dy[index] * (x[index] - m);
     }
-    total_dy = block_sum(total_dy, buffer);
-    total_dy_centered = block_sum(total_dy_centered, buffer);
+    total_dy = block_sum(total_dy, partials);
+    total_dy_centered = block_sum(total_dy_centered, partials);
     if (t == 0) {
         sum_dy[c] = (scalar_t)total_dy;
         sum_dy_xhat[c] = (scalar_t)(total_dy_centered * invstd[c]);
@@ -131,10 +109,9 @@ extern "C" __global__ void batch_norm_backward_reduce(const scalar_t* __restrict
 //     dx[n, c, s] = A[c] * dy[n, c, s] - B[c] * (x[n, c, s] - mean[c]) - K[c]
 // One thread per element: index = (n * C + c) * S + s, decoded c = (index / S) % C.
 extern "C" __global__ void batch_norm_backward_input(const scalar_t* __restrict__ dy, const scalar_t* __restrict__ x,
-                                                     const scalar_t* __restrict__ mean,
-                                                     const scalar_t* __restrict__ A, const scalar_t* __restrict__ B,
-                                                     const scalar_t* __restrict__ K, scalar_t* __restrict__ dx,
-                                                     long long total, int C, long long S) {
+                                                     const scalar_t* __restrict__ mean, const scalar_t* __restrict__ A,
+                                                     const scalar_t* __restrict__ B, const scalar_t* __restrict__ K,
+                                                     scalar_t* __restrict__ dx, long long total, int C, long long S) {
     const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) return;
     const int c = (int)((index / S) % C);

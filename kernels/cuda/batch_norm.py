@@ -5,7 +5,7 @@ functions serve CuPy arrays (the GPU) and NumPy arrays (the CPU emulation of CUD
 launch goes through ``launcher.CudaSource``, which makes inputs contiguous and checks that
 each scalar has the exact NumPy type of its C parameter.
 
-Reductions run one block of BATCH_NORM_BLOCK threads per channel; elementwise kernels one
+Reductions run one block of BLOCK threads per channel; elementwise kernels one
 thread per element. The per-channel coefficients of the input gradient are computed here
 with the array module of the inputs, in float64, and cast to the input dtype.
 """
@@ -13,11 +13,10 @@ import numpy as np
 
 from minitorch_cv.device import namespace
 
-from ..reference.batch_norm import _channel_geometry, _validate_channels
-from .launcher import CudaSource
+from ..reference.batch_norm import _channel_geometry, _input_gradient_coefficients, _validate_channels
+from .runtime import BLOCK, CudaSource
 
 _SOURCE = CudaSource("batch_norm.cu")
-BATCH_NORM_BLOCK = 256  # must equal BATCH_NORM_BLOCK in batch_norm.cu
 
 
 def batch_norm_statistics(x):
@@ -31,7 +30,7 @@ def batch_norm_statistics(x):
         _SOURCE.launch(
             "batch_norm_statistics",
             grid=(C,),
-            block=(BATCH_NORM_BLOCK,),
+            block=(BLOCK,),
             args=(x, mean, var, np.int64(N), np.int32(C), np.int64(S)),
         )
     return mean, var
@@ -60,7 +59,7 @@ def batch_norm_backward_reduce(dy, x, mean, invstd):
         _SOURCE.launch(
             "batch_norm_backward_reduce",
             grid=(C,),
-            block=(BATCH_NORM_BLOCK,),
+            block=(BLOCK,),
             args=(_same_dtype(dy, x), x, _same_dtype(mean, x), _same_dtype(invstd, x), sum_dy, sum_dy_xhat,
                   np.int64(N), np.int32(C), np.int64(S)),
         )
@@ -68,16 +67,11 @@ def batch_norm_backward_reduce(dy, x, mean, invstd):
 
 
 def batch_norm_backward_input(dy, x, mean, invstd, weight, sum_dy, sum_dy_xhat):
-    """dx = A dy - B (x - mean[c]) - K with per-channel A = weight invstd,
-    B = A invstd sum_dy_xhat / M, K = A sum_dy / M, M = N S; one thread per element."""
+    """dx = A dy - B (x - mean[c]) - K with the per-channel coefficients of
+    _input_gradient_coefficients (kernels/reference/batch_norm.py); one thread per element."""
     xp = namespace(x)
     N, C, S = _channel_geometry(x)
-    M = N * S
-    w = xp.ones(C) if weight is None else weight.astype(np.float64)
-    inv = invstd.astype(np.float64)
-    A = w * inv
-    B = A * inv * sum_dy_xhat / M
-    K = A * sum_dy / M
+    A, B, K = _input_gradient_coefficients(invstd, weight, sum_dy, sum_dy_xhat, N * S)
     dx = xp.empty(x.shape, x.dtype)
     total = dx.size
     coefficients = [_same_dtype(v, x) for v in (mean, A, B, K)]

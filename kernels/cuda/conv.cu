@@ -8,15 +8,17 @@
 //         ih = oh*SH - PH + kh*DH,  iw = ow*SW - PW + kw*DW.
 // scalar_t is float or double (the launcher builds this file once for each).
 //
-// Both kernels run one thread per element of the array they write, and decode the
-// element's index as the Numba twins in kernels/cpu/conv.py do, with the same names in
-// the same order: the part of the index that is the Numba prange index first (row, or
-// plane), then the part that Numba turns into inner loops. Linear indices and the
-// counts they are compared with are long long: col easily has more than 2^31 elements.
+// Both kernels run one thread per element of the array they write. The index splits
+// into the part that is the Numba twin's prange index (row, or plane) and the part that
+// Numba turns into inner loops (kernels/cpu/conv.py, same names); each part is decoded
+// fastest-moving coordinate first, as every kernel of the project does. Linear indices
+// and the counts they are compared with are long long: col easily has more than 2^31
+// elements.
 
 // source_index: the output position o whose tap k reads pixel i along one axis, or -1
 // if there is none. o*S - P + k*D == i gives o = (i + P - k*D) / S, which counts only if
-// the division is exact and 0 <= o < O. (kernels/cpu/conv.py tabulates this function.)
+// the division is exact and 0 <= o < O. (kernels/cpu/conv.py tabulates this function as
+// _source_index; pool.cu's backward gathers use the same one.)
 __device__ int source_index(int i, int k, int S, int P, int D, int O) {
     const int o_stride = i + P - k * D;
     if (o_stride < 0 || o_stride % S != 0) return -1;
@@ -30,23 +32,22 @@ __device__ int source_index(int i, int k, int S, int P, int D, int O) {
 // into row = (c, kh, kw), the row of the column matrix (Numba's prange index), and
 // column = (n, oh, ow), the output position (Numba's inner loops). Consecutive threads
 // write consecutive ow: the writes are coalesced, the reads strided by SW.
-extern "C" __global__ void im2col(const scalar_t* __restrict__ x, scalar_t* __restrict__ col,
-                                  long long total, int N, int C, int H, int W, int KH, int KW,
-                                  int SH, int SW, int PH, int PW, int DH, int DW, int OH, int OW) {
+extern "C" __global__ void im2col(const scalar_t* __restrict__ x, scalar_t* __restrict__ col, long long total, int N,
+                                  int C, int H, int W, int KH, int KW, int SH, int SW, int PH, int PW, int DH, int DW,
+                                  int OH, int OW) {
     const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) return;
     const long long columns = (long long)N * OH * OW;
-    const long long row = index / columns;
     const long long column = index % columns;
+    const long long row = index / columns;
+
+    const int ow = (int)(column % OW);
+    const int oh = (int)((column / OW) % OH);
+    const int n = (int)(column / ((long long)OH * OW));
 
     const int kw = (int)(row % KW);
-    const long long rest = row / KW;
-    const int kh = (int)(rest % KH);
-    const int c = (int)(rest / KH);
-
-    const int n = (int)(column / ((long long)OH * OW));
-    const int oh = (int)((column / OW) % OH);
-    const int ow = (int)(column % OW);
+    const int kh = (int)((row / KW) % KH);
+    const int c = (int)(row / ((long long)KW * KH));
 
     const int ih = oh * SH - PH + kh * DH;
     const int iw = ow * SW - PW + kw * DW;
@@ -64,19 +65,19 @@ extern "C" __global__ void im2col(const scalar_t* __restrict__ x, scalar_t* __re
 // same on every run. The index splits into plane = (n, c) (Numba's prange index) and
 // pixel = (h, w) (Numba's inner loops; Numba runs them inside the tap loops, which
 // changes nothing in any pixel's sum).
-extern "C" __global__ void col2im(const scalar_t* __restrict__ col, scalar_t* __restrict__ x,
-                                  long long total, int N, int C, int H, int W, int KH, int KW,
-                                  int SH, int SW, int PH, int PW, int DH, int DW, int OH, int OW) {
+extern "C" __global__ void col2im(const scalar_t* __restrict__ col, scalar_t* __restrict__ x, long long total, int N,
+                                  int C, int H, int W, int KH, int KW, int SH, int SW, int PH, int PW, int DH, int DW,
+                                  int OH, int OW) {
     const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) return;
-    const long long plane = index / ((long long)H * W);
     const long long pixel = index % ((long long)H * W);
+    const long long plane = index / ((long long)H * W);
+
+    const int w = (int)(pixel % W);
+    const int h = (int)(pixel / W);
 
     const int c = (int)(plane % C);
     const int n = (int)(plane / C);
-
-    const int h = (int)(pixel / W);
-    const int w = (int)(pixel % W);
 
     scalar_t pixel_sum = 0;
     for (int kh = 0; kh < KH; ++kh) {

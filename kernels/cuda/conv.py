@@ -11,7 +11,7 @@ import numpy as np
 from minitorch_cv.device import namespace
 
 from ..reference.conv import _check_col_shape, _output_size
-from .launcher import CudaSource
+from .runtime import CudaSource
 
 _SOURCE = CudaSource("conv.cu")
 

@@ -6,43 +6,22 @@
 // the CG * S values of group (n, g) are contiguous.
 // scalar_t is float or double (the launcher builds this file once for each).
 //
-// Reductions (a group's or an (n, c)'s sums) run one BLOCK of GROUP_NORM_BLOCK threads per reduced set: thread t takes
-// elements t, t + blockDim.x, t + 2 blockDim.x, ... of the set and keeps a partial sum,
-// then block_sum adds the block's partial sums through shared memory. Reductions convert
+// Reductions (a group's or an (n, c)'s sums) run one BLOCK per reduced set (BLOCK = 256 threads, from the
+// launcher): thread t takes elements t, t + blockDim.x, t + 2 blockDim.x, ... of the set
+// and keeps a partial sum, then block_sum (block_reduce.cuh: warp shuffles, then one
+// value per warp through shared memory) adds them up. Reductions convert
 // their operands to double and accumulate in double for both builds, as the Numba
 // kernels do: the kernels are limited by memory bandwidth, so the double arithmetic
 // costs little, and a float running sum over thousands of values would lose digits.
 //
 // Statistics are two-pass, not Welford: pass one sums x for the mean, pass two sums
-// (x - mean)^2. Both passes are plain sums, so a single tree reduction in shared
-// memory serves them (Welford would have to merge (count, mean, M2) triples at every
-// step of the tree); the second pass re-reads a set that was just read (from L2 on the
-// GPU), and subtracting the exact mean first avoids the catastrophic cancellation of
-// E[x^2] - E[x]^2.
+// (x - mean)^2. Both passes are plain sums, so one block_sum serves them (Welford would
+// have to merge (count, mean, M2) triples at every step of the reduction); the second
+// pass re-reads a set that was just read (from L2 on the GPU), and subtracting the exact
+// mean first avoids the catastrophic cancellation of E[x^2] - E[x]^2.
 // Elementwise passes run in scalar_t.
 
-// Threads per block of the reduction kernels: a power of 2 (the tree halves it) and
-// the size of their shared buffers. The launch wrappers pass block = (GROUP_NORM_BLOCK,).
-#define GROUP_NORM_BLOCK 256
-
-// block_sum: the sum of `value` over the threads of the block, returned to every thread.
-// Each thread writes its value to buffer[t]; then, as a tree, the first half of the
-// active threads add the second half's values to their own (stride 128, 64, ..., 1),
-// with __syncthreads() between the steps so that each step reads finished values.
-// The last __syncthreads() lets the caller reuse `buffer` for the next sum.
-// Every thread of the block must call it (it contains barriers).
-__device__ double block_sum(double value, double* buffer) {
-    const int t = threadIdx.x;
-    buffer[t] = value;
-    __syncthreads();
-    for (int stride = blockDim.x / 2; stride > 0; stride /= 2) {
-        if (t < stride) buffer[t] += buffer[t + stride];
-        __syncthreads();
-    }
-    const double total = buffer[0];
-    __syncthreads();
-    return total;
-}
+#include "block_reduce.cuh"
 
 // group_norm_forward:
 //     statistics of the M = CG * S values of group (n, g), which are contiguous from
@@ -52,9 +31,9 @@ __device__ double block_sum(double value, double* buffer) {
 // elements i = t, t + blockDim.x, ...; element i has channel c = g * CG + i / S.
 extern "C" __global__ void group_norm_forward(const scalar_t* __restrict__ x, const scalar_t* __restrict__ weight,
                                               const scalar_t* __restrict__ bias, scalar_t* __restrict__ y,
-                                              scalar_t* __restrict__ mean, scalar_t* __restrict__ rstd,
-                                              long long N, int C, long long S, int G, scalar_t eps) {
-    __shared__ double buffer[GROUP_NORM_BLOCK];
+                                              scalar_t* __restrict__ mean, scalar_t* __restrict__ rstd, long long N,
+                                              int C, long long S, int G, scalar_t eps) {
+    __shared__ double partials[32];  // one per warp (block_reduce.cuh)
     const long long row = blockIdx.x;
     const int t = threadIdx.x;
     const int CG = C / G;
@@ -64,14 +43,14 @@ extern "C" __global__ void group_norm_forward(const scalar_t* __restrict__ x, co
 
     double total = 0.0;
     for (long long i = t; i < M; i += blockDim.x) total += (double)x[base + i];
-    const double group_mean = block_sum(total, buffer) / M;
+    const double group_mean = block_sum(total, partials) / M;
 
     double squares = 0.0;
     for (long long i = t; i < M; i += blockDim.x) {
         const double deviation = (double)x[base + i] - group_mean;
         squares += deviation * deviation;
     }
-    const double group_var = block_sum(squares, buffer) / M;
+    const double group_var = block_sum(squares, partials) / M;
 
     const scalar_t m = (scalar_t)group_mean;
     const scalar_t inv = (scalar_t)(1.0 / sqrt(group_var + (double)eps));
@@ -90,19 +69,17 @@ extern "C" __global__ void group_norm_forward(const scalar_t* __restrict__ x, co
 // with xhat from the statistics of group n * G + c / CG.
 // One block per (n, c): row = blockIdx.x = n * C + c, whose S values start at row * S;
 // thread t handles s = t, t + blockDim.x, ...
-extern "C" __global__ void group_norm_backward_reduce(const scalar_t* __restrict__ dy,
-                                                      const scalar_t* __restrict__ x,
+extern "C" __global__ void group_norm_backward_reduce(const scalar_t* __restrict__ dy, const scalar_t* __restrict__ x,
                                                       const scalar_t* __restrict__ mean,
-                                                      const scalar_t* __restrict__ rstd,
-                                                      scalar_t* __restrict__ sum_dy,
+                                                      const scalar_t* __restrict__ rstd, scalar_t* __restrict__ sum_dy,
                                                       scalar_t* __restrict__ sum_dy_xhat, long long N, int C,
                                                       long long S, int G) {
-    __shared__ double buffer[GROUP_NORM_BLOCK];
+    __shared__ double partials[32];  // one per warp (block_reduce.cuh)
     const long long row = blockIdx.x;
     const int t = threadIdx.x;
     const int CG = C / G;
-    const long long n = row / C;
     const int c = (int)(row % C);
+    const long long n = row / C;
     const long long group = n * G + c / CG;
     const double m = mean[group];
     const double inv = rstd[group];
@@ -114,8 +91,8 @@ extern "C" __global__ void group_norm_backward_reduce(const scalar_t* __restrict
         total_dy += dy[base + s];
         total_dy_xhat += (double)dy[base + s] * ((x[base + s] - m) * inv);
     }
-    total_dy = block_sum(total_dy, buffer);
-    total_dy_xhat = block_sum(total_dy_xhat, buffer);
+    total_dy = block_sum(total_dy, partials);
+    total_dy_xhat = block_sum(total_dy_xhat, partials);
     if (t == 0) {
         sum_dy[row] = (scalar_t)total_dy;
         sum_dy_xhat[row] = (scalar_t)total_dy_xhat;

@@ -5,7 +5,7 @@ functions serve CuPy arrays (the GPU) and NumPy arrays (the CPU emulation of CUD
 every launch goes through ``launcher.CudaSource``, which makes inputs contiguous and
 checks that each scalar has the exact NumPy type of its C parameter.
 
-Reductions run one block of GROUP_NORM_BLOCK threads per reduced set (the comment above each
+Reductions run one block of BLOCK threads per reduced set (the comment above each
 kernel says how the threads split the work); elementwise kernels run one thread per
 element in blocks of BLOCK threads.
 The per-(n, c) coefficients of the input gradient are computed here with the array
@@ -15,10 +15,10 @@ import numpy as np
 
 from minitorch_cv.device import namespace
 
-from .launcher import CudaSource
+from ..reference.group_norm import _input_gradient_coefficients
+from .runtime import BLOCK, CudaSource
 
 _SOURCE = CudaSource("group_norm.cu")
-GROUP_NORM_BLOCK = 256  # must equal GROUP_NORM_BLOCK in group_norm.cu
 
 
 def group_norm_forward(x, weight, bias, G, eps):
@@ -33,7 +33,7 @@ def group_norm_forward(x, weight, bias, G, eps):
     _SOURCE.launch(
         "group_norm_forward",
         grid=(N * G,),
-        block=(GROUP_NORM_BLOCK,),
+        block=(BLOCK,),
         args=(x, _ones_if_none(weight, C, x), _zeros_if_none(bias, C, x), y, mean, rstd,
               np.int64(N), np.int32(C), np.int64(S), np.int32(G), x.dtype.type(eps)),
     )
@@ -51,7 +51,7 @@ def group_norm_backward_reduce(dy, x, mean, rstd, G):
     _SOURCE.launch(
         "group_norm_backward_reduce",
         grid=(N * C,),
-        block=(GROUP_NORM_BLOCK,),
+        block=(BLOCK,),
         args=(_same_dtype(dy, x), x, _same_dtype(mean, x), _same_dtype(rstd, x), sum_dy, sum_dy_xhat,
               np.int64(N), np.int32(C), np.int64(S), np.int32(G)),
     )
@@ -64,15 +64,7 @@ def group_norm_backward_input(dy, x, mean, rstd, weight, sum_dy, sum_dy_xhat, G)
     the reference); one thread per element (group_norm_backward_input in group_norm.cu)."""
     xp = namespace(x)
     N, C, S = x.shape
-    CG = C // G
-    w = xp.ones(C) if weight is None else weight.astype(np.float64)
-    a = (w * sum_dy).reshape(N, G, CG).sum(axis=2) / (CG * S)
-    b = (w * sum_dy_xhat).reshape(N, G, CG).sum(axis=2) / (CG * S)
-    r = rstd.astype(np.float64)
-    A = xp.repeat(r, CG, axis=1) * w
-    B = xp.repeat(r * r * b, CG, axis=1)
-    K = xp.repeat(r * a, CG, axis=1)
-    mean_nc = xp.repeat(mean, CG, axis=1)
+    mean_nc, A, B, K = _input_gradient_coefficients(mean, rstd, weight, sum_dy, sum_dy_xhat, G, S)
     dx = xp.empty((N, C, S), x.dtype)
     total = dx.size
     coefficients = [_same_dtype(v, x).reshape(-1) for v in (mean_nc, A, B, K)]

@@ -4,43 +4,22 @@
 // Layout (contiguous): rows x[r * D + j], one row = the D normalized values of one sample.
 // scalar_t is float or double (the launcher builds this file once for each).
 //
-// Reductions (a row's sums) run one BLOCK of LAYER_NORM_BLOCK threads per reduced set: thread t takes
-// elements t, t + blockDim.x, t + 2 blockDim.x, ... of the set and keeps a partial sum,
-// then block_sum adds the block's partial sums through shared memory. Reductions convert
+// Reductions (a row's sums) run one BLOCK per reduced set (BLOCK = 256 threads, from the
+// launcher): thread t takes elements t, t + blockDim.x, t + 2 blockDim.x, ... of the set
+// and keeps a partial sum, then block_sum (block_reduce.cuh: warp shuffles, then one
+// value per warp through shared memory) adds them up. Reductions convert
 // their operands to double and accumulate in double for both builds, as the Numba
 // kernels do: the kernels are limited by memory bandwidth, so the double arithmetic
 // costs little, and a float running sum over thousands of values would lose digits.
 //
 // Statistics are two-pass, not Welford: pass one sums x for the mean, pass two sums
-// (x - mean)^2. Both passes are plain sums, so a single tree reduction in shared
-// memory serves them (Welford would have to merge (count, mean, M2) triples at every
-// step of the tree); the second pass re-reads a set that was just read (from L2 on the
-// GPU), and subtracting the exact mean first avoids the catastrophic cancellation of
-// E[x^2] - E[x]^2.
+// (x - mean)^2. Both passes are plain sums, so one block_sum serves them (Welford would
+// have to merge (count, mean, M2) triples at every step of the reduction); the second
+// pass re-reads a set that was just read (from L2 on the GPU), and subtracting the exact
+// mean first avoids the catastrophic cancellation of E[x^2] - E[x]^2.
 // The forward's normalize pass runs in scalar_t, the input gradient in double.
 
-// Threads per block of the reduction kernels: a power of 2 (the tree halves it) and
-// the size of their shared buffers. The launch wrappers pass block = (LAYER_NORM_BLOCK,).
-#define LAYER_NORM_BLOCK 256
-
-// block_sum: the sum of `value` over the threads of the block, returned to every thread.
-// Each thread writes its value to buffer[t]; then, as a tree, the first half of the
-// active threads add the second half's values to their own (stride 128, 64, ..., 1),
-// with __syncthreads() between the steps so that each step reads finished values.
-// The last __syncthreads() lets the caller reuse `buffer` for the next sum.
-// Every thread of the block must call it (it contains barriers).
-__device__ double block_sum(double value, double* buffer) {
-    const int t = threadIdx.x;
-    buffer[t] = value;
-    __syncthreads();
-    for (int stride = blockDim.x / 2; stride > 0; stride /= 2) {
-        if (t < stride) buffer[t] += buffer[t + stride];
-        __syncthreads();
-    }
-    const double total = buffer[0];
-    __syncthreads();
-    return total;
-}
+#include "block_reduce.cuh"
 
 // layer_norm_forward:
 //     mean[r] = sum_j x[r, j] / D,   rstd[r] = 1 / sqrt(sum_j (x[r, j] - mean[r])^2 / D + eps)
@@ -49,23 +28,23 @@ __device__ double block_sum(double value, double* buffer) {
 // in both statistics passes and in the normalize pass (which runs in scalar_t).
 extern "C" __global__ void layer_norm_forward(const scalar_t* __restrict__ x, const scalar_t* __restrict__ weight,
                                               const scalar_t* __restrict__ bias, scalar_t* __restrict__ y,
-                                              scalar_t* __restrict__ mean, scalar_t* __restrict__ rstd,
-                                              long long R, long long D, scalar_t eps) {
-    __shared__ double buffer[LAYER_NORM_BLOCK];
+                                              scalar_t* __restrict__ mean, scalar_t* __restrict__ rstd, long long R,
+                                              long long D, scalar_t eps) {
+    __shared__ double partials[32];  // one per warp (block_reduce.cuh)
     const long long r = blockIdx.x;
     const int t = threadIdx.x;
     const long long base = r * D;
 
     double total = 0.0;
     for (long long j = t; j < D; j += blockDim.x) total += (double)x[base + j];
-    const double row_mean = block_sum(total, buffer) / D;
+    const double row_mean = block_sum(total, partials) / D;
 
     double squares = 0.0;
     for (long long j = t; j < D; j += blockDim.x) {
         const double deviation = (double)x[base + j] - row_mean;
         squares += deviation * deviation;
     }
-    const double row_var = block_sum(squares, buffer) / D;
+    const double row_var = block_sum(squares, partials) / D;
 
     const scalar_t m = (scalar_t)row_mean;
     const scalar_t inv = (scalar_t)(1.0 / sqrt(row_var + (double)eps));
@@ -81,13 +60,12 @@ extern "C" __global__ void layer_norm_forward(const scalar_t* __restrict__ x, co
 //     dx[r, j] = rstd[r] * (g - sum_j g / D - xhat * sum_j g * xhat / D)
 // One block per row: r = blockIdx.x; thread t handles columns j = t, t + blockDim.x, ...
 // The two row sums go through block_sum; the whole kernel computes in double.
-extern "C" __global__ void layer_norm_backward_input(const scalar_t* __restrict__ dy,
-                                                     const scalar_t* __restrict__ x,
+extern "C" __global__ void layer_norm_backward_input(const scalar_t* __restrict__ dy, const scalar_t* __restrict__ x,
                                                      const scalar_t* __restrict__ mean,
                                                      const scalar_t* __restrict__ rstd,
-                                                     const scalar_t* __restrict__ weight,
-                                                     scalar_t* __restrict__ dx, long long R, long long D) {
-    __shared__ double buffer[LAYER_NORM_BLOCK];
+                                                     const scalar_t* __restrict__ weight, scalar_t* __restrict__ dx,
+                                                     long long R, long long D) {
+    __shared__ double partials[32];  // one per warp (block_reduce.cuh)
     const long long r = blockIdx.x;
     const int t = threadIdx.x;
     const long long base = r * D;
@@ -101,8 +79,8 @@ extern "C" __global__ void layer_norm_backward_input(const scalar_t* __restrict_
         sum_g += g;
         sum_g_xhat += g * ((x[base + j] - m) * inv);
     }
-    const double mean_g = block_sum(sum_g, buffer) / D;
-    const double mean_g_xhat = block_sum(sum_g_xhat, buffer) / D;
+    const double mean_g = block_sum(sum_g, partials) / D;
+    const double mean_g_xhat = block_sum(sum_g_xhat, partials) / D;
 
     for (long long j = t; j < D; j += blockDim.x) {
         const double xhat = (x[base + j] - m) * inv;
@@ -115,12 +93,10 @@ extern "C" __global__ void layer_norm_backward_input(const scalar_t* __restrict_
 // One thread per column: j = blockIdx.x * blockDim.x + threadIdx.x walks all R rows.
 // Neighbouring threads read neighbouring columns of a row, so the reads coalesce; no
 // thread shares an output, so there is no reduction across threads.
-extern "C" __global__ void layer_norm_backward_affine(const scalar_t* __restrict__ dy,
-                                                      const scalar_t* __restrict__ x,
+extern "C" __global__ void layer_norm_backward_affine(const scalar_t* __restrict__ dy, const scalar_t* __restrict__ x,
                                                       const scalar_t* __restrict__ mean,
-                                                      const scalar_t* __restrict__ rstd,
-                                                      scalar_t* __restrict__ dweight, scalar_t* __restrict__ dbias,
-                                                      long long R, long long D) {
+                                                      const scalar_t* __restrict__ rstd, scalar_t* __restrict__ dweight,
+                                                      scalar_t* __restrict__ dbias, long long R, long long D) {
     const long long j = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (j >= D) return;
     double sum_dy_xhat = 0.0;

@@ -5,7 +5,7 @@ functions serve CuPy arrays (the GPU) and NumPy arrays (the CPU emulation of CUD
 every launch goes through ``launcher.CudaSource``, which makes inputs contiguous and
 checks that each scalar has the exact NumPy type of its C parameter.
 
-Reductions run one block of LAYER_NORM_BLOCK threads per reduced set (the comment above each
+Reductions run one block of BLOCK threads per reduced set (the comment above each
 kernel says how the threads split the work); elementwise kernels run one thread per
 element in blocks of BLOCK threads.
 """
@@ -13,10 +13,9 @@ import numpy as np
 
 from minitorch_cv.device import namespace
 
-from .launcher import CudaSource
+from .runtime import BLOCK, CudaSource
 
 _SOURCE = CudaSource("layer_norm.cu")
-LAYER_NORM_BLOCK = 256  # must equal LAYER_NORM_BLOCK in layer_norm.cu
 
 
 def layer_norm_forward(x, weight, bias, eps):
@@ -31,7 +30,7 @@ def layer_norm_forward(x, weight, bias, eps):
     _SOURCE.launch(
         "layer_norm_forward",
         grid=(R,),
-        block=(LAYER_NORM_BLOCK,),
+        block=(BLOCK,),
         args=(x, _ones_if_none(weight, D, x), _zeros_if_none(bias, D, x), y, mean, rstd,
               np.int64(R), np.int64(D), x.dtype.type(eps)),
     )
@@ -48,7 +47,7 @@ def layer_norm_backward_input(dy, x, mean, rstd, weight):
     _SOURCE.launch(
         "layer_norm_backward_input",
         grid=(R,),
-        block=(LAYER_NORM_BLOCK,),
+        block=(BLOCK,),
         args=(_same_dtype(dy, x), x, _same_dtype(mean, x), _same_dtype(rstd, x),
               _ones_if_none(weight, D, x), dx, np.int64(R), np.int64(D)),
     )

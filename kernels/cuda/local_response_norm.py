@@ -11,7 +11,7 @@ import numpy as np
 
 from minitorch_cv.device import namespace
 
-from .launcher import CudaSource
+from .runtime import CudaSource
 
 _SOURCE = CudaSource("local_response_norm.cu")
 

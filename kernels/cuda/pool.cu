@@ -26,9 +26,8 @@
 // Divisor of average-pooling window (oh, ow), PyTorch's rule: the window clipped to
 // the padded image (count_include_pad) or to the image (not count_include_pad),
 // unless divisor_override != 0. Twin of _avg_pool_divisor in kernels/cpu/pool.py.
-__device__ int avg_pool_divisor(int oh, int ow, int H, int W, int KH, int KW, int SH, int SW,
-                                int PH, int PW, int count_include_pad, int divisor_override)
-{
+__device__ int avg_pool_divisor(int oh, int ow, int H, int W, int KH, int KW, int SH, int SW, int PH, int PW,
+                                int count_include_pad, int divisor_override) {
     int hstart = oh * SH - PH;
     int wstart = ow * SW - PW;
     int hend = min(hstart + KH, H + PH);
@@ -46,25 +45,24 @@ __device__ int avg_pool_divisor(int oh, int ow, int H, int W, int KH, int KW, in
 // [floor(o*size/out_size), ceil((o+1)*size/out_size)).
 // With the roles of size and out_size swapped, the same two functions give the
 // range of bins that contain input position o (used by the backward gathers).
-__device__ int adaptive_start(int o, int size, int out_size)
-{
+__device__ int adaptive_start(int o, int size, int out_size) {
     return (o * size) / out_size;
 }
 
-__device__ int adaptive_end(int o, int size, int out_size)
-{
+__device__ int adaptive_end(int o, int size, int out_size) {
     return ((o + 1) * size + out_size - 1) / out_size;
 }
 
-// The output position o whose window starts at o*S - P and whose tap k (dilation D)
-// lands on input position i, or -1 when there is none in [0, O).
-__device__ int window_through(int i, int k, int S, int P, int D, int O)
-{
-    int t = i + P - k * D;  // = o*S when such a window exists
-    if (t < 0 || t % S != 0) {
+// source_index: the output position o whose window starts at o*S - P and whose tap k
+// (dilation D) lands on input position i, or -1 when there is none in [0, O): o*S - P +
+// k*D == i gives o = (i + P - k*D) / S when the division is exact. The same helper as
+// conv.cu's (a window tap is a convolution tap).
+__device__ int source_index(int i, int k, int S, int P, int D, int O) {
+    const int o_stride = i + P - k * D;
+    if (o_stride < 0 || o_stride % S != 0) {
         return -1;
     }
-    int o = t / S;
+    const int o = o_stride / S;
     return o < O ? o : -1;
 }
 
@@ -74,11 +72,10 @@ __device__ int window_through(int i, int k, int S, int P, int D, int O)
 // first maximum. One thread per output element. A window that covers no input
 // element (dilation on a tiny image) writes neg_inf (-inf, passed by the wrapper)
 // and index -1.
-extern "C" __global__ void max_pool2d_forward(
-    const scalar_t* __restrict__ x, scalar_t* __restrict__ out,
-    long long* __restrict__ argmax, long long total, int H, int W, int OH, int OW,
-    int KH, int KW, int SH, int SW, int PH, int PW, int DH, int DW, scalar_t neg_inf)
-{
+extern "C" __global__ void max_pool2d_forward(const scalar_t* __restrict__ x, scalar_t* __restrict__ out,
+                                              long long* __restrict__ argmax, long long total, int H, int W, int OH,
+                                              int OW, int KH, int KW, int SH, int SW, int PH, int PW, int DH, int DW,
+                                              scalar_t neg_inf) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -115,12 +112,11 @@ extern "C" __global__ void max_pool2d_forward(
 
 // grad_x[plane, ih, iw] = sum of grad_out[plane, oh, ow] over the windows that cover
 // (ih, iw) and whose argmax is ih*W + iw. One thread per input element; for every
-// tap (kh, kw) at most one window puts that tap on (ih, iw) (window_through).
-extern "C" __global__ void max_pool2d_backward(
-    const scalar_t* __restrict__ grad_out, const long long* __restrict__ argmax,
-    scalar_t* __restrict__ grad_x, long long total, int H, int W, int OH, int OW,
-    int KH, int KW, int SH, int SW, int PH, int PW, int DH, int DW)
-{
+// tap (kh, kw) at most one window puts that tap on (ih, iw) (source_index).
+extern "C" __global__ void max_pool2d_backward(const scalar_t* __restrict__ grad_out,
+                                               const long long* __restrict__ argmax, scalar_t* __restrict__ grad_x,
+                                               long long total, int H, int W, int OH, int OW, int KH, int KW, int SH,
+                                               int SW, int PH, int PW, int DH, int DW) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -134,12 +130,12 @@ extern "C" __global__ void max_pool2d_backward(
     long long target = (long long)ih * W + iw;
     scalar_t sum = 0;
     for (int kh = 0; kh < KH; ++kh) {
-        int oh = window_through(ih, kh, SH, PH, DH, OH);
+        int oh = source_index(ih, kh, SH, PH, DH, OH);
         if (oh < 0) {
             continue;
         }
         for (int kw = 0; kw < KW; ++kw) {
-            int ow = window_through(iw, kw, SW, PW, DW, OW);
+            int ow = source_index(iw, kw, SW, PW, DW, OW);
             if (ow < 0) {
                 continue;
             }
@@ -155,11 +151,9 @@ extern "C" __global__ void max_pool2d_backward(
 
 // out[plane, oh, ow] = (sum of the window's in-bounds taps) / avg_pool_divisor.
 // One thread per output element.
-extern "C" __global__ void avg_pool2d_forward(
-    const scalar_t* __restrict__ x, scalar_t* __restrict__ out, long long total,
-    int H, int W, int OH, int OW, int KH, int KW, int SH, int SW, int PH, int PW,
-    int count_include_pad, int divisor_override)
-{
+extern "C" __global__ void avg_pool2d_forward(const scalar_t* __restrict__ x, scalar_t* __restrict__ out,
+                                              long long total, int H, int W, int OH, int OW, int KH, int KW, int SH,
+                                              int SW, int PH, int PW, int count_include_pad, int divisor_override) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -179,18 +173,15 @@ extern "C" __global__ void avg_pool2d_forward(
             sum += x_plane[ih * W + iw];
         }
     }
-    int divisor = avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW,
-                                   count_include_pad, divisor_override);
+    int divisor = avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override);
     out[index] = sum / (scalar_t)divisor;
 }
 
 // grad_x[plane, ih, iw] = sum over the windows (oh, ow) covering (ih, iw) of
 // grad_out[plane, oh, ow] / avg_pool_divisor(oh, ow). One thread per input element.
-extern "C" __global__ void avg_pool2d_backward(
-    const scalar_t* __restrict__ grad_out, scalar_t* __restrict__ grad_x, long long total,
-    int H, int W, int OH, int OW, int KH, int KW, int SH, int SW, int PH, int PW,
-    int count_include_pad, int divisor_override)
-{
+extern "C" __global__ void avg_pool2d_backward(const scalar_t* __restrict__ grad_out, scalar_t* __restrict__ grad_x,
+                                               long long total, int H, int W, int OH, int OW, int KH, int KW, int SH,
+                                               int SW, int PH, int PW, int count_include_pad, int divisor_override) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -202,17 +193,16 @@ extern "C" __global__ void avg_pool2d_backward(
 
     scalar_t sum = 0;
     for (int kh = 0; kh < KH; ++kh) {
-        int oh = window_through(ih, kh, SH, PH, 1, OH);
+        int oh = source_index(ih, kh, SH, PH, 1, OH);
         if (oh < 0) {
             continue;
         }
         for (int kw = 0; kw < KW; ++kw) {
-            int ow = window_through(iw, kw, SW, PW, 1, OW);
+            int ow = source_index(iw, kw, SW, PW, 1, OW);
             if (ow < 0) {
                 continue;
             }
-            int divisor = avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW,
-                                           count_include_pad, divisor_override);
+            int divisor = avg_pool_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override);
             sum += grad_plane[oh * OW + ow] / (scalar_t)divisor;
         }
     }
@@ -222,10 +212,8 @@ extern "C" __global__ void avg_pool2d_backward(
 // ------------------------------------------------------- adaptive pooling
 
 // out[plane, oh, ow] = mean of bin (oh, ow). One thread per output element.
-extern "C" __global__ void adaptive_avg_pool2d_forward(
-    const scalar_t* __restrict__ x, scalar_t* __restrict__ out, long long total,
-    int H, int W, int OH, int OW)
-{
+extern "C" __global__ void adaptive_avg_pool2d_forward(const scalar_t* __restrict__ x, scalar_t* __restrict__ out,
+                                                       long long total, int H, int W, int OH, int OW) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -252,10 +240,9 @@ extern "C" __global__ void adaptive_avg_pool2d_forward(
 // grad_out[plane, oh, ow] / (bin area). Those bins are oh in
 // [adaptive_start(ih, OH, H), adaptive_end(ih, OH, H)) (and the same for ow): the
 // bin formulas with input and output swapped. One thread per input element.
-extern "C" __global__ void adaptive_avg_pool2d_backward(
-    const scalar_t* __restrict__ grad_out, scalar_t* __restrict__ grad_x, long long total,
-    int H, int W, int OH, int OW)
-{
+extern "C" __global__ void adaptive_avg_pool2d_backward(const scalar_t* __restrict__ grad_out,
+                                                        scalar_t* __restrict__ grad_x, long long total, int H, int W,
+                                                        int OH, int OW) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -278,10 +265,9 @@ extern "C" __global__ void adaptive_avg_pool2d_backward(
 
 // out = max of bin (oh, ow), argmax = ih*W + iw of its first maximum (NaN wins).
 // One thread per output element. A bin is never empty.
-extern "C" __global__ void adaptive_max_pool2d_forward(
-    const scalar_t* __restrict__ x, scalar_t* __restrict__ out,
-    long long* __restrict__ argmax, long long total, int H, int W, int OH, int OW)
-{
+extern "C" __global__ void adaptive_max_pool2d_forward(const scalar_t* __restrict__ x, scalar_t* __restrict__ out,
+                                                       long long* __restrict__ argmax, long long total, int H, int W,
+                                                       int OH, int OW) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -312,10 +298,10 @@ extern "C" __global__ void adaptive_max_pool2d_forward(
 
 // grad_x[plane, ih, iw] = sum of grad_out over the bins containing (ih, iw) whose
 // argmax is ih*W + iw. One thread per input element.
-extern "C" __global__ void adaptive_max_pool2d_backward(
-    const scalar_t* __restrict__ grad_out, const long long* __restrict__ argmax,
-    scalar_t* __restrict__ grad_x, long long total, int H, int W, int OH, int OW)
-{
+extern "C" __global__ void adaptive_max_pool2d_backward(const scalar_t* __restrict__ grad_out,
+                                                        const long long* __restrict__ argmax,
+                                                        scalar_t* __restrict__ grad_x, long long total, int H, int W,
+                                                        int OH, int OW) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -345,10 +331,9 @@ extern "C" __global__ void adaptive_max_pool2d_backward(
 // atomics: two entries that share an index write the same address, and which one
 // wins is unspecified (after an overlapping max_pool2d they hold the same value).
 // Indices outside [0, OH*OW) are skipped (the op rejects them before any launch).
-extern "C" __global__ void max_unpool2d_forward(
-    const scalar_t* __restrict__ x, const long long* __restrict__ indices,
-    scalar_t* __restrict__ out, long long total, int IH, int IW, int OH, int OW)
-{
+extern "C" __global__ void max_unpool2d_forward(const scalar_t* __restrict__ x, const long long* __restrict__ indices,
+                                                scalar_t* __restrict__ out, long long total, int IH, int IW, int OH,
+                                                int OW) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -363,10 +348,9 @@ extern "C" __global__ void max_unpool2d_forward(
 
 // grad_x[plane, i, j] = grad_out[plane].flat[indices[plane, i, j]]: a gather, one
 // thread per input element.
-extern "C" __global__ void max_unpool2d_backward(
-    const scalar_t* __restrict__ grad_out, const long long* __restrict__ indices,
-    scalar_t* __restrict__ grad_x, long long total, int IH, int IW, int OH, int OW)
-{
+extern "C" __global__ void max_unpool2d_backward(const scalar_t* __restrict__ grad_out,
+                                                 const long long* __restrict__ indices, scalar_t* __restrict__ grad_x,
+                                                 long long total, int IH, int IW, int OH, int OW) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;

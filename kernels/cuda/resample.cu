@@ -26,8 +26,7 @@
 // Source row of output row oh: min(floor(float(oh) * scale), H - 1), with PyTorch's
 // CPU shortcuts (a copy when OH == H, oh / 2 when OH == 2H). The product is
 // non-negative, so truncation is floor.
-__device__ int nearest_source(int oh, int H, int OH, float scale)
-{
+__device__ int nearest_source(int oh, int H, int OH, float scale) {
     if (OH == H) {
         return oh;
     }
@@ -39,8 +38,7 @@ __device__ int nearest_source(int oh, int H, int OH, float scale)
 }
 
 // The first output row o in [0, OH] with nearest_source(o) >= target (OH if none).
-__device__ int first_nearest_at_least(int target, int H, int OH, float scale)
-{
+__device__ int first_nearest_at_least(int target, int H, int OH, float scale) {
     int lo = 0;
     int hi = OH;
     while (lo < hi) {
@@ -55,10 +53,9 @@ __device__ int first_nearest_at_least(int target, int H, int OH, float scale)
 }
 
 // out[plane, oh, ow] = x[plane, src_h(oh), src_w(ow)]. One thread per output element.
-extern "C" __global__ void upsample_nearest2d_forward(
-    const scalar_t* __restrict__ x, scalar_t* __restrict__ out, long long total,
-    int H, int W, int OH, int OW, float scale_h, float scale_w)
-{
+extern "C" __global__ void upsample_nearest2d_forward(const scalar_t* __restrict__ x, scalar_t* __restrict__ out,
+                                                      long long total, int H, int W, int OH, int OW, float scale_h,
+                                                      float scale_w) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -74,10 +71,9 @@ extern "C" __global__ void upsample_nearest2d_forward(
 
 // grad_x[plane, ih, iw] = sum of grad_out[plane, oh, ow] over the outputs with
 // src_h(oh) == ih and src_w(ow) == iw. One thread per input element.
-extern "C" __global__ void upsample_nearest2d_backward(
-    const scalar_t* __restrict__ grad_out, scalar_t* __restrict__ grad_x, long long total,
-    int H, int W, int OH, int OW, float scale_h, float scale_w)
-{
+extern "C" __global__ void upsample_nearest2d_backward(const scalar_t* __restrict__ grad_out,
+                                                       scalar_t* __restrict__ grad_x, long long total, int H, int W,
+                                                       int OH, int OW, float scale_h, float scale_w) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -108,9 +104,8 @@ extern "C" __global__ void upsample_nearest2d_backward(
 //   real = max(scale * (oh + 0.5) - 0.5, 0)         (not align_corners)
 //   h0 = min(floor(real), H - 1), h1 = h0 + (h0 < H - 1), lambda1 = clip(real - h0, 0, 1)
 // and a plain copy when OH == H, as in PyTorch.
-__device__ void linear_source(int oh, int H, int OH, int align_corners, scalar_t scale,
-                              int* h0, int* h1, scalar_t* lambda0, scalar_t* lambda1)
-{
+__device__ void linear_source(int oh, int H, int OH, int align_corners, scalar_t scale, int* h0, int* h1,
+                              scalar_t* lambda0, scalar_t* lambda1) {
     const scalar_t zero = 0;
     const scalar_t one = 1;
     const scalar_t half = 0.5;
@@ -137,9 +132,7 @@ __device__ void linear_source(int oh, int H, int OH, int align_corners, scalar_t
 }
 
 // The first output row o in [0, OH] whose h0 is >= target (OH if none).
-__device__ int first_linear_at_least(int target, int H, int OH, int align_corners,
-                                     scalar_t scale)
-{
+__device__ int first_linear_at_least(int target, int H, int OH, int align_corners, scalar_t scale) {
     int lo = 0;
     int hi = OH;
     while (lo < hi) {
@@ -157,9 +150,7 @@ __device__ int first_linear_at_least(int target, int H, int OH, int align_corner
 }
 
 // The weight with which output row oh reads input row ih (0 if it does not).
-__device__ scalar_t linear_weight(int oh, int ih, int H, int OH, int align_corners,
-                                  scalar_t scale)
-{
+__device__ scalar_t linear_weight(int oh, int ih, int H, int OH, int align_corners, scalar_t scale) {
     int h0, h1;
     scalar_t lambda0, lambda1;
     linear_source(oh, H, OH, align_corners, scale, &h0, &h1, &lambda0, &lambda1);
@@ -176,10 +167,9 @@ __device__ scalar_t linear_weight(int oh, int ih, int H, int OH, int align_corne
 // out = lambda0_h * (lambda0_w * x[h0, w0] + lambda1_w * x[h0, w1])
 //     + lambda1_h * (lambda0_w * x[h1, w0] + lambda1_w * x[h1, w1]).
 // One thread per output element.
-extern "C" __global__ void upsample_bilinear2d_forward(
-    const scalar_t* __restrict__ x, scalar_t* __restrict__ out, long long total,
-    int H, int W, int OH, int OW, int align_corners, scalar_t scale_h, scalar_t scale_w)
-{
+extern "C" __global__ void upsample_bilinear2d_forward(const scalar_t* __restrict__ x, scalar_t* __restrict__ out,
+                                                       long long total, int H, int W, int OH, int OW, int align_corners,
+                                                       scalar_t scale_h, scalar_t scale_w) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;
@@ -202,10 +192,10 @@ extern "C" __global__ void upsample_bilinear2d_forward(
 // grad_out[plane, oh, ow] * weight_h(oh, ih) * weight_w(ow, iw). Those outputs have
 // h0(oh) in {ih - 1, ih}: a contiguous range of oh (and the same for ow).
 // One thread per input element.
-extern "C" __global__ void upsample_bilinear2d_backward(
-    const scalar_t* __restrict__ grad_out, scalar_t* __restrict__ grad_x, long long total,
-    int H, int W, int OH, int OW, int align_corners, scalar_t scale_h, scalar_t scale_w)
-{
+extern "C" __global__ void upsample_bilinear2d_backward(const scalar_t* __restrict__ grad_out,
+                                                        scalar_t* __restrict__ grad_x, long long total, int H, int W,
+                                                        int OH, int OW, int align_corners, scalar_t scale_h,
+                                                        scalar_t scale_w) {
     long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= total) {
         return;

@@ -4,7 +4,7 @@ import numpy as np
 from minitorch_cv.device import namespace
 
 from ..reference.scatter import _validate_scatter_add
-from .launcher import CudaSource
+from .runtime import CudaSource
 
 _SOURCE = CudaSource("scatter.cu")
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from minitorch_cv.device import namespace
 
-from .launcher import BLOCK, CudaSource
+from .runtime import BLOCK, CudaSource
 
 _SOURCE = CudaSource("softmax.cu")
 
@@ -28,7 +28,7 @@ def _rows_and_cols(x):
 def _launch(name, rows, args):
     if rows == 0:
         return  # an empty grid is not a valid launch; there is nothing to compute
-    _SOURCE.launch(name, grid=(rows,), block=(BLOCK,), args=args, shared_mem=0)
+    _SOURCE.launch(name, grid=(rows,), block=(BLOCK,), args=args)
 
 
 def _row_kernel(name, x):

@@ -108,6 +108,17 @@ def batch_norm_backward_input(dy, x, mean, invstd, weight, sum_dy, sum_dy_xhat):
     return dx.astype(x.dtype).reshape(x.shape)
 
 
+def _input_gradient_coefficients(invstd, weight, sum_dy, sum_dy_xhat, M):
+    """``batch_norm_backward_input`` folded per channel into dx = A dy - B (x - mean) - K
+    with A = weight invstd, B = A invstd sum_dy_xhat / M, K = A sum_dy / M (float64
+    arrays of the inputs' array module): what the Numba and CUDA forms evaluate, one
+    multiply-add chain per element."""
+    w = 1.0 if weight is None else weight.astype(np.float64)
+    inv = invstd.astype(np.float64)
+    A = w * inv
+    return A, A * inv * sum_dy_xhat / M, A * sum_dy / M
+
+
 def _column(values):
     """(C,) per-channel values as (1, C, 1), to broadcast against (N, C, S)."""
     return values.astype(np.float64)[None, :, None]

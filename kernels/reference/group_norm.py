@@ -81,6 +81,21 @@ def group_norm_backward_input(dy, x, mean, rstd, weight, sum_dy, sum_dy_xhat, G)
     return dx.astype(x.dtype)
 
 
+def _input_gradient_coefficients(mean, rstd, weight, sum_dy, sum_dy_xhat, G, S):
+    """``group_norm_backward_input`` folded per (n, c) into dx = A dy - B (x - m) - K:
+    m = mean[n, g], A = rstd[n, g] weight[c], B = rstd^2 b[n, g], K = rstd a[n, g], with
+    a, b the group means above. Returns (m, A, B, K), each (N, C), in float64 (m in the
+    input dtype) and the inputs' array module: what the Numba and CUDA forms evaluate."""
+    N, C = sum_dy.shape
+    CG = C // G
+    w = 1.0 if weight is None else weight.astype(np.float64)
+    a = (w * sum_dy.astype(np.float64)).reshape(N, G, CG).sum(axis=2) / (CG * S)
+    b = (w * sum_dy_xhat.astype(np.float64)).reshape(N, G, CG).sum(axis=2) / (CG * S)
+    r = rstd.astype(np.float64)
+    A = r.repeat(CG, axis=1) * w
+    return mean.repeat(CG, axis=1), A, (r * r * b).repeat(CG, axis=1), (r * a).repeat(CG, axis=1)
+
+
 def _per_channel(values, CG):
     """(N, G) group values repeated for each of a group's CG channels: (N, C, 1)."""
     return np.repeat(values.astype(np.float64), CG, axis=1)[:, :, None]

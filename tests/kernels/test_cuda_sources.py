@@ -16,10 +16,10 @@ import sys
 import numpy as np
 import pytest
 
-from minitorch_cv.kernels.cuda import cupy_executor
-from minitorch_cv.kernels.cuda.errors import CudaBuildError, format_build_error
-from minitorch_cv.kernels.cuda.launcher import CudaSource
-from tests.kernels.cuda_testing import PROJECT_SOURCES, TEST_SOURCES
+from minitorch_cv.kernels.cuda.runtime import cupy_executor
+from minitorch_cv.kernels.cuda.runtime.errors import CudaBuildError, format_build_error
+from minitorch_cv.kernels.cuda.runtime.launcher import CudaSource
+from tests.kernels.runtime.cuda_testing import PROJECT_SOURCES, TEST_SOURCES
 
 SOURCES = PROJECT_SOURCES + TEST_SOURCES
 SOURCE_IDS = [path.name for path in SOURCES]

@@ -131,7 +131,7 @@ def test_cpu_kernels_on_the_thread_pool(monkeypatch):
     """The drawn shapes are small, so the Numba kernels ran on one thread; here every
     array is large enough for Numba's thread pool (more rows than threads, rows of
     uneven length), and the results must not change."""
-    monkeypatch.setattr(cpu_kernels, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(cpu_kernels, "_PARALLEL_MIN_ELEMENTS", 0)
     rng = np.random.default_rng(5)
     rows, cols = 37, 301
     x, dy = rng.standard_normal((rows, cols)) * 4, rng.standard_normal((rows, cols))

@@ -1,13 +1,13 @@
-"""The "run a CUDA kernel on your laptop" steps of kernels/cuda/README.md, run verbatim."""
+"""The "run a CUDA kernel on your laptop" steps of kernels/cuda/runtime/README.md, run verbatim."""
 import re
 import subprocess
 import sys
 
-from minitorch_cv.kernels.cuda.launcher import KERNEL_DIR
+from minitorch_cv.kernels.cuda.runtime.launcher import KERNEL_DIR
 
 
 def laptop_code_blocks():
-    text = (KERNEL_DIR / "README.md").read_text()
+    text = (KERNEL_DIR / "runtime" / "README.md").read_text()
     section = text[text.index("## Run a CUDA kernel on your laptop") :]
     return re.findall(r"```(cuda|python)\n(.*?)```", section, flags=re.DOTALL)
 

@@ -1,9 +1,9 @@
 """The one launcher through which every CUDA kernel of the project runs.
 
 A kernel family keeps its CUDA C in ``kernels/cuda/<family>.cu`` and its Python launch
-wrappers in ``kernels/cuda/<family>.py``::
+wrappers in ``kernels/cuda/<family>.py``, which import from this package::
 
-    from minitorch_cv.kernels.cuda.launcher import BLOCK, CudaSource, grid_1d
+    from .runtime import BLOCK, CudaSource, grid_1d
 
     _SOURCE = CudaSource("batch_norm.cu")
 
@@ -32,8 +32,8 @@ The rules it enforces (each would otherwise be a silent wrong answer on the GPU)
   allocate them contiguous, and a non-contiguous or read-only output is an error.
 - The build is chosen by dtype: the arrays of ``scalar_t*`` parameters decide (they
   must agree), ``dtype=`` overrides for kernels without such arrays.
-- grid, block and shared_mem are within the limits of every GPU since compute
-  capability 7.0 (1024 threads per block, 48 KiB of shared memory without opt-in).
+- grid and block are within the limits of every GPU since compute capability 7.0
+  (1024 threads per block).
 """
 import pathlib
 import threading
@@ -44,7 +44,7 @@ from minitorch_cv import device as _device
 
 from . import cupy_executor, emulation
 from .errors import CudaBuildError, CudaLaunchError
-from .source_parser import CudaSourceError, parse_kernels
+from .source_parser import CudaSourceError, parse_kernels, paste_headers, project_headers
 
 __all__ = [
     "BLOCK",
@@ -56,12 +56,11 @@ __all__ = [
 ]
 
 BLOCK = 256  # threads per block for one-thread-per-element kernels
-KERNEL_DIR = pathlib.Path(__file__).resolve().parent
+KERNEL_DIR = pathlib.Path(__file__).resolve().parent.parent  # kernels/cuda: the kernel families
 
 MAX_THREADS_PER_BLOCK = 1024
 MAX_BLOCK = (1024, 1024, 64)
 MAX_GRID = (2**31 - 1, 65535, 65535)
-MAX_SHARED_MEM = 48 * 1024  # bytes of dynamic shared memory without an opt-in
 
 # Each supported build: NumPy dtype -> the C type that scalar_t names.
 SCALAR_TYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
@@ -113,6 +112,7 @@ class CudaSource:
         if not self.path.is_file():
             raise FileNotFoundError(f"CUDA source {self.path} does not exist")
         self._text = None
+        self._headers = None
         self._kernels = None
         self._builds = {}
         self._lock = threading.Lock()
@@ -127,16 +127,39 @@ class CudaSource:
         return self._text
 
     @property
+    def headers(self):
+        """{name: text} of the project headers the file includes (``#include "name"``
+        of a file beside it, such as block_reduce.cuh)."""
+        if self._headers is None:
+            paths = project_headers(self.text, self.path.parent)
+            self._headers = {name: path.read_text() for name, path in paths.items()}
+        return self._headers
+
+    @property
     def kernels(self):
         """{name: source_parser.Kernel} for every kernel in the file."""
         if self._kernels is None:
-            self._kernels = parse_kernels(self.text, self.path.name)
+            self._kernels = parse_kernels(self.text, self.path.name, self.headers.values())
         return self._kernels
+
+    def compiled_text(self, source_label, full_paths):
+        """The text both executors compile: the file with its project headers pasted in
+        (labelled by full path or by name in the #line directives, like the file)."""
+        directory = self.path.parent
+
+        def header_label(name):
+            return str(directory / name) if full_paths else name
+
+        return paste_headers(self.text, self.headers, source_label, header_label)
 
     # ------------------------------------------------------------------ builds
     def gpu_code(self, dtype):
         """The code given to cupy.RawModule for ``dtype`` (also compiled by the nvcc tests)."""
-        return cupy_executor.module_code(self.text, self.path.name, _scalar_type(dtype))
+        return self.gpu_code_for(_scalar_type(dtype))
+
+    def gpu_code_for(self, ctype):
+        text = self.compiled_text(self.path.name, full_paths=False)
+        return cupy_executor.module_code(text, self.path.name, ctype)
 
     def build(self, executor, dtype):
         """The build of this source for ``executor`` ("emulation" or "gpu") and ``dtype``."""
@@ -145,14 +168,14 @@ class CudaSource:
         with self._lock:
             if key not in self._builds:
                 if executor == "emulation":
-                    build = emulation.EmulationBuild(self.text, self.path, ctype, sorted(self.kernels))
+                    build = emulation.EmulationBuild(self, ctype)
                 else:
-                    build = cupy_executor.CupyBuild(_device.cupy, self.text, self.path.name, ctype)
+                    build = cupy_executor.CupyBuild(_device.cupy, self, ctype)
                 self._builds[key] = build
             return self._builds[key]
 
     # ------------------------------------------------------------------ launch
-    def launch(self, name, grid, block, args, shared_mem=0, dtype=None):
+    def launch(self, name, grid, block, args, dtype=None):
         """Launches kernel ``name`` with ``grid`` x ``block`` threads on ``args``.
 
         grid, block: an int or a tuple of up to 3 ints. args: arrays (all NumPy or all
@@ -176,8 +199,7 @@ class CudaSource:
         block = _dims(block, "block", MAX_BLOCK)
         if block[0] * block[1] * block[2] > MAX_THREADS_PER_BLOCK:
             raise ValueError(f"block: at most {MAX_THREADS_PER_BLOCK} threads per block, got {block}")
-        shared_mem = _shared_mem(shared_mem)
-        self.build(executor, dtype).launch(name, grid, block, prepared, shared_mem, kernel.synchronizes)
+        self.build(executor, dtype).launch(name, grid, block, prepared, kernel.synchronizes)
 
     def launch_per_element(self, name, total, args):
         """Launches ``name`` with one thread per element of an array of ``total`` elements,
@@ -338,12 +360,3 @@ def _dims(value, what, limits):
         if not 1 <= d <= limit:
             raise ValueError(f"{what}: the {axis} dimension must be in [1, {limit}], got {d} (in {value!r})")
     return dims
-
-
-def _shared_mem(value):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        raise TypeError(f"shared_mem: expected an int number of bytes, got {value!r}")
-    value = int(value)
-    if not 0 <= value <= MAX_SHARED_MEM:
-        raise ValueError(f"shared_mem: expected 0 to {MAX_SHARED_MEM} bytes of dynamic shared memory, got {value}")
-    return value

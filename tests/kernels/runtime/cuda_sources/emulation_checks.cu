@@ -4,12 +4,10 @@
 
 // Every parameter type the launcher knows, summed into out[0].
 extern "C" __global__ void all_types(const scalar_t* a, const float* f, const double* d, const int* i,
-                                     const long long* ll, const unsigned char* u8, const bool* b, scalar_t* out,
-                                     int n, long long m, float alpha, double beta, scalar_t gamma, unsigned int u,
-                                     bool flag) {
+                                     const long long* ll, const unsigned char* u8, const bool* b, scalar_t* out, int n,
+                                     long long m, float alpha, double beta, scalar_t gamma, unsigned int u, bool flag) {
     if (blockIdx.x == 0 && threadIdx.x == 0) {
-        out[0] = (scalar_t)(a[0] + f[0] + d[0] + i[0] + ll[0] + u8[0] + b[0] + n + m + alpha + beta + gamma + u +
-                            flag);
+        out[0] = (scalar_t)(a[0] + f[0] + d[0] + i[0] + ll[0] + u8[0] + b[0] + n + m + alpha + beta + gamma + u + flag);
     }
 }
 
@@ -48,16 +46,6 @@ extern "C" __global__ void shared_privacy(unsigned int* leaks) {
     }
 }
 
-// The same, through dynamic shared memory (extern __shared__, sized by shared_mem).
-extern "C" __global__ void reverse_dynamic(const scalar_t* x, scalar_t* out) {
-    extern __shared__ scalar_t buffer[];
-    const int t = threadIdx.x;
-    const long long i = (long long)blockIdx.x * blockDim.x + t;
-    buffer[t] = x[i];
-    __syncthreads();
-    out[i] = buffer[blockDim.x - 1 - t];
-}
-
 // A barrier that thread 3 of every block never reaches (it returned): undefined
 // behaviour on a GPU, an error in the emulation.
 extern "C" __global__ void early_return_barrier(scalar_t* out) {
@@ -92,62 +80,19 @@ extern "C" __global__ void atomic_bins(int* int_bins, unsigned int* uint_bins, u
     atomicAdd(&double_bins[b], 0.25);
 }
 
-// Warp-level primitives, per warp of 32 lanes:
-//   out[0 * total + i] = sum of the warp's x by a __shfl_down_sync tree (in lane 0; the
-//                        other lanes get partial sums that the test ignores),
-//   out[1 * total + i] = sum of the warp's x by a __shfl_xor_sync butterfly (all lanes),
-//   out[2 * total + i] = x of the warp's lane 5 (__shfl_sync broadcast),
-//   out[3 * total + i] = inclusive prefix sum within the warp (__shfl_up_sync),
-//   out[4 * total + i] = number of lanes with x > 0 (__ballot_sync + __popc-free count),
-//   out[5 * total + i] = __any_sync(x > 2), out[6 * total + i] = __all_sync(x > -100).
-extern "C" __global__ void warp_primitives(const scalar_t* x, scalar_t* out, long long total) {
-    const unsigned full = 0xffffffffu;
+// The warp shuffle, per warp of 32 lanes: out[i] = sum of the warp's x by a
+// __shfl_xor_sync butterfly (every lane gets it), the first half of block_reduce.cuh.
+extern "C" __global__ void warp_butterfly(const scalar_t* x, scalar_t* out, long long total) {
     const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    const int lane = threadIdx.x % 32;
-    const scalar_t v = x[i];
-
-    scalar_t down = v;
-    for (int offset = 16; offset > 0; offset /= 2) down += __shfl_down_sync(full, down, offset);
-    out[0 * total + i] = down;
-
-    scalar_t butterfly = v;
-    for (int mask = 16; mask > 0; mask /= 2) butterfly += __shfl_xor_sync(full, butterfly, mask);
-    out[1 * total + i] = butterfly;
-
-    out[2 * total + i] = __shfl_sync(full, v, 5);
-
-    scalar_t scan = v;
-    for (int offset = 1; offset < 32; offset *= 2) {
-        scalar_t before = __shfl_up_sync(full, scan, offset);
-        if (lane >= offset) scan += before;
-    }
-    out[3 * total + i] = scan;
-
-    unsigned votes = __ballot_sync(full, v > 0);
-    int count = 0;
-    for (int k = 0; k < 32; ++k) count += (votes >> k) & 1u;
-    out[4 * total + i] = (scalar_t)count;
-    out[5 * total + i] = (scalar_t)__any_sync(full, v > 2);
-    out[6 * total + i] = (scalar_t)__all_sync(full, v > -100);
+    scalar_t butterfly = x[i];
+    for (int mask = 16; mask > 0; mask /= 2) butterfly += __shfl_xor_sync(0xffffffffu, butterfly, mask);
+    out[i] = butterfly;
 }
 
 // Lane 0 shuffles with a mask that leaves out lane 1, which shuffles with the full mask.
 extern "C" __global__ void mismatched_masks(scalar_t* out) {
     const unsigned mask = threadIdx.x == 0 ? 0xfffffffdu : 0xffffffffu;
-    out[threadIdx.x] = __shfl_sync(mask, (scalar_t)threadIdx.x, 0);
-}
-
-// __syncthreads_count/_and/_or: block-wide votes.
-extern "C" __global__ void block_votes(const int* flags, int* out) {
-    const int flag = flags[blockIdx.x * blockDim.x + threadIdx.x];
-    const int count = __syncthreads_count(flag);
-    const int all = __syncthreads_and(flag);
-    const int any = __syncthreads_or(flag);
-    if (threadIdx.x == 0) {
-        out[3 * blockIdx.x + 0] = count;
-        out[3 * blockIdx.x + 1] = all;
-        out[3 * blockIdx.x + 2] = any;
-    }
+    out[threadIdx.x] = __shfl_xor_sync(mask, (scalar_t)threadIdx.x, 2);
 }
 
 // 3-D grids and blocks: each thread writes its coordinates where its linear index says.

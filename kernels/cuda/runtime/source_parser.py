@@ -8,12 +8,17 @@ The launcher needs three facts about a kernel before it launches it:
 2. which pointers are ``const`` (inputs, which may be copied to make them contiguous)
    and which are not (outputs, which must not be copied or the kernel's writes would
    be lost);
-3. whether it synchronizes (``__syncthreads``, warp shuffles, ...) anywhere in its call
+3. whether it synchronizes (``__syncthreads``, ``__shfl_xor_sync``) anywhere in its call
    graph: the CPU emulation runs a kernel that never does as plain loops, much faster
    than with one fiber per CUDA thread.
 
+A source may include project headers that sit beside it (``#include "block_reduce.cuh"``):
+``project_headers`` finds them, their functions count in the call graph, and
+``paste_headers`` puts their text in place for the compilers (NVRTC has no include path
+to the project, and pasting makes every build hash cover the header too).
+
 This is not a C++ parser: it understands the shape of code that the project's kernels
-are written in (see kernels/cuda/README.md) and says so clearly when it meets
+are written in (see kernels/cuda/runtime/README.md) and says so clearly when it meets
 something else.
 """
 import dataclasses
@@ -24,24 +29,10 @@ class CudaSourceError(ValueError):
     """A .cu file that the launcher cannot use (for example a kernel not extern "C")."""
 
 
-# Intrinsics at which threads wait for each other: a kernel reaching any of them needs
-# the emulation's fibers.
-SYNCHRONIZING_INTRINSICS = frozenset(
-    [
-        "__syncthreads",
-        "__syncthreads_count",
-        "__syncthreads_and",
-        "__syncthreads_or",
-        "__syncwarp",
-        "__shfl_sync",
-        "__shfl_up_sync",
-        "__shfl_down_sync",
-        "__shfl_xor_sync",
-        "__ballot_sync",
-        "__any_sync",
-        "__all_sync",
-    ]
-)
+# Intrinsics at which threads wait for each other (those the emulation supports): a
+# kernel reaching any of them needs the emulation's fibers.
+SYNCHRONIZING_INTRINSICS = frozenset(["__syncthreads", "__shfl_xor_sync"])
+
 
 # Spellings of the same C type, reduced to one name.
 _TYPE_SPELLINGS = {
@@ -272,8 +263,42 @@ def _split_parameters(text):
     return parts
 
 
-def parse_kernels(text, filename="<source>"):
-    """{name: Kernel} for every ``__global__`` function of a .cu source."""
+_PROJECT_INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"(?P<name>[^"]+)"[ \t]*$', re.MULTILINE)
+
+
+def project_headers(text, directory):
+    """{name: path} of the headers that ``text`` includes with ``#include "name"`` and that
+    exist in ``directory`` (the .cu file's own). Any other include is left to the
+    compilers, which have no host headers (kernels/cuda/runtime/README.md)."""
+    headers = {}
+    for match in _PROJECT_INCLUDE.finditer(text):
+        path = directory / match.group("name")
+        if path.is_file():
+            headers[match.group("name")] = path
+    return headers
+
+
+def paste_headers(text, headers, source_label, header_label):
+    """``text`` with each ``#include "name"`` of ``headers`` ({name: header text}) replaced
+    by the header, between ``#line`` directives, so that compilers report positions in
+    the header's and the source's own lines. ``header_label(name)`` names a header in
+    those directives, ``source_label`` the source."""
+
+    def paste(match):
+        name = match.group("name")
+        if name not in headers:
+            return match.group(0)
+        if _PROJECT_INCLUDE.search(headers[name]):
+            raise CudaSourceError(f"{name}: a project header cannot include another one")
+        line = text.count("\n", 0, match.start()) + 1
+        return f'#line 1 "{header_label(name)}"\n{headers[name]}\n#line {line + 1} "{source_label}"'
+
+    return _PROJECT_INCLUDE.sub(paste, text)
+
+
+def parse_kernels(text, filename="<source>", headers=()):
+    """{name: Kernel} for every ``__global__`` function of a .cu source; ``headers`` are
+    the texts of the project headers it includes (their functions can synchronize)."""
     code, directives = _preprocessor_lines(strip_comments(text))
     macros = _macros(directives)
     aliases = _aliases(code, macros)
@@ -281,6 +306,13 @@ def parse_kernels(text, filename="<source>"):
     functions = {}  # name -> body text (overloads merged: conservative)
     kernels = []
     conservative = False  # synchronizing code outside any function we understand
+    for header_text in headers:
+        header_code, header_directives = _preprocessor_lines(strip_comments(header_text))
+        macros.update(_macros(header_directives))
+        for signature, body, _, _ in _top_level_blocks(header_code):
+            name, _ = _function_name(signature)
+            if name is not None:
+                functions[name] = functions.get(name, "") + "\n" + body
     for header, body, start, extern_c in _top_level_blocks(code):
         name, parameters = _function_name(header)
         if name is None:

@@ -32,17 +32,21 @@ def first_error(compiler_output, source_path):
     return None
 
 
-def format_build_error(what, source_path, source_text, compiler_output):
-    """The message of a CudaBuildError: the offending line first, then the full output."""
-    name = os.path.basename(str(source_path))
+def format_build_error(what, source_path, source_text, compiler_output, headers=None):
+    """The message of a CudaBuildError: the offending line first, then the full output.
+    ``headers`` ({name: text}): the project headers the source includes, whose lines are
+    quoted when the first error is in one of them."""
+    files = [(source_path, source_text)] + list((headers or {}).items())
     lines = [f"{what} failed."]
-    found = first_error(compiler_output, source_path)
-    if found is not None:
-        line, message = found
-        source_lines = source_text.split("\n")
-        code = source_lines[line - 1] if 0 < line <= len(source_lines) else ""
-        lines.append(f"{name}:{line}: error: {message}")
-        lines.append(f"{line:6d} | {code}")
+    for path, text in files:
+        found = first_error(compiler_output, path)
+        if found is not None:
+            line, message = found
+            source_lines = text.split("\n")
+            code = source_lines[line - 1] if 0 < line <= len(source_lines) else ""
+            lines.append(f"{os.path.basename(str(path))}:{line}: error: {message}")
+            lines.append(f"{line:6d} | {code}")
+            break
     lines.append("")
     lines.append("compiler output:")
     lines.append(compiler_output.strip())

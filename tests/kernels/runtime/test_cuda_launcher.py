@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 from minitorch_cv import device as mt_device
-from minitorch_cv.kernels.cuda import cupy_executor
-from minitorch_cv.kernels.cuda.launcher import (
+from minitorch_cv.kernels.cuda.runtime import cupy_executor
+from minitorch_cv.kernels.cuda.runtime.launcher import (
     BLOCK,
     CudaBuildError,
     CudaSource,
     CudaSourceError,
     grid_1d,
 )
-from tests.kernels.cuda_testing import (
+from tests.kernels.runtime.cuda_testing import (
     FakeCompileException,
     FakeCupyArray,
     checks_source,
@@ -164,22 +164,20 @@ def test_non_contiguous_or_read_only_outputs_are_rejected():
 
 # ---------------------------------------------------------------------- launch geometry
 @pytest.mark.parametrize(
-    "grid, block, shared_mem, error, message",
+    "grid, block, error, message",
     [
-        (1, 1025, 0, ValueError, r"block: the x dimension must be in \[1, 1024\], got 1025"),
-        (1, (32, 32, 2), 0, ValueError, "at most 1024 threads"),
-        (0, 1, 0, ValueError, r"grid: the x dimension must be in \[1, 2147483647\]"),
-        (1, (1, 1, 65), 0, ValueError, r"block: the z dimension must be in \[1, 64\]"),
-        ((1, 1, 1, 1), 1, 0, TypeError, "grid: expected an int or a tuple of 1 to 3 ints"),
-        (1.0, 1, 0, TypeError, "grid: expected an int"),
-        (1, 1, 48 * 1024 + 1, ValueError, "shared_mem: expected 0 to 49152 bytes"),
-        (1, 1, -1, ValueError, "shared_mem"),
+        (1, 1025, ValueError, r"block: the x dimension must be in \[1, 1024\], got 1025"),
+        (1, (32, 32, 2), ValueError, "at most 1024 threads"),
+        (0, 1, ValueError, r"grid: the x dimension must be in \[1, 2147483647\]"),
+        (1, (1, 1, 65), ValueError, r"block: the z dimension must be in \[1, 64\]"),
+        ((1, 1, 1, 1), 1, TypeError, "grid: expected an int or a tuple of 1 to 3 ints"),
+        (1.0, 1, TypeError, "grid: expected an int"),
     ],
 )
-def test_launch_geometry_is_checked(grid, block, shared_mem, error, message):
+def test_launch_geometry_is_checked(grid, block, error, message):
     x = np.zeros(1)
     with pytest.raises(error, match=message):
-        checks_source().launch("affine", grid=grid, block=block, args=(x, x.copy(), np.int64(1)), shared_mem=shared_mem)
+        checks_source().launch("affine", grid=grid, block=block, args=(x, x.copy(), np.int64(1)))
 
 
 # ---------------------------------------------------------------------- executors
@@ -199,15 +197,15 @@ def test_cupy_arrays_go_to_a_raw_module_built_once_per_dtype(monkeypatch):
     x = FakeCupyArray(np.arange(12, dtype=np.float32).reshape(3, 4).T)  # non-contiguous input
     out = FakeCupyArray(np.zeros(12, dtype=np.float32))
     for _ in range(2):
-        source.launch("affine", grid=grid_1d(12), block=(BLOCK,), args=(x, out, np.int64(12)), shared_mem=64)
+        source.launch("affine", grid=grid_1d(12), block=(BLOCK,), args=(x, out, np.int64(12)))
     (module,) = cupy.RawModule.created  # compiled lazily, once
     assert module.code == source.gpu_code(np.float32)
     assert module.code.startswith("// GPU build of emulation_checks.cu with scalar_t = float")
     assert "#define scalar_t float\n" in module.code and '#line 1 "emulation_checks.cu"\n' in module.code
     assert module.options == cupy_executor.OPTIONS
     assert module.looked_up == ["affine"]  # the function is looked up once and kept
-    name, grid, block, args, shared_mem = module.calls[0]
-    assert (name, grid, block, shared_mem) == ("affine", (1, 1, 1), (BLOCK, 1, 1), 64)
+    name, grid, block, args = module.calls[0]
+    assert (name, grid, block) == ("affine", (1, 1, 1), (BLOCK, 1, 1))
     assert args[0] is not x and args[0].flags.c_contiguous  # the input was made contiguous
     np.testing.assert_array_equal(args[0].array, x.array)
     assert args[1] is out  # the output is passed as it is
@@ -259,6 +257,23 @@ def test_build_error_shows_the_compiler_message_and_the_offending_line(tmp_path,
     assert "     6 |     out[i] = undefined_name * 2;" in message
 
 
+def test_errors_in_an_included_header_point_into_the_header(tmp_path, monkeypatch):
+    """A project header is pasted in place; errors after it keep the .cu file's lines."""
+    monkeypatch.setenv("MINITORCH_CV_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "helper.cuh").write_text("// line 1\n__device__ scalar_t twice(scalar_t v) { return 2 * oops; }\n")
+    path = tmp_path / "uses.cu"
+    path.write_text('#include "helper.cuh"\nextern "C" __global__ void k(scalar_t* out) { out[0] = twice(out[0]); }\n')
+    with pytest.raises(CudaBuildError) as info:
+        CudaSource(path).launch("k", grid=1, block=1, args=(np.zeros(1),))
+    message = str(info.value)
+    assert "helper.cuh:2: error:" in message and "oops" in message
+    assert "     2 | __device__ scalar_t twice(scalar_t v) { return 2 * oops; }" in message
+    (tmp_path / "helper.cuh").write_text("// line 1\n__device__ scalar_t twice(scalar_t v) { return 2 * v; }\n")
+    path.write_text(path.read_text() + "this_line_is_wrong;\n")
+    with pytest.raises(CudaBuildError, match="uses.cu:3: error:"):
+        CudaSource(path).launch("k", grid=1, block=1, args=(np.zeros(1),))
+
+
 def test_source_errors_are_reported_before_building(tmp_path):
     path = tmp_path / "unnamed.cu"
     path.write_text("__global__ void k(float* x) { x[0] = 1; }\n")
@@ -284,7 +299,7 @@ def test_second_build_loads_the_cached_library(tmp_path, monkeypatch):
 CONCURRENT_BUILD = """
 import sys
 import numpy as np
-from minitorch_cv.kernels.cuda.launcher import CudaSource
+from minitorch_cv.kernels.cuda.runtime.launcher import CudaSource
 out = np.zeros(300, dtype=np.float32)
 CudaSource(sys.argv[1]).launch("fill", grid=2, block=256, args=(out, np.int64(300)))
 assert (out == 7).all(), out
@@ -336,18 +351,3 @@ def test_launches_leave_no_threads_behind(monkeypatch):
     # At most `before`: a thread started by an earlier test (a data loader's prefetch thread)
     # may finish meanwhile; a launch that leaked its workers would add four.
     assert thread_count() <= before
-
-
-@pytest.mark.parametrize(
-    "call, message",
-    [
-        ("__activemask()", r"__activemask\(\) is not supported by the CPU emulation"),
-        ("__shfl_down(out[0], 1)", "__shfl_down is deprecated: use __shfl_down_sync"),
-    ],
-)
-def test_unsupported_intrinsics_fail_to_build_with_a_reason(tmp_path, monkeypatch, call, message):
-    monkeypatch.setenv("MINITORCH_CV_CACHE", str(tmp_path / "cache"))
-    path = tmp_path / "unsupported.cu"
-    path.write_text(f'extern "C" __global__ void k(scalar_t* out) {{\n    out[0] = {call};\n}}\n')
-    with pytest.raises(CudaBuildError, match=message):
-        CudaSource(path).launch("k", grid=1, block=1, args=(np.zeros(1),))

@@ -4,7 +4,7 @@ import types
 
 import numpy as np
 
-from minitorch_cv.kernels.cuda.launcher import KERNEL_DIR, CudaSource
+from minitorch_cv.kernels.cuda.runtime.launcher import KERNEL_DIR, CudaSource
 
 TEST_SOURCE_DIR = pathlib.Path(__file__).resolve().parent / "cuda_sources"
 
@@ -65,8 +65,8 @@ class FakeRawModule:
         if self.compile_error is not None:
             raise FakeCompileException(self.compile_error)
 
-        def kernel(grid, block, args, shared_mem=0):
-            self.calls.append((name, grid, block, args, shared_mem))
+        def kernel(grid, block, args):
+            self.calls.append((name, grid, block, args))
 
         return kernel
 

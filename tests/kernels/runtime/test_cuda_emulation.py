@@ -1,6 +1,6 @@
 """The CPU emulation behaves like a GPU: shared memory, barriers, atomics, warps.
 
-The kernels are in tests/kernels/cuda_sources/emulation_checks.cu (valid CUDA, also
+The kernels are in tests/kernels/runtime/cuda_sources/emulation_checks.cu (valid CUDA, also
 compiled by nvcc in test_cuda_sources.py).
 """
 import platform
@@ -10,8 +10,8 @@ from math import erf
 import numpy as np
 import pytest
 
-from minitorch_cv.kernels.cuda.launcher import CudaLaunchError, CudaSource, grid_1d
-from tests.kernels.cuda_testing import checks_source, line_of
+from minitorch_cv.kernels.cuda.runtime.launcher import CudaLaunchError, CudaSource, grid_1d
+from tests.kernels.runtime.cuda_testing import checks_source, line_of
 
 DTYPES = [np.float32, np.float64]
 REVERSE_BLOCK = 128  # as in emulation_checks.cu
@@ -28,7 +28,7 @@ def test_the_launcher_sees_which_kernels_synchronize():
     assert not kernels["affine"].synchronizes  # runs as plain loops
     assert not kernels["atomic_bins"].synchronizes
     assert kernels["reverse_in_block"].synchronizes
-    assert kernels["warp_primitives"].synchronizes
+    assert kernels["warp_butterfly"].synchronizes
     assert kernels["rotate_in_block"].synchronizes  # through a __device__ function
 
 
@@ -45,16 +45,6 @@ def test_shared_memory_is_private_to_each_block():
     leaks = np.zeros(1, dtype=np.uint32)
     checks_source().launch("shared_privacy", grid=64, block=REVERSE_BLOCK, args=(leaks,), dtype=np.float32)
     assert leaks[0] == 0
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_dynamic_shared_memory(dtype):
-    blocks, threads = 5, 96
-    x = np.arange(blocks * threads, dtype=dtype)
-    out = np.empty_like(x)
-    shared_mem = threads * x.itemsize
-    checks_source().launch("reverse_dynamic", grid=blocks, block=threads, args=(x, out), shared_mem=shared_mem)
-    np.testing.assert_array_equal(out, x.reshape(blocks, threads)[:, ::-1].reshape(-1))
 
 
 def test_synchronizing_device_functions_run_with_the_whole_block():
@@ -109,42 +99,19 @@ def test_atomics_under_contention_across_blocks():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_warp_primitives_match_lockstep_semantics(dtype):
+def test_the_warp_butterfly_gives_every_lane_its_warps_sum(dtype):
     blocks, threads = 3, 64
     total = blocks * threads
-    rng = np.random.default_rng(1)
-    x = rng.integers(-3, 4, total).astype(dtype)  # small integers: every sum is exact
-    out = np.zeros(7 * total, dtype=dtype)
-    checks_source().launch("warp_primitives", grid=blocks, block=threads, args=(x, out, np.int64(total)))
-    down, butterfly, broadcast, scan, votes, any_, all_ = out.reshape(7, -1, 32)
+    x = np.random.default_rng(1).integers(-3, 4, total).astype(dtype)  # small integers: exact sums
+    out = np.zeros(total, dtype=dtype)
+    checks_source().launch("warp_butterfly", grid=blocks, block=threads, args=(x, out, np.int64(total)))
     warps = x.reshape(-1, 32)
-    np.testing.assert_array_equal(down[:, 0], warps.sum(axis=1))  # lane 0 holds the tree's sum
-    np.testing.assert_array_equal(butterfly, np.repeat(warps.sum(axis=1, keepdims=True), 32, axis=1))
-    np.testing.assert_array_equal(broadcast, np.repeat(warps[:, 5:6], 32, axis=1))
-    np.testing.assert_array_equal(scan, np.cumsum(warps, axis=1))
-    np.testing.assert_array_equal(votes, np.repeat((warps > 0).sum(axis=1, keepdims=True), 32, axis=1))
-    np.testing.assert_array_equal(any_, np.repeat((warps > 2).any(axis=1, keepdims=True), 32, axis=1))
-    np.testing.assert_array_equal(all_, np.ones_like(all_))
-    # Lane k of the __shfl_down_sync tree: what lockstep execution gives, lane by lane.
-    expected = warps.copy()
-    for offset in (16, 8, 4, 2, 1):
-        shifted = np.concatenate([expected[:, offset:], expected[:, 32 - offset :]], axis=1)
-        expected = expected + shifted
-    np.testing.assert_array_equal(down, expected)
+    np.testing.assert_array_equal(out.reshape(-1, 32), np.repeat(warps.sum(axis=1, keepdims=True), 32, axis=1))
 
 
 def test_warp_exchanges_with_mismatched_masks_are_an_error():
-    with pytest.raises(CudaLaunchError, match=r"warp exchange mismatch: lanes wait in __shfl_sync .*mask 0xfffffffd"):
+    with pytest.raises(CudaLaunchError, match=r"warp exchange mismatch: lanes wait in __shfl_xor_sync .*mask 0xfffffffd"):
         checks_source().launch("mismatched_masks", grid=1, block=32, args=(np.zeros(32, np.float32),))
-
-
-def test_block_votes():
-    flags = np.zeros(2 * 96, dtype=np.int32)
-    flags[:96] = 1  # block 0: all threads vote yes
-    flags[96 + 5] = flags[96 + 70] = 1  # block 1: two do
-    out = np.zeros(6, dtype=np.int32)
-    checks_source().launch("block_votes", grid=2, block=96, args=(flags, out), dtype=np.float32)
-    np.testing.assert_array_equal(out, [96, 1, 1, 2, 0, 1])
 
 
 def test_three_dimensional_grids_and_blocks():
@@ -190,7 +157,7 @@ def test_the_portable_ucontext_fibers_behave_the_same(tmp_path, monkeypatch):
     monkeypatch.setenv("MINITORCH_CV_CACHE", str(tmp_path))
     monkeypatch.setenv("MINITORCH_CV_EMULATION_CXXFLAGS", "-DMTCV_USE_UCONTEXT")
     test_shared_memory_and_barrier_within_a_block(np.float64)
-    test_warp_primitives_match_lockstep_semantics(np.float32)
+    test_the_warp_butterfly_gives_every_lane_its_warps_sum(np.float32)
     test_a_barrier_that_a_returned_thread_never_reaches_is_an_error()
     (library,) = (tmp_path / "cuda-emulation").glob("emulation_checks-double-*.so")
     assert b"swapcontext" in library.read_bytes()

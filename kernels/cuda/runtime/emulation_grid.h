@@ -1,6 +1,6 @@
 // emulation_grid.h -- how the CPU emulation runs a CUDA grid, and the launch stub.
 //
-// Included by emulation.h; read kernels/cuda/README.md first.
+// Included by emulation.h; read kernels/cuda/runtime/README.md first.
 //
 // The grid's blocks are shared out among a few OS threads ("workers"): each takes the
 // next block until none is left, and runs it to its end, either in direct mode (a loop
@@ -17,9 +17,8 @@ namespace mtcv {
 struct LaunchConfig {
     unsigned int grid[3];
     unsigned int block[3];
-    unsigned long long shared_mem;  // bytes of dynamic (extern __shared__) memory
-    int workers;                    // OS threads to spread the blocks over
-    int use_fibers;                 // 0: direct mode (the kernel never synchronizes)
+    int workers;     // OS threads to spread the blocks over
+    int use_fibers;  // 0: direct mode (the kernel never synchronizes)
 };
 
 // ------------------------------------------------------------ the grid
@@ -48,13 +47,6 @@ inline void* work(void* argument) {
     const LaunchConfig& config = grid.config;
     gridDim = dim3(config.grid[0], config.grid[1], config.grid[2]);
     blockDim = dim3(config.block[0], config.block[1], config.block[2]);
-    // This worker's dynamic shared memory, 16-byte aligned like the GPU's.
-    void* shared = nullptr;
-    if (posix_memalign(&shared, 16, config.shared_mem + 16) != 0) {
-        report(grid, "could not allocate the dynamic shared memory");
-        return nullptr;
-    }
-    dynamic_shared = static_cast<unsigned char*>(shared);
     char direct_error[kMessageBytes] = "";
     direct_mode_error = direct_error;
 
@@ -70,7 +62,6 @@ inline void* work(void* argument) {
             if (stacks != nullptr) release_stacks(stacks);
             free(block);
             free(fibers);
-            free(shared);
             return nullptr;
         }
         block->fibers = fibers;
@@ -105,8 +96,6 @@ inline void* work(void* argument) {
         free(block);
     }
     direct_mode_error = nullptr;
-    dynamic_shared = nullptr;
-    free(shared);
     return nullptr;
 }
 

@@ -8,9 +8,10 @@
 //     ...the .cu source, unchanged...
 //     ...one extern "C" launch stub per kernel...
 //
-// so everything a kernel may use must be defined here. What is deliberately missing
-// fails to compile with a message that points to kernels/cuda/README.md, which lists
-// the supported subset and the reason for every limit.
+// so everything a kernel may use must be defined here: what the project's kernels use
+// (barriers, static shared memory, __shfl_xor_sync, atomicAdd) and the math library.
+// Anything else fails to compile; kernels/cuda/runtime/README.md lists the supported
+// subset and the reason for every limit.
 #pragma once
 
 #include "emulation_grid.h"
@@ -27,8 +28,7 @@
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
 // Static shared memory: one copy per worker OS thread = per running block (see
-// emulation_block.h). `extern __shared__ T name[];` (dynamic shared memory) is rewritten by the
-// launcher into `static mtcv::DynamicShared<T> name;`, a pointer to the block's buffer.
+// emulation_block.h).
 #define __shared__ static thread_local
 // __constant__ data initialized in the source is read-only on the device.
 #define __constant__ const
@@ -36,26 +36,13 @@
 // ------------------------------------------------------------ synchronization
 // __builtin_LINE() is the caller's line (the .cu line, thanks to #line), so that a
 // divergent barrier is reported where it is written.
-inline void __syncthreads(int line = __builtin_LINE()) {
-    mtcv::block_barrier(0, line, "__syncthreads()");
-}
-inline int __syncthreads_count(int predicate, int line = __builtin_LINE()) {
-    return mtcv::block_barrier(predicate, line, "__syncthreads_count");
-}
-inline int __syncthreads_and(int predicate, int line = __builtin_LINE()) {
-    return mtcv::block_barrier(predicate, line, "__syncthreads_and");
-}
-inline int __syncthreads_or(int predicate, int line = __builtin_LINE()) {
-    return mtcv::block_barrier(predicate, line, "__syncthreads_or");
-}
-// Blocks may run at the same time on different workers: a fence is a real fence.
-inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
-inline void __threadfence_block() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+inline void __syncthreads(int line = __builtin_LINE()) { mtcv::block_barrier(line, "__syncthreads()"); }
 
-// ------------------------------------------------------------ warp-level primitives
-// Emulated faithfully: each call is a meeting point of the lanes named in `mask`. A
-// lane waits until every lane of the mask has made the same call, then all of them get
-// their results at once (as in lockstep execution on the GPU).
+// ------------------------------------------------------------ warp shuffle
+// The warp exchange the project's kernels use (block_reduce.cuh), emulated faithfully:
+// each call is a meeting point of the lanes named in `mask`. A lane waits until every
+// lane of the mask has made the same call, then all of them get their results at once
+// (as in lockstep execution on the GPU): lane k receives `var` of lane k ^ laneMask.
 namespace mtcv {
 template <typename T>
 unsigned long long to_bits(T value) {
@@ -70,109 +57,25 @@ T from_bits(unsigned long long bits) {
     memcpy(&value, &bits, sizeof(T));
     return value;
 }
-template <typename T>
-T shuffle(WarpOp op, unsigned mask, T var, int argument, int width, int line, const char* what) {
-    return from_bits<T>(warp_exchange(op, mask, to_bits(var), argument, width, line, what));
-}
 }  // namespace mtcv
 
-template <typename T>
-T __shfl_sync(unsigned mask, T var, int srcLane, int width = warpSize, int line = __builtin_LINE()) {
-    return mtcv::shuffle(mtcv::WarpOp::shfl_idx, mask, var, srcLane, width, line, "__shfl_sync");
-}
-template <typename T>
-T __shfl_up_sync(unsigned mask, T var, unsigned delta, int width = warpSize, int line = __builtin_LINE()) {
-    return mtcv::shuffle(mtcv::WarpOp::shfl_up, mask, var, (int)delta, width, line, "__shfl_up_sync");
-}
-template <typename T>
-T __shfl_down_sync(unsigned mask, T var, unsigned delta, int width = warpSize, int line = __builtin_LINE()) {
-    return mtcv::shuffle(mtcv::WarpOp::shfl_down, mask, var, (int)delta, width, line, "__shfl_down_sync");
-}
 template <typename T>
 T __shfl_xor_sync(unsigned mask, T var, int laneMask, int width = warpSize, int line = __builtin_LINE()) {
-    return mtcv::shuffle(mtcv::WarpOp::shfl_xor, mask, var, laneMask, width, line, "__shfl_xor_sync");
-}
-inline unsigned __ballot_sync(unsigned mask, int predicate, int line = __builtin_LINE()) {
-    return (unsigned)mtcv::warp_exchange(mtcv::WarpOp::ballot, mask, predicate != 0, 0, 32, line, "__ballot_sync");
-}
-inline int __any_sync(unsigned mask, int predicate, int line = __builtin_LINE()) {
-    return (int)mtcv::warp_exchange(mtcv::WarpOp::any, mask, predicate != 0, 0, 32, line, "__any_sync");
-}
-inline int __all_sync(unsigned mask, int predicate, int line = __builtin_LINE()) {
-    return (int)mtcv::warp_exchange(mtcv::WarpOp::all, mask, predicate != 0, 0, 32, line, "__all_sync");
-}
-inline void __syncwarp(unsigned mask = 0xffffffffu, int line = __builtin_LINE()) {
-    mtcv::warp_exchange(mtcv::WarpOp::sync, mask, 0, 0, 32, line, "__syncwarp");
-}
-
-// Not supported (see README): they depend on which lanes the hardware happens to run
-// together, which the emulation does not model.
-namespace mtcv {
-template <typename... T>
-struct unsupported : std::false_type {};
-}  // namespace mtcv
-template <typename... T>
-unsigned __activemask(T...) {
-    static_assert(mtcv::unsupported<T...>::value,
-                  "__activemask() is not supported by the CPU emulation (kernels/cuda/README.md)");
-    return 0;
-}
-// The deprecated non-_sync shuffles and votes were removed from CUDA itself.
-template <typename... T>
-int __shfl_down(T...) {
-    static_assert(mtcv::unsupported<T...>::value, "__shfl_down is deprecated: use __shfl_down_sync");
-    return 0;
+    unsigned long long bits = mtcv::shuffle_xor(mask, mtcv::to_bits(var), laneMask, width, line, "__shfl_xor_sync");
+    return mtcv::from_bits<T>(bits);
 }
 
 // ------------------------------------------------------------ atomics
-// Exactly CUDA's overloads (there is no atomicAdd(long long*, ...) in CUDA: use
+// atomicAdd with CUDA's overloads (there is no atomicAdd(long long*, ...) in CUDA: use
 // unsigned long long, whose wrap-around addition is the same two's-complement sum).
 // Relaxed ordering, as on the GPU; blocks run in parallel, so these are real atomics.
-#define MTCV_INTEGER_ATOMICS(T)                                                                           \
-    inline T atomicAdd(T* address, T value) { return __atomic_fetch_add(address, value, __ATOMIC_RELAXED); } \
-    inline T atomicExch(T* address, T value) { return __atomic_exchange_n(address, value, __ATOMIC_RELAXED); } \
-    inline T atomicAnd(T* address, T value) { return __atomic_fetch_and(address, value, __ATOMIC_RELAXED); } \
-    inline T atomicOr(T* address, T value) { return __atomic_fetch_or(address, value, __ATOMIC_RELAXED); }   \
-    inline T atomicXor(T* address, T value) { return __atomic_fetch_xor(address, value, __ATOMIC_RELAXED); } \
-    inline T atomicCAS(T* address, T compare, T value) {                                                  \
-        __atomic_compare_exchange_n(address, &compare, value, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);  \
-        return compare;                                                                                    \
-    }                                                                                                      \
-    inline T atomicMax(T* address, T value) {                                                             \
-        T old = __atomic_load_n(address, __ATOMIC_RELAXED);                                                \
-        while (old < value &&                                                                              \
-               !__atomic_compare_exchange_n(address, &old, value, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) { \
-        }                                                                                                  \
-        return old;                                                                                        \
-    }                                                                                                      \
-    inline T atomicMin(T* address, T value) {                                                             \
-        T old = __atomic_load_n(address, __ATOMIC_RELAXED);                                                \
-        while (value < old &&                                                                              \
-               !__atomic_compare_exchange_n(address, &old, value, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) { \
-        }                                                                                                  \
-        return old;                                                                                        \
-    }
-MTCV_INTEGER_ATOMICS(int)
-MTCV_INTEGER_ATOMICS(unsigned int)
-MTCV_INTEGER_ATOMICS(unsigned long long)
-#undef MTCV_INTEGER_ATOMICS
-inline int atomicSub(int* address, int value) { return __atomic_fetch_sub(address, value, __ATOMIC_RELAXED); }
-inline unsigned int atomicSub(unsigned int* address, unsigned int value) {
-    return __atomic_fetch_sub(address, value, __ATOMIC_RELAXED);
+inline int atomicAdd(int* address, int value) { return __atomic_fetch_add(address, value, __ATOMIC_RELAXED); }
+inline unsigned int atomicAdd(unsigned int* address, unsigned int value) {
+    return __atomic_fetch_add(address, value, __ATOMIC_RELAXED);
 }
-inline long long atomicMax(long long* address, long long value) {
-    long long old = __atomic_load_n(address, __ATOMIC_RELAXED);
-    while (old < value && !__atomic_compare_exchange_n(address, &old, value, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-    }
-    return old;
+inline unsigned long long atomicAdd(unsigned long long* address, unsigned long long value) {
+    return __atomic_fetch_add(address, value, __ATOMIC_RELAXED);
 }
-inline long long atomicMin(long long* address, long long value) {
-    long long old = __atomic_load_n(address, __ATOMIC_RELAXED);
-    while (value < old && !__atomic_compare_exchange_n(address, &old, value, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-    }
-    return old;
-}
-
 // Floating-point atomicAdd: a compare-and-swap loop on the value's bits.
 template <typename T>
 inline T mtcv_atomic_add_float(T* address, T value) {
@@ -186,11 +89,6 @@ inline T mtcv_atomic_add_float(T* address, T value) {
 }
 inline float atomicAdd(float* address, float value) { return mtcv_atomic_add_float(address, value); }
 inline double atomicAdd(double* address, double value) { return mtcv_atomic_add_float(address, value); }
-inline float atomicExch(float* address, float value) {
-    float old;
-    __atomic_exchange(address, &value, &old, __ATOMIC_RELAXED);
-    return old;
-}
 
 // ------------------------------------------------------------ math
 // The C library's functions, declared here rather than through <math.h> so that no

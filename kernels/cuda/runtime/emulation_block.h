@@ -1,6 +1,6 @@
 // emulation_block.h -- how the CPU emulation runs the threads of one CUDA block.
 //
-// Included by emulation_grid.h; read kernels/cuda/README.md first.
+// Included by emulation_grid.h; read kernels/cuda/runtime/README.md first.
 //
 // A kernel that never synchronizes (no __syncthreads, no warp exchange anywhere in its
 // call graph; the Python launcher decides this from the source) runs its threads one
@@ -72,21 +72,16 @@ inline void append(char* message, const char* format, ...) {
 // ------------------------------------------------------------ per-thread bookkeeping
 enum class State { ready, at_barrier, at_warp, done, failed };
 
-// The warp-level operations a fiber can wait in (the intrinsics are in emulation.h).
-enum class WarpOp { sync, shfl_idx, shfl_up, shfl_down, shfl_xor, ballot, any, all };
-
 struct Fiber {
     Context context;  // where it resumes
     char* stack;
     State state;
     int line;          // the .cu line of the barrier or exchange it waits at
     const char* what;  // which intrinsic, for messages
-    int predicate;     // its operand of __syncthreads_count/_and/_or
-    // A warp exchange: what this lane offers and asks for, and what it gets.
-    WarpOp op;
+    // A warp shuffle (__shfl_xor_sync): what this lane offers and asks for, and what it gets.
     unsigned int mask;
     unsigned long long value;  // the lane's operand, as raw bits
-    int lane_argument;         // srcLane, delta or laneMask
+    int lane_mask;
     int width;
     unsigned long long result;
 };
@@ -97,22 +92,13 @@ struct Block {
     int num_threads;
     int current;  // the fiber now running
     Context scheduler;  // where the scheduler resumes
-    int barrier_result;  // __syncthreads_count/_and/_or of the last release
     void (*invoke)(void*);
     void* closure;
     char error[kMessageBytes];  // the first misuse of an intrinsic
 };
 
 inline thread_local Block* current_block = nullptr;
-inline thread_local unsigned char* dynamic_shared = nullptr;
 inline thread_local char* direct_mode_error = nullptr;  // where direct mode reports misuse
-
-// What `extern __shared__ T name[];` becomes (the launcher rewrites the declaration):
-// an object that converts to a pointer into the running block's dynamic shared memory.
-template <typename T>
-struct DynamicShared {
-    operator T*() const { return reinterpret_cast<T*>(dynamic_shared); }
-};
 
 inline void set_thread_index(int t) {
     if (blockDim.y == 1 && blockDim.z == 1) {  // the common 1-D block: no divisions
@@ -169,15 +155,16 @@ inline bool direct_mode_sync(const char* what, int line) {
 }
 
 // ------------------------------------------------------------ barriers and exchanges
-inline int block_barrier(int predicate, int line, const char* what) {
-    if (current_block == nullptr) return direct_mode_sync(what, line) ? (predicate != 0) : 0;
-    current_block->fibers[current_block->current].predicate = predicate != 0;
+inline void block_barrier(int line, const char* what) {
+    if (current_block == nullptr) {
+        direct_mode_sync(what, line);
+        return;
+    }
     wait_here(State::at_barrier, line, what);
-    return current_block->barrier_result;
 }
 
-inline unsigned long long warp_exchange(WarpOp op, unsigned int mask, unsigned long long value, int argument,
-                                        int width, int line, const char* what) {
+inline unsigned long long shuffle_xor(unsigned int mask, unsigned long long value, int lane_mask, int width, int line,
+                                      const char* what) {
     if (current_block == nullptr) {
         direct_mode_sync(what, line);
         return value;
@@ -197,27 +184,19 @@ inline unsigned long long warp_exchange(WarpOp op, unsigned int mask, unsigned l
         fail(message);
     }
     Fiber& self = block.fibers[block.current];
-    self.op = op;
     self.mask = mask;
     self.value = value;
-    self.lane_argument = argument;
+    self.lane_mask = lane_mask;
     self.width = width;
     wait_here(State::at_warp, line, what);
     return current_block->fibers[current_block->current].result;
 }
 
-// The lane that `lane` reads in a shuffle, or `lane` itself when it keeps its own value
-// (the CUDA rules: shuffles stay within segments of `width` lanes; up/down/xor past
-// the segment's end return the caller's own value).
+// The lane that `lane` reads in __shfl_xor_sync: lane ^ laneMask, or `lane` itself
+// when that falls past the end of its segment of `width` lanes (CUDA's rule).
 inline int shuffle_source(const Fiber& f, int lane) {
     int segment = (lane / f.width) * f.width;
-    switch (f.op) {
-        case WarpOp::shfl_idx: return segment + (f.lane_argument & (f.width - 1));
-        case WarpOp::shfl_up: return lane - f.lane_argument < segment ? lane : lane - f.lane_argument;
-        case WarpOp::shfl_down: return lane + f.lane_argument >= segment + f.width ? lane : lane + f.lane_argument;
-        case WarpOp::shfl_xor: return (lane ^ f.lane_argument) >= segment + f.width ? lane : (lane ^ f.lane_argument);
-        default: return lane;
-    }
+    return (lane ^ f.lane_mask) >= segment + f.width ? lane : (lane ^ f.lane_mask);
 }
 
 // ------------------------------------------------------------ the block scheduler
@@ -238,22 +217,16 @@ inline bool all_done(const Block& block) {
 // Every thread waits at the same __syncthreads: release them all.
 inline bool release_block_barrier(Block& block) {
     const Fiber& first = block.fibers[0];
-    int count = 0;
     for (int t = 0; t < block.num_threads; ++t) {
         const Fiber& f = block.fibers[t];
         if (f.state != State::at_barrier || f.line != first.line || strcmp(f.what, first.what) != 0) return false;
-        count += f.predicate;
     }
-    if (strcmp(first.what, "__syncthreads_count") == 0) block.barrier_result = count;
-    else if (strcmp(first.what, "__syncthreads_and") == 0) block.barrier_result = count == block.num_threads;
-    else if (strcmp(first.what, "__syncthreads_or") == 0) block.barrier_result = count > 0;
-    else block.barrier_result = 0;
     for (int t = 0; t < block.num_threads; ++t) block.fibers[t].state = State::ready;
     return true;
 }
 
-// The lanes [first, last) of one warp; `leader` waits in an exchange. If every lane of
-// its mask waits in the same exchange, computes all their results and releases them.
+// The lanes [first, last) of one warp; `leader` waits in a shuffle. If every lane of
+// its mask waits in the same shuffle, computes all their results and releases them.
 inline bool try_release_warp(Block& block, int first, int last, const Fiber& leader) {
     int lanes = last - first;
     unsigned int existing = lanes == 32 ? 0xffffffffu : ((1u << lanes) - 1u);
@@ -268,7 +241,7 @@ inline bool try_release_warp(Block& block, int first, int last, const Fiber& lea
             return false;
         }
         if (f.state != State::at_warp) return false;  // not there yet
-        if (f.mask != leader.mask || f.op != leader.op || f.line != leader.line) {
+        if (f.mask != leader.mask || f.line != leader.line) {
             append(block.error, "warp exchange mismatch: lanes wait in %s at line %d (mask 0x%08x) while ",
                    leader.what, leader.line, leader.mask);
             append_thread(block.error, first + lane);
@@ -276,31 +249,20 @@ inline bool try_release_warp(Block& block, int first, int last, const Fiber& lea
             return false;
         }
     }
-    unsigned int votes = 0;
-    for (int lane = 0; lane < lanes; ++lane)
-        if ((members >> lane & 1u) && block.fibers[first + lane].value != 0) votes |= 1u << lane;
     for (int lane = 0; lane < lanes; ++lane) {
         if (!(members >> lane & 1u)) continue;
         Fiber& f = block.fibers[first + lane];
-        switch (f.op) {
-            case WarpOp::ballot: f.result = votes; break;
-            case WarpOp::any: f.result = votes != 0; break;
-            case WarpOp::all: f.result = votes == members; break;
-            case WarpOp::sync: f.result = 0; break;
-            default: {
-                int source = shuffle_source(f, lane);
-                if (source < 0 || source >= 32 || !(members >> source & 1u)) {
-                    append(block.error, "%s at line %d: ", f.what, f.line);
-                    append_thread(block.error, first + lane);
-                    append(block.error,
-                           " reads lane %d, which is not in the mask 0x%08x or does not exist "
-                           "(the block has %d threads)",
-                           source, f.mask, block.num_threads);
-                    return false;
-                }
-                f.result = block.fibers[first + source].value;
-            }
+        int source = shuffle_source(f, lane);
+        if (source < 0 || source >= 32 || !(members >> source & 1u)) {
+            append(block.error, "%s at line %d: ", f.what, f.line);
+            append_thread(block.error, first + lane);
+            append(block.error,
+                   " reads lane %d, which is not in the mask 0x%08x or does not exist "
+                   "(the block has %d threads)",
+                   source, f.mask, block.num_threads);
+            return false;
         }
+        f.result = block.fibers[first + source].value;
     }
     for (int lane = 0; lane < lanes; ++lane)
         if (members >> lane & 1u) block.fibers[first + lane].state = State::ready;
