@@ -62,7 +62,7 @@ from minitorch_cv import data, models, optim
 from minitorch_cv.data import joint_transforms as JT
 from minitorch_cv.data import transforms as T
 from minitorch_cv.data.errors import ENV_VAR
-from minitorch_cv.data.weight_maps import unet_weight_map
+from minitorch_cv.data.weight_maps import median_frequency_weights, unet_weight_map
 from minitorch_cv.device import normalize as normalize_device
 from minitorch_cv.models import segmentation
 from minitorch_cv.serialization import CheckpointError
@@ -270,21 +270,6 @@ def load_data(args):
     return train_set, val_set
 
 
-def median_frequency_weights(dataset):
-    """Eigen & Fergus's median frequency balancing (SegNet's CamVid weights): w_c =
-    median(f) / f_c, f_c = pixels of class c / pixels of the images where c occurs."""
-    K = dataset.num_classes
-    pixels = np.zeros(K)
-    present_in = np.zeros(K)
-    for mask in dataset.masks:
-        counts = np.bincount(mask.reshape(-1), minlength=K + 1)[:K]
-        labelled = counts.sum()
-        pixels += counts
-        present_in += (counts > 0) * labelled
-    frequency = pixels / np.maximum(present_in, 1)
-    return np.median(frequency[frequency > 0]) / np.where(frequency > 0, frequency, np.inf)
-
-
 def _gray_to_rgb(image, *maps):
     return (np.repeat(image, 3, axis=0),) + maps
 
@@ -335,7 +320,9 @@ def build_data(args):
                                    drop_last=len(epoch_set) > args.batch_size,
                                    generator=args.seed, device=args.device)
     val_loader = data.DataLoader(val_set, batch_size=args.batch_size, device=args.device)
-    class_weights = median_frequency_weights(train_set) if args.class_weights == "median" else None
+    class_weights = None
+    if args.class_weights == "median":
+        class_weights = median_frequency_weights(train_set.masks, train_set.num_classes)
     return train_set, val_set, (train_loader, val_loader), class_weights
 
 
@@ -344,12 +331,14 @@ def build_model(args, in_channels, num_classes):
     builder = models.get_model_builder(args.arch)
     options = model_options(args)
     parameters = inspect.signature(builder).parameters
+    accepted = [name for name in parameters if name not in ("num_classes", "weights", "progress")]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise UsageError(f"--model-option: {args.arch} has no argument {', '.join(unknown)}; "
+                         f"it takes {', '.join(accepted)}")
     if "in_channels" in parameters:
         options.setdefault("in_channels", in_channels)
-    try:
-        model = builder(num_classes=num_classes, **options)
-    except TypeError as error:
-        raise UsageError(f"--model-option: {error}") from None
+    model = builder(num_classes=num_classes, **options)
     if getattr(model, "margin", 0):  # the unpadded U-Net: whole images, mirrored borders
         model = segmentation.OverlapTile(model)
     return model

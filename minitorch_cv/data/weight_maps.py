@@ -1,4 +1,5 @@
-"""The U-Net paper's loss weight map (Ronneberger et al. 2015, equation 2).
+"""Per-pixel and per-class loss weights: the U-Net paper's weight map (Ronneberger et
+al. 2015, equation 2), and median frequency balancing (``median_frequency_weights``).
 
 Touching cells in the ISBI 2012 slices are separated by membranes a few pixels wide. A
 network that blurs such a gap merges two cells, yet those pixels are a tiny share of the
@@ -120,6 +121,21 @@ def balanced_class_weights(mask, num_classes):
     weights = np.zeros(num_classes)
     weights[present] = mask.size / (present.sum() * counts[present])
     return weights
+
+
+def median_frequency_weights(masks, num_classes):
+    """Class weights of median frequency balancing (Eigen & Fergus 2015; SegNet's CamVid
+    weights): w_c = median(f) / f_c, with f_c the pixels of class c divided by the
+    labelled pixels of the images where c occurs; 0 for a class that never occurs.
+    masks: label maps (N, H, W); ids >= num_classes (the ignore id) are not counted."""
+    pixels = np.zeros(num_classes)
+    present_in = np.zeros(num_classes)
+    for mask in masks:
+        counts = np.bincount(np.asarray(mask).reshape(-1), minlength=num_classes)[:num_classes]
+        pixels += counts
+        present_in += (counts > 0) * counts.sum()
+    frequency = pixels / np.maximum(present_in, 1)
+    return np.median(frequency[frequency > 0]) / np.where(frequency > 0, frequency, np.inf)
 
 
 def unet_weight_map(mask, w0=10.0, sigma=5.0, foreground=1, class_weights=None,

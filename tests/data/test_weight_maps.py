@@ -8,6 +8,7 @@ import pytest
 from minitorch_cv.data.weight_maps import (
     balanced_class_weights,
     connected_components,
+    median_frequency_weights,
     two_nearest_cell_distances,
     unet_weight_map,
 )
@@ -102,3 +103,12 @@ def test_weight_map_bad_input():
         unet_weight_map(np.zeros((2, 2), np.float32))
     with pytest.raises(ValueError, match="class_weights"):
         unet_weight_map(np.array([[0, 2]]), class_weights=[1.0, 1.0])
+
+
+def test_median_frequency_weights_by_hand():
+    masks = np.array([[[0, 0, 0, 1]], [[0, 1, 3, 3]]])  # 3 classes; 3 is the ignore id
+    # class 0: 4 pixels in images of 4 + 2 labelled pixels; class 1: 2 in 6; class 2 absent
+    weights = median_frequency_weights(masks, 3)
+    frequency = np.array([4 / 6, 2 / 6])
+    np.testing.assert_allclose(weights[:2], np.median(frequency) / frequency)
+    assert weights[2] == 0
