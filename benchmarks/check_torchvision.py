@@ -18,8 +18,10 @@ a 64x64 input), it
 2. checks that the state_dict keys are identical, in the same order;
 3. gives torchvision's BatchNorm layers random affine parameters and running statistics
    (freshly initialized, an eval-mode BatchNorm would be the identity and prove nothing),
-   converts both models to float64 and copies torchvision's state_dict into ours with
-   ``load_state_dict(strict=True)``;
+   and every other parameter that starts constant (zero biases, LayerNorm weights, the
+   Vision Transformer's class token and zero classifier head, which would make every
+   logit 0) a random perturbation; converts both models to float64 and copies
+   torchvision's state_dict into ours with ``load_state_dict(strict=True)``;
 4. runs both in eval mode on the same random batch of 2 and prints the largest absolute
    difference of the outputs relative to the largest absolute output (for a dict output,
    the worst over its keys; every key must exist in both).
@@ -54,6 +56,19 @@ CONFIGS = {
         ("aux_logits=False", (75, 75), {"init_weights": True, "aux_logits": False}),
         ("aux_logits=True", (75, 75), {"init_weights": True, "aux_logits": True}),
         ("transform_input=True", (75, 75), {"init_weights": True, "transform_input": True}),
+    ],
+    # 64x64 inputs: the Vision Transformers are built for that image size (a 4x4 or 2x2
+    # grid of patches; the weights have their full size)
+    "vit_b_16": [("image_size=64", (64, 64), {"image_size": 64})],
+    "vit_b_32": [("image_size=64", (64, 64), {"image_size": 64})],
+    "vit_l_16": [("image_size=64", (64, 64), {"image_size": 64})],
+    "mobilenet_v2": [
+        ("", (DEFAULT_SIZE, DEFAULT_SIZE), {}),
+        ("width_mult=0.5", (DEFAULT_SIZE, DEFAULT_SIZE), {"width_mult": 0.5}),
+    ],
+    "densenet121": [
+        ("", (DEFAULT_SIZE, DEFAULT_SIZE), {}),
+        ("memory_efficient", (DEFAULT_SIZE, DEFAULT_SIZE), {"memory_efficient": True}),
     ],
     # segmentation: the default (no auxiliary head) and aux_loss=True (the "aux" output)
     **{name: [("", (DEFAULT_SIZE, DEFAULT_SIZE), {}),
@@ -98,6 +113,17 @@ def randomize_batch_norms(torch, model, seed):
                     module.running_var.copy_(0.5 + torch.rand(size, generator=generator))
 
 
+def randomize_constant_parameters(torch, model, seed):
+    """Add N(0, 0.1^2) noise to every parameter whose entries are all equal at
+    initialization (zeros, ones): a zero head gives zero logits whatever the rest."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            flat = parameter.reshape(-1)
+            if flat.numel() and bool((flat == flat[0]).all()):
+                parameter.add_(0.1 * torch.randn(parameter.shape, generator=generator, dtype=parameter.dtype))
+
+
 def named_outputs(output, to_numpy):
     """{key: array} of a model output: a tensor, a (named) tuple or a dict of tensors."""
     if isinstance(output, dict):
@@ -136,6 +162,7 @@ def check(torch, torchvision, name, size, kwargs, seed=0):
         verdict = "order" if set(our_keys) == set(their_keys) else "DIFFER"
         return parameters, verdict, float("inf"), f"ours only {only_ours}, theirs only {only_theirs}"
     randomize_batch_norms(torch, theirs, seed + 1)
+    randomize_constant_parameters(torch, theirs, seed + 3)
     theirs = theirs.double().eval()
     ours = ours.double().eval()
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()}, strict=True)

@@ -11,10 +11,11 @@ from tests.conftest import REPO_ROOT, find_data_dir
 
 # script -> (small-size arguments, a column header its table prints)
 SMOKE_RUNS = {
-    "bench_attention.py": (["--repeats", "1"], "vs reference"),
+    "bench_attention.py": (["--repeats", "1", "--batch", "2"], "vs reference"),
     "bench_conv.py": (["--batch", "4", "--repeat", "1"], "fwd ms"),
     "bench_conv_memory.py": (["--batches", "2", "4"], "peak MiB"),
     "bench_cuda_emulation.py": (["--repeat", "1"], "implementation"),
+    "bench_densenet_memory.py": (["--batch-size", "2", "--image-size", "32"], "peak MiB"),
     "bench_data.py": (["--repeats", "1"], "ms"),
     "bench_layers.py": (["--repeat", "1"], "fwd+bwd ms"),
     "bench_norm.py": (["--shape", "4", "8", "8", "8", "--repeat", "1"], "ms"),

@@ -1,180 +1,207 @@
-"""Scaled dot-product attention on the CPU with Numba, without building the (L x S)
-score matrix: one query row at a time, keys in tiles of _TILE, with an online softmax.
+"""Scaled dot-product attention on the CPU: BLAS matrix products on chunks of rows, the
+passes between them in Numba.
 
 Notation and formulas: see ``kernels/reference/attention.py`` (B batch, NH heads,
 L query length, S key length, E query/key head dim, Ev value head dim).
 
-The online softmax (one pass over the keys instead of max, then sum, then weights):
-    keep a running max m, a running sum l = sum_j exp(s_j - m) and acc = sum_j exp(s_j - m) v_j;
-    when a tile of keys raises the max to m', multiply l and acc by exp(m - m') first;
-    after the last key, out = acc / l and lse = m + log(l).
+What this fast path does differently from the reference, and why:
 
-The bias is passed as in the CUDA kernels: its own contiguous array, flat, with one
-element stride per dim of (B, NH, L, S) that is 0 on broadcast dims, so a (NH, L, S)
-relative position bias or a (B, 1, 1, S) padding mask is never copied out to
-(B, NH, L, S) (and every call has the same argument types: one compilation per dtype).
+- The reference builds the (L x S) scores of every head at once: B * NH * L * S values.
+  Here the work is cut into chunks of query rows (whole heads while a head's scores fit,
+  else blocks of rows of one head) whose scores fit ``_WORKSPACE_BYTES``: the memory
+  stays bounded whatever B, NH, L and S, and a chunk stays in the cache between the
+  passes that read it.
+- Within a chunk, the products (q k^T and p v; in backward also dout v^T, p^T dout,
+  ds k and ds^T q) are matrix products, run by NumPy's matmul (BLAS) as the project's
+  GEMMs are. The CUDA kernels instead tile the keys and keep an online softmax, because
+  a GPU block has a few KiB of shared memory; a CPU chunk holds whole rows of scores, so
+  the softmax needs no rescaling. (A Numba kernel written like the CUDA one, one query
+  row at a time with scalar loops, ran at half the reference's speed: BLAS is what is
+  fast here.)
+- Numba runs the passes between the products, one parallel loop over the chunk's rows
+  each: scale, bias, causal mask and row max; the normalization and the log-sum-exp;
+  the softmax backward. The exponentials between them are NumPy's (np.exp in place):
+  NumPy's exp is SIMD-vectorized, Numba's is a scalar call per element (without Intel's
+  SVML), several times slower.
+- The bias gradient is summed chunk by chunk straight into the bias's shape: no
+  (B, NH, L, S) array is made for it.
+
+The bias is read as in the CUDA kernels: its own contiguous array, flat, with one element
+stride per dim of (B, NH, L, S) that is 0 on broadcast dims, so a (1, NH, L, S) relative
+position bias or a (B, 1, 1, S) padding mask is never copied out to (B, NH, L, S).
 """
 import numpy as np
 from numba import njit, prange
 
-from ..reference.attention import _reduce_to_bias_shape
-
-MAX_HEAD_DIM = None  # per-row loops: any head dim works
-_TILE = 16  # keys per tile: the running max is raised (and acc rescaled) once per tile
+MAX_HEAD_DIM = None  # BLAS products: any head dim works
+_WORKSPACE_BYTES = 1 << 20  # scores of one chunk (backward: two such arrays, p and ds)
 
 
 def attention_forward(q, k, v, bias, scale, causal):
     """Return ``(out, lse)`` (see the reference). Fully masked rows: out 0, lse +inf."""
-    q, k, v = (_read_only_contiguous(a) for a in (q, k, v))
     B, NH, L, _ = q.shape
-    Ev = v.shape[3]
-    out = np.zeros((B, NH, L, Ev), dtype=q.dtype)
-    lse = np.empty((B, NH, L), dtype=q.dtype)
-    if lse.size == 0:  # no query rows
-        return out, lse
-    bias, bias_strides = _bias_and_strides(bias, q)
-    _forward_rows(q, k, v, bias, *bias_strides, float(scale), bool(causal), out, lse)
-    return out, lse
+    S, Ev = k.shape[2], v.shape[3]
+    q3, k3, v3 = (_heads(a) for a in (q, k, v))
+    out = np.empty((B * NH, L, Ev), dtype=q.dtype)
+    lse = np.empty((B * NH, L), dtype=q.dtype)
+    bias_flat, bias_strides = _bias_and_strides(bias, q)
+    for h0, h1, i0, i1 in _chunks(B * NH, L, S, q.itemsize):
+        scores = np.matmul(q3[h0:h1, i0:i1], k3[h0:h1].transpose(0, 2, 1))
+        row_max = lse[h0:h1, i0:i1]  # holds the row max until _normalize_rows
+        _scale_mask_and_shift(scores, bias_flat, *bias_strides, NH, h0, i0, float(scale),
+                              bool(causal), row_max, False)
+        np.exp(scores, out=scores)
+        _normalize_rows(scores, row_max)
+        out[h0:h1, i0:i1] = np.matmul(scores, v3[h0:h1])
+    return out.reshape(B, NH, L, Ev), lse.reshape(B, NH, L)
 
 
 def attention_backward(q, k, v, bias, out, lse, dout, scale, causal, need_dbias=True):
     """Return ``(dq, dk, dv, dbias)`` (see the reference); p is recomputed from lse."""
-    q, k, v, out, lse, dout = (_read_only_contiguous(a) for a in (q, k, v, out, lse, dout))
-    B, NH, L, _ = q.shape
+    B, NH, L, E = q.shape
     S = k.shape[2]
-    dq, dk, dv = (np.zeros(a.shape, dtype=a.dtype) for a in (q, k, v))
+    q3, k3, v3, out3, dout3 = (_heads(a) for a in (q, k, v, out, dout))
+    lse3 = np.ascontiguousarray(lse).reshape(B * NH, L)
+    dq = np.empty(q3.shape, dtype=q.dtype)
+    dk = np.zeros(k3.shape, dtype=q.dtype)
+    dv = np.zeros(v3.shape, dtype=q.dtype)
     with_dbias = bias is not None and need_dbias
-    # dbias needs ds for every (b, h, i, j): it is the only (B, NH, L, S) array, made
-    # only when the bias needs a gradient, then summed down to the bias's shape.
-    ds_full = np.zeros((B, NH, L, S) if with_dbias else (1, 1, 1, 1), dtype=q.dtype)
-    if q.size and k.size:
-        bias_flat, bias_strides = _bias_and_strides(bias, q)
-        _backward_heads(
-            q, k, v, bias_flat, *bias_strides, out, lse, dout, float(scale),
-            bool(causal), with_dbias, dq, dk, dv, ds_full,
-        )
-    dbias = _reduce_to_bias_shape(ds_full, bias.shape) if with_dbias else None
-    return dq, dk, dv, dbias
+    dbias = np.zeros(bias.shape, dtype=q.dtype) if with_dbias else None
+    bias_flat, bias_strides = _bias_and_strides(bias, q)
+    scale = float(scale)
+    for h0, h1, i0, i1 in _chunks(B * NH, L, S, 2 * q.itemsize):
+        p = np.matmul(q3[h0:h1, i0:i1], k3[h0:h1].transpose(0, 2, 1))
+        _scale_mask_and_shift(p, bias_flat, *bias_strides, NH, h0, i0, scale, bool(causal),
+                              lse3[h0:h1, i0:i1], True)
+        np.exp(p, out=p)  # p = exp(s - lse): 0 where masked or where the row is fully masked
+        ds = np.matmul(dout3[h0:h1, i0:i1], v3[h0:h1].transpose(0, 2, 1))  # dp, then ds in place
+        _softmax_backward_rows(p, ds, dout3[h0:h1, i0:i1], out3[h0:h1, i0:i1])
+        dv[h0:h1] += np.matmul(p.transpose(0, 2, 1), dout3[h0:h1, i0:i1])
+        dq[h0:h1, i0:i1] = np.matmul(ds, k3[h0:h1]) * q.dtype.type(scale)
+        dk[h0:h1] += np.matmul(ds.transpose(0, 2, 1), q3[h0:h1, i0:i1]) * q.dtype.type(scale)
+        if with_dbias:
+            _add_to_bias_gradient(dbias, ds, NH, h0, i0)
+    return dq.reshape(q.shape), dk.reshape(k.shape), dv.reshape(v.shape), dbias
 
 
-def _read_only_contiguous(array):
-    """A C-contiguous, read-only view (copying only a non-contiguous array): inputs
-    always reach Numba with the same type, so each dtype compiles once, whether or not
-    the caller's array is writable (broadcast views are not)."""
-    view = np.ascontiguousarray(array).view()
-    view.flags.writeable = False
-    return view
+# ----------------------------------------------------------------------- chunking
+def _chunks(heads, L, S, bytes_per_score):
+    """(h0, h1, i0, i1): rows i0:i1 of heads h0:h1, each chunk's (h1 - h0, i1 - i0, S)
+    scores under _WORKSPACE_BYTES: whole heads while one head fits, else row blocks."""
+    row_bytes = max(1, S * bytes_per_score)
+    if L * row_bytes <= _WORKSPACE_BYTES:
+        step = max(1, _WORKSPACE_BYTES // max(1, L * row_bytes))
+        for h0 in range(0, heads, step):
+            yield h0, min(h0 + step, heads), 0, L
+    else:
+        rows = max(1, _WORKSPACE_BYTES // row_bytes)
+        for h in range(heads):
+            for i0 in range(0, L, rows):
+                yield h, h + 1, i0, min(i0 + rows, L)
+
+
+def _heads(array):
+    """(B, NH, length, dim) -> (B * NH, length, dim), contiguous."""
+    B, NH, length, dim = array.shape
+    return np.ascontiguousarray(array).reshape(B * NH, length, dim)
 
 
 def _bias_and_strides(bias, q):
     """The bias, flat and contiguous, and its element strides over (B, NH, L, S), 0
     where it broadcasts; no bias is a single 0 with every stride 0 (no branch needed)."""
     if bias is None:
-        return _read_only_contiguous(np.zeros(1, dtype=q.dtype)), (0, 0, 0, 0)
-    bias = _read_only_contiguous(bias)
+        return np.zeros(1, dtype=q.dtype), (0, 0, 0, 0)
+    bias = np.ascontiguousarray(bias)
     strides = tuple(
-        0 if bias.shape[d] == 1 else int(np.prod(bias.shape[d + 1 :])) for d in range(4)
+        0 if bias.shape[d] == 1 else int(np.prod(bias.shape[d + 1:])) for d in range(4)
     )
     return bias.reshape(-1), strides
 
 
-@njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
-def _forward_rows(q, k, v, bias, bias_sb, bias_sh, bias_sl, bias_ss, scale, causal, out, lse):
-    """out[b, h, i] and lse[b, h, i] for every query row.
+def _add_to_bias_gradient(dbias, ds, NH, h0, i0):
+    """dbias += ds of heads h0.. and rows i0.., summed over the dims where the bias has
+    size 1 (one head at a time: a chunk may straddle two batch entries)."""
+    rows = ds.shape[1]
+    for offset in range(ds.shape[0]):
+        b, h = divmod(h0 + offset, NH)
+        grad = ds[offset]  # (rows, S)
+        if dbias.shape[2] == 1:
+            grad = grad.sum(axis=0, keepdims=True)
+        if dbias.shape[3] == 1:
+            grad = grad.sum(axis=1, keepdims=True)
+        row_slice = slice(0, 1) if dbias.shape[2] == 1 else slice(i0, i0 + rows)
+        dbias[b if dbias.shape[0] > 1 else 0, h if dbias.shape[1] > 1 else 0, row_slice] += grad
 
-    prange over the B*NH*L query rows: each row is independent (its own m, l and
-    output row), so rows never race, and there are enough of them to keep every core
-    busy even for batch 1. Row index decoding: row = (b * NH + h) * L + i.
-    fastmath reassoc/contract lets LLVM vectorize the dot products; it does not assume
-    finite values, so -inf scores from masks keep their meaning.
+
+# ------------------------------------------------------------- Numba row passes
+@njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
+def _scale_mask_and_shift(s, bias, bias_sb, bias_sh, bias_sl, bias_ss, NH, h0, i0, scale,
+                          causal, shift, shift_given):
+    """s[c, r, j] <- scale * s[c, r, j] + bias[b, h, i, j] - shift[c, r] (-inf for j > i
+    when causal), for query row i = i0 + r of head h0 + c = b * NH + h.
+
+    shift_given False (forward): shift[c, r] is written, the row max (0 for a fully
+    masked row, so that its exps are 0 and not nan). True (backward): shift is the lse,
+    and exp(s) is then p itself (exp(-inf) = 0 for a fully masked row, lse = +inf).
+    prange over the chunk's rows: each row is independent.
     """
-    B, NH, L, E = q.shape
-    S = k.shape[2]
-    Ev = v.shape[3]
-    for row in prange(B * NH * L):
-        i = row % L
-        h = (row // L) % NH
-        b = row // (L * NH)
-        acc = out[b, h, i]  # the output row is the accumulator (zeros on entry)
-        scores = np.empty(_TILE, dtype=q.dtype)
-        n_keys = min(S, i + 1) if causal else S  # causal: keys j <= i only
-        m = -np.inf  # running max of the scores seen so far
-        l = 0.0  # running sum of exp(s_j - m)
-        for k0 in range(0, n_keys, _TILE):
-            k1 = min(k0 + _TILE, n_keys)
-            # 1. the scores of this tile and their max
-            tile_max = -np.inf
-            for j in range(k0, k1):
-                s = 0.0
-                for d in range(E):
-                    s += q[b, h, i, d] * k[b, h, j, d]
-                s = s * scale + bias[b * bias_sb + h * bias_sh + i * bias_sl + j * bias_ss]
-                scores[j - k0] = s
-                tile_max = max(tile_max, s)
-            # 2. the new running max, and the shift used in the exps: while the row is
-            #    fully masked m_new = -inf and the shift is 0, so exp(-inf) = 0, not nan
-            m_new = max(m, tile_max)
-            shift = 0.0 if m_new == -np.inf else m_new
-            # 3. rescale what was summed under the old max (0 on the first unmasked
-            #    tile), then add this tile's weights exp(s_j - shift) and weighted values
-            alpha = np.exp(m - shift)
-            l *= alpha
-            for d in range(Ev):
-                acc[d] *= alpha
-            for j in range(k0, k1):
-                p = np.exp(scores[j - k0] - shift)
-                l += p
-                for d in range(Ev):
-                    acc[d] += p * v[b, h, j, d]
-            m = m_new
-        if l == 0.0:
-            lse[b, h, i] = np.inf  # fully masked row: out stays 0, and p = exp(s - inf) = 0
+    C, R, S = s.shape
+    for row in prange(C * R):
+        r = row % R  # flat row index decoded fastest coordinate first
+        c = row // R
+        h = (h0 + c) % NH
+        b = (h0 + c) // NH
+        i = i0 + r
+        n_keys = min(S, i + 1) if causal else S
+        row_max = -np.inf
+        for j in range(S):
+            if j < n_keys:
+                x = s[c, r, j] * scale + bias[b * bias_sb + h * bias_sh + i * bias_sl + j * bias_ss]
+            else:
+                x = -np.inf
+            s[c, r, j] = x
+            row_max = max(row_max, x)
+        if shift_given:
+            row_shift = shift[c, r]
         else:
-            for d in range(Ev):
-                acc[d] /= l
-            lse[b, h, i] = m + np.log(l)
+            row_shift = 0.0 if row_max == -np.inf else row_max
+            shift[c, r] = row_shift
+        for j in range(S):
+            s[c, r, j] -= row_shift
 
 
 @njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
-def _backward_heads(
-    q, k, v, bias, bias_sb, bias_sh, bias_sl, bias_ss, out, lse, dout, scale, causal,
-    with_dbias, dq, dk, dv, ds_full,
-):
-    """dq, dk, dv (and ds for the bias) of every head, p recomputed as exp(s - lse).
+def _normalize_rows(e, row_max):
+    """e[c, r] <- e[c, r] / sum_j e[c, r, j] (the softmax), and row_max[c, r] <- the lse,
+    row_max + log(sum); a fully masked row (sum 0) keeps its zeros and gets lse +inf."""
+    C, R, S = e.shape
+    for row in prange(C * R):
+        r = row % R
+        c = row // R
+        total = 0.0
+        for j in range(S):
+            total += e[c, r, j]
+        if total == 0.0:
+            row_max[c, r] = np.inf
+        else:
+            inverse = 1.0 / total
+            for j in range(S):
+                e[c, r, j] *= inverse
+            row_max[c, r] += np.log(total)
 
-    prange over the B*NH heads: dk_j and dv_j sum over every query row i of the head,
-    so the iteration that owns head (b, h) owns all of dq, dk, dv of that head and no
-    two iterations write the same element (race-free without atomics or per-thread
-    copies). Head index decoding: bh = b * NH + h.
-    """
-    B, NH, L, E = q.shape
-    S = k.shape[2]
-    Ev = v.shape[3]
-    for bh in prange(B * NH):
-        h = bh % NH
-        b = bh // NH
-        for i in range(L):
-            lse_i = lse[b, h, i]
-            D_i = 0.0  # D_i = <dout_i, out_i> = sum_j p_ij dp_ij
-            for d in range(Ev):
-                D_i += dout[b, h, i, d] * out[b, h, i, d]
-            n_keys = min(S, i + 1) if causal else S
-            for j in range(n_keys):
-                s = 0.0
-                for d in range(E):
-                    s += q[b, h, i, d] * k[b, h, j, d]
-                s = s * scale + bias[b * bias_sb + h * bias_sh + i * bias_sl + j * bias_ss]
-                p = np.exp(s - lse_i)
-                if p == 0.0:
-                    continue  # masked (or negligible): ds = 0 and nothing to add
-                dp = 0.0
-                for d in range(Ev):
-                    dp += dout[b, h, i, d] * v[b, h, j, d]
-                ds = p * (dp - D_i)
-                if with_dbias:
-                    ds_full[b, h, i, j] = ds
-                for d in range(Ev):
-                    dv[b, h, j, d] += p * dout[b, h, i, d]
-                for d in range(E):
-                    dq[b, h, i, d] += scale * ds * k[b, h, j, d]
-                    dk[b, h, j, d] += scale * ds * q[b, h, i, d]
+
+@njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
+def _softmax_backward_rows(p, ds, dout, out):
+    """ds[c, r, j] <- p[c, r, j] * (dp[c, r, j] - D) with dp given in ds and
+    D = <dout[c, r], out[c, r]> = sum_j p dp (the softmax backward, one row per
+    iteration)."""
+    C, R, S = p.shape
+    Ev = out.shape[2]
+    for row in prange(C * R):
+        r = row % R
+        c = row // R
+        D = 0.0
+        for d in range(Ev):
+            D += dout[c, r, d] * out[c, r, d]
+        for j in range(S):
+            ds[c, r, j] = p[c, r, j] * (ds[c, r, j] - D)

@@ -4,7 +4,11 @@ Shapes: input (*, IN), weight (OUT, IN), bias (OUT,) -> output (*, OUT), with
 
     y = x W^T + b
 
-Backward, with the leading dims * flattened into one dim M:
+Forward and backward flatten the leading dims * into one dim M, so that every product
+is one 2-D matrix product (BLAS): NumPy's matmul of a 3-D array by a transposed 2-D one
+loops over the batch without BLAS, 100x slower for a Transformer's (N, L, E) tokens.
+
+Backward:
 
     grad_x = grad_y W            (M, OUT) @ (OUT, IN)
     grad_W = grad_y^T x          (OUT, M) @ (M, IN)
@@ -18,10 +22,10 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        out = x @ weight.T
+        out = x.reshape(-1, weight.shape[1]) @ weight.T
         if bias is not None:
             out += bias  # out is a fresh array, so adding in place is safe
-        return out
+        return out.reshape(x.shape[:-1] + (weight.shape[0],))
 
     @staticmethod
     def backward(ctx, grad):
@@ -30,7 +34,7 @@ class Linear(Function):
         out_features, in_features = weight.shape
         grad_2d = grad.reshape(-1, out_features)
         if ctx.needs_input_grad[0]:
-            grad_x = grad @ weight
+            grad_x = (grad_2d @ weight).reshape(x.shape)
         if ctx.needs_input_grad[1]:
             grad_weight = grad_2d.T @ x.reshape(-1, in_features)
         if ctx.needs_input_grad[2]:
