@@ -51,15 +51,20 @@ def torch_available():
 
 
 # ---------------------------------------------------------------- the PyTorch side
-def torch_unet(torch, base_channels, in_channels, num_classes, padding, dropout):
+def torch_unet(torch, base_channels, in_channels, num_classes, padding, dropout, batch_norm):
     """PyTorch's twin of models.segmentation.UNet: the same modules under the same names
     (so its state_dict loads ours), the same forward."""
     nn, F = torch.nn, torch.nn.functional
     pad = 1 if padding else 0
 
     def double_conv(c_in, c_out):
-        return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=pad), nn.ReLU(),
-                             nn.Conv2d(c_out, c_out, 3, padding=pad), nn.ReLU())
+        layers = []
+        for channels in (c_in, c_out):
+            layers.append(nn.Conv2d(channels, c_out, 3, padding=pad, bias=not batch_norm))
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(c_out))
+            layers.append(nn.ReLU())
+        return nn.Sequential(*layers)
 
     class UNet(nn.Module):
         def __init__(self):
@@ -133,7 +138,7 @@ def run_torch(argv, out, threads):
                                   train_set.num_classes, len(train_loader))[0]
     model = torch_unet(torch, options.get("base_channels", 64), train_set.images.shape[1],
                        train_set.num_classes, options.get("padding", False),
-                       options.get("dropout", 0.5))
+                       options.get("dropout", 0.5), options.get("batch_norm", False))
     model.load_state_dict({key: torch.from_numpy(value.numpy().copy())
                            for key, value in ours.state_dict().items()})
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)

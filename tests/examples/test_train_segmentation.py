@@ -115,8 +115,9 @@ def test_camvid_with_the_unpadded_unet(data_dir, tmp_path):
     out = tmp_path / "camvid"
     result = run_script(["--dataset", "camvid", "--data-dir", data_dir, "--train-subset", "4",
                          "--val-subset", "2", "--image-size", "30", "40", "--crop-size", "24",
-                         "--epochs", "1", "--batch-size", "2", "--repeat", "1", "--model-option",
-                         "base_channels=2", "--model-option", "padding=False", "--out", out],
+                         "--epochs", "1", "--batch-size", "2", "--repeat", "1", "--class-weights",
+                         "median", "--model-option", "base_channels=2", "--model-option",
+                         "padding=False", "--out", out],
                         tmp_path)
     assert result.returncode == 0, result.stderr
     assert "class weights median" in result.stdout
@@ -132,8 +133,9 @@ def test_recipes_fill_what_is_not_given():
     argv = ["--dataset", "camvid", "--epochs", "3"]
     args = script.build_parser().parse_args(argv)
     script.apply_recipe(args, vars(script.build_parser(suppress_defaults=True).parse_args(argv)))
-    assert args.epochs == 3 and args.image_size == [180, 240] and args.class_weights == "median"
-    assert script.model_options(args) == {"base_channels": 16, "padding": True}
+    assert args.epochs == 3 and args.image_size == [180, 240] and args.class_weights == "none"
+    assert script.model_options(args) == {"base_channels": 16, "padding": True,
+                                          "batch_norm": True}
 
 
 def test_readme_commands_are_valid_command_lines():

@@ -55,6 +55,17 @@ def test_unet_widths(base, padding, expected):
                                    padding=padding)) == expected
 
 
+def test_unet_batch_norm_option():
+    plain = segmentation.unet(in_channels=3, num_classes=11, base_channels=16, padding=True)
+    normed = segmentation.unet(in_channels=3, num_classes=11, base_channels=16, padding=True,
+                               batch_norm=True)
+    # each of the 18 3x3 convolutions trades its bias (C_out) for a BatchNorm (2 C_out);
+    # their output widths add up to 2 (16 + 32 + 64 + 128) * 2 + 2 * 256 = 1472
+    assert count(normed) - count(plain) == 1472
+    assert isinstance(normed.encoders[0][1], mt.nn.BatchNorm2d) and normed.encoders[0][0].bias is None
+    assert normed(mt.randn(2, 3, 20, 24)).shape == (2, 11, 20, 24)
+
+
 def test_unet_unpadded_loses_92_pixels_each_side():
     mt.manual_seed(0)
     model = segmentation.unet(in_channels=3, num_classes=5, base_channels=2)
