@@ -22,12 +22,16 @@ a 64x64 input), it
    Vision Transformer's class token and zero classifier head, which would make every
    logit 0) a random perturbation; converts both models to float64 and copies
    torchvision's state_dict into ours with ``load_state_dict(strict=True)``;
-4. runs both in eval mode on the same random batch of 2 and prints the largest absolute
-   difference of the outputs relative to the largest absolute output (for a dict output,
-   the worst over its keys; every key must exist in both).
+4. runs both in eval mode on the same random batch (of 2) and prints the largest absolute
+   difference of the outputs relative to the largest absolute output (for a dict or a
+   named tuple, the worst over its keys; the keys must be the same in both);
+5. sets every dropout and stochastic-depth probability to 0 (their random draws cannot
+   be shared between the frameworks), runs both in training mode on the same batch and
+   prints the same difference for the outputs (GoogLeNet's and Inception's auxiliary
+   logits included) and for the BatchNorm running statistics that the step updated.
 
-A row passes when the keys match and the relative difference is below 1e-9; the exit
-status is 1 when any row fails. Nothing here is timed.
+A row passes when the keys match and both differences are below 1e-9; the exit status
+is 1 when any row fails. Nothing here is timed.
 """
 import argparse
 import inspect
@@ -36,53 +40,62 @@ import sys
 import numpy as np
 
 import minitorch_cv as mt
-from minitorch_cv import models
+from minitorch_cv import models, nn
 
 TOLERANCE = 1e-9
-DEFAULT_SIZE = 64
-BATCH = 2
+DEFAULT = (64, 64)
 
-# name -> [(label, input (H, W), constructor kwargs for both frameworks)]; names not here
-# run once with the defaults at DEFAULT_SIZE. Only what a model needs goes here.
+
+class Config:
+    """One row: a label, the input (H, W), constructor kwargs for both frameworks and the
+    batch size (2; more where training-mode BatchNorm would see 1x1 maps: the statistics
+    of two values cancel to a few digits and amplify rounding, not differences)."""
+
+    def __init__(self, label="", size=DEFAULT, kwargs=None, batch=2):
+        self.label, self.size, self.kwargs, self.batch = label, size, kwargs or {}, batch
+
+
+# name -> its configurations; names not here run once with the defaults at 64x64. Only
+# what a model needs goes here.
 CONFIGS = {
-    # torchvision warns unless init_weights is given; 75x75 is Inception v3's minimum.
+    # torchvision warns unless init_weights is given
     "googlenet": [
-        ("", (DEFAULT_SIZE, DEFAULT_SIZE), {"init_weights": True}),
-        ("aux_logits=False", (DEFAULT_SIZE, DEFAULT_SIZE), {"init_weights": True, "aux_logits": False}),
-        ("transform_input=True", (DEFAULT_SIZE, DEFAULT_SIZE),
-         {"init_weights": True, "transform_input": True}),
+        Config("", DEFAULT, {"init_weights": True}),
+        Config("aux_logits=False", DEFAULT, {"init_weights": True, "aux_logits": False}),
+        Config("transform_input=True", DEFAULT, {"init_weights": True, "transform_input": True}),
     ],
+    # 75x75 is Inception v3's smallest input (1x1 maps at the end: batch 8); its auxiliary
+    # head needs 17x17 maps in training: 299x299 inputs.
     "inception_v3": [
-        ("aux_logits=False", (75, 75), {"init_weights": True, "aux_logits": False}),
-        ("aux_logits=True", (75, 75), {"init_weights": True, "aux_logits": True}),
-        ("transform_input=True", (75, 75), {"init_weights": True, "transform_input": True}),
+        Config("aux_logits=False", (75, 75), {"init_weights": True, "aux_logits": False}, 8),
+        Config("aux_logits=True", (299, 299), {"init_weights": True, "aux_logits": True}),
+        Config("transform_input=True", (75, 75),
+               {"init_weights": True, "aux_logits": False, "transform_input": True}, 8),
     ],
     # 64x64 inputs: the Vision Transformers are built for that image size (a 4x4 or 2x2
     # grid of patches; the weights have their full size)
-    "vit_b_16": [("image_size=64", (64, 64), {"image_size": 64})],
-    "vit_b_32": [("image_size=64", (64, 64), {"image_size": 64})],
-    "vit_l_16": [("image_size=64", (64, 64), {"image_size": 64})],
+    "vit_b_16": [Config("image_size=64", DEFAULT, {"image_size": 64})],
+    "vit_b_32": [Config("image_size=64", DEFAULT, {"image_size": 64})],
+    "vit_l_16": [Config("image_size=64", DEFAULT, {"image_size": 64})],
     "mobilenet_v2": [
-        ("", (DEFAULT_SIZE, DEFAULT_SIZE), {}),
-        ("width_mult=0.5", (DEFAULT_SIZE, DEFAULT_SIZE), {"width_mult": 0.5}),
+        Config(),
+        Config("width_mult=0.5", DEFAULT, {"width_mult": 0.5}),
     ],
     "densenet121": [
-        ("", (DEFAULT_SIZE, DEFAULT_SIZE), {}),
-        ("memory_efficient", (DEFAULT_SIZE, DEFAULT_SIZE), {"memory_efficient": True}),
+        Config(),
+        Config("memory_efficient", DEFAULT, {"memory_efficient": True}),
     ],
     # segmentation: the default (no auxiliary head) and aux_loss=True (the "aux" output)
     **{name: [("", (DEFAULT_SIZE, DEFAULT_SIZE), {}),
               ("aux_loss=True", (DEFAULT_SIZE, DEFAULT_SIZE), {"aux_loss": True})]
        for name in ("fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101")},
     "resnet50": [
-        ("", (DEFAULT_SIZE, DEFAULT_SIZE), {}),
-        ("dilation [F, T, T]", (DEFAULT_SIZE, DEFAULT_SIZE),
-         {"replace_stride_with_dilation": [False, True, True]}),
+        Config(),
+        Config("dilation [F, T, T]", DEFAULT, {"replace_stride_with_dilation": [False, True, True]}),
     ],
     "resnet101": [
-        ("", (DEFAULT_SIZE, DEFAULT_SIZE), {}),
-        ("dilation [F, T, T]", (DEFAULT_SIZE, DEFAULT_SIZE),
-         {"replace_stride_with_dilation": [False, True, True]}),
+        Config(),
+        Config("dilation [F, T, T]", DEFAULT, {"replace_stride_with_dilation": [False, True, True]}),
     ],
 }
 
@@ -147,8 +160,26 @@ def relative_difference(ours, theirs):
     return worst, ""
 
 
-def check(torch, torchvision, name, size, kwargs, seed=0):
-    """(parameters, keys verdict, relative difference, note) for one configuration."""
+def disable_dropout(torch, theirs, ours):
+    """p = 0 in every dropout and stochastic-depth layer of both models."""
+    from torchvision.ops import StochasticDepth
+
+    for module in theirs.modules():
+        if isinstance(module, (torch.nn.modules.dropout._DropoutNd, StochasticDepth)):
+            module.p = 0.0
+    for module in ours.modules():
+        if isinstance(module, (nn.Dropout, nn.Dropout2d, nn.StochasticDepth)):
+            module.p = 0.0
+
+
+def buffers(model, to_numpy):
+    return {f"buffer {name}": to_numpy(value) for name, value in model.state_dict().items()
+            if "running" in name or "num_batches" in name}
+
+
+def check(torch, torchvision, name, size, kwargs, batch=2, seed=0):
+    """(parameters, keys verdict, eval difference, train difference, note) for one
+    configuration."""
     torch.manual_seed(seed)
     theirs = build_torchvision(torchvision, name, kwargs)
     mt.manual_seed(seed)
@@ -160,20 +191,42 @@ def check(torch, torchvision, name, size, kwargs, seed=0):
         only_ours = [k for k in our_keys if k not in their_keys][:3]
         only_theirs = [k for k in their_keys if k not in our_keys][:3]
         verdict = "order" if set(our_keys) == set(their_keys) else "DIFFER"
-        return parameters, verdict, float("inf"), f"ours only {only_ours}, theirs only {only_theirs}"
+        note = f"ours only {only_ours}, theirs only {only_theirs}"
+        return parameters, verdict, float("inf"), float("inf"), note
     randomize_batch_norms(torch, theirs, seed + 1)
     randomize_constant_parameters(torch, theirs, seed + 3)
-    theirs = theirs.double().eval()
-    ours = ours.double().eval()
+    theirs = theirs.double()
+    ours = ours.double()
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()}, strict=True)
-    images = torch.randn(BATCH, 3, *size, generator=torch.Generator().manual_seed(seed + 2),
+    images = torch.randn(batch, 3, *size, generator=torch.Generator().manual_seed(seed + 2),
                          dtype=torch.float64)
+    our_images = mt.tensor(images.numpy())
+
+    def torch_numpy(t):
+        return t.detach().numpy().astype(np.float64)
+
+    def our_numpy(t):
+        return t.detach().numpy().astype(np.float64)
+
+    theirs.eval()
+    ours.eval()
     with torch.no_grad():
-        expected = named_outputs(theirs(images), lambda t: t.numpy())
+        expected = named_outputs(theirs(images), torch_numpy)
     with mt.no_grad():
-        actual = named_outputs(ours(mt.tensor(images.numpy())), lambda t: t.numpy())
-    difference, note = relative_difference(actual, expected)
-    return parameters, "same", difference, note
+        actual = named_outputs(ours(our_images), our_numpy)
+    eval_difference, note = relative_difference(actual, expected)
+
+    disable_dropout(torch, theirs, ours)
+    theirs.train()
+    ours.train()
+    with torch.no_grad():
+        expected = named_outputs(theirs(images), torch_numpy)
+    with mt.no_grad():
+        actual = named_outputs(ours(our_images), our_numpy)
+    expected.update(buffers(theirs, torch_numpy))
+    actual.update(buffers(ours, our_numpy))
+    train_difference, train_note = relative_difference(actual, expected)
+    return parameters, "same", eval_difference, train_difference, note or train_note
 
 
 def main(argv=None):
@@ -205,21 +258,26 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
         mt.set_num_threads(args.threads)
 
-    header = f"{'model':<42} {'input':>9} {'parameters':>13} {'keys':>6} {'max rel diff':>13}  result"
+    header = (f"{'model':<42} {'input':>11} {'parameters':>13} {'keys':>6} {'eval diff':>10} "
+              f"{'train diff':>10}  result")
     print(header)
     print("-" * len(header))
     failures = 0
     for name in names:
-        for label, size, kwargs in CONFIGS.get(name, [("", (DEFAULT_SIZE, DEFAULT_SIZE), {})]):
-            title = f"{name} ({label})" if label else name
-            parameters, keys, difference, note = check(torch, torchvision, name, size, kwargs)
-            ok = keys == "same" and difference < TOLERANCE
+        for config in CONFIGS.get(name, [Config()]):
+            title = f"{name} ({config.label})" if config.label else name
+            size = config.size
+            parameters, keys, eval_diff, train_diff, note = check(
+                torch, torchvision, name, size, config.kwargs, config.batch)
+            ok = keys == "same" and max(eval_diff, train_diff) < TOLERANCE
             failures += not ok
-            print(f"{title:<42} {size[0]:>4}x{size[1]:<4} {parameters:>13,} {keys:>6} "
-                  f"{difference:>13.2e}  {'ok' if ok else 'FAIL ' + note}", flush=True)
+            shape = f"{config.batch}x{size[0]}x{size[1]}"
+            print(f"{title:<42} {shape:>11} {parameters:>13,} {keys:>6} "
+                  f"{eval_diff:>10.2e} {train_diff:>10.2e}  {'ok' if ok else 'FAIL ' + note}",
+                  flush=True)
     print(f"{len(names)} names; {'all ok' if not failures else f'{failures} FAILED'} "
           f"(pass: identical state_dict keys and max |ours - torchvision| / max |torchvision| "
-          f"< {TOLERANCE:g} in float64, eval mode)")
+          f"< {TOLERANCE:g} in float64, in eval mode and in training mode without dropout)")
     return 1 if failures else 0
 
 

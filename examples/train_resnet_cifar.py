@@ -53,7 +53,7 @@ import minitorch_cv as mt
 from minitorch_cv import data, models, nn, optim
 from minitorch_cv.data import transforms as T
 from minitorch_cv.data.errors import ENV_VAR, cache_dir
-from minitorch_cv.device import normalize as normalize_device
+from minitorch_cv.devices import normalize as normalize_device
 from minitorch_cv.serialization import CheckpointError
 from minitorch_cv.utils import (
     ProgressBar,
@@ -72,7 +72,9 @@ EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for "ended by SIGINT"
 # The networks made for 32x32 images (the ImageNet ones take any name of the registry too).
 CIFAR_ARCHS = ("resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "cifar_resnet18",
-               "cifar_resnet34", "cifar_resnet50", "preact_resnet18")
+               "cifar_resnet34", "cifar_resnet50", "preact_resnet18", "preact_resnet110",
+               "preact_resnet164", "wide_resnet16_8", "wide_resnet28_10", "wide_resnet40_4",
+               "se_resnet20")
 # The recipe of a run: on --resume these come from the checkpoint, not the command line.
 RECIPE = ("arch", "batch_size", "lr", "momentum", "nesterov", "weight_decay", "schedule",
           "label_smoothing", "train_subset", "test_subset", "seed")

@@ -66,7 +66,7 @@ from minitorch_cv.data import joint_transforms as JT
 from minitorch_cv.data import transforms as T
 from minitorch_cv.data.errors import ENV_VAR
 from minitorch_cv.data.weight_maps import median_frequency_weights, unet_weight_map
-from minitorch_cv.device import normalize as normalize_device
+from minitorch_cv.devices import normalize as normalize_device
 from minitorch_cv.models import segmentation
 from minitorch_cv.serialization import CheckpointError
 from minitorch_cv.utils import (
@@ -80,8 +80,8 @@ from minitorch_cv.utils import (
     train_one_epoch,
     training_state,
     write_json_atomic,
-    write_png,
 )
+from minitorch_cv.visualize import save_png
 
 CHECKPOINT_FORMAT = "train_segmentation"
 EXIT_ERROR = 2
@@ -569,7 +569,7 @@ class Run:
                          if isinstance(t, T.Normalize))
         grid = prediction_grid(images[:, :3], masks, predictions, self.val_set.palette,
                                normalize.mean, normalize.std)
-        write_png(grid, self.paths["predictions.png"])
+        save_png(self.paths["predictions.png"], grid)
         return self.paths["predictions.png"]
 
     def summary(self):

@@ -9,8 +9,15 @@ Layers, from the bottom: ``kernels`` (array-in, array-out NumPy/Numba/CUDA kerne
 ``tensor`` + ``autograd`` (the graph), ``ops`` (differentiable Functions), then
 ``nn``, ``optim``, ``data``, ``models`` and ``metrics``.
 """
-from . import backend, cuda, dtypes
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from . import backend, cuda, devices, dtypes
+from .autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .creation import (
     arange,
     as_tensor,
@@ -34,18 +41,23 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .devices import device
 from .dtypes import (
     bool_,
     double,
+    dtype,
     float16,
     float32,
     float64,
+    get_default_dtype,
     half,
     int8,
     int16,
     int32,
     int64,
     long,
+    set_default_dtype,
+    short,
     uint8,
 )
 from .ops import (
@@ -107,14 +119,17 @@ from .ops import (
 )
 from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save
+from .size import Size
 from .tensor import Tensor
 from .threads import get_num_threads, set_num_threads
 
-# PyTorch's spelling; this file holds only imports, so shadowing the builtin is harmless.
+# PyTorch's spellings; this file holds only imports, so shadowing the builtins is harmless.
 bool = bool_  # noqa: A001
+float = float32  # noqa: A001
+int = int32  # noqa: A001
 
 # The user-facing subpackages, imported last: they build on everything above.
-from . import gradcheck, nn, optim, data, models, metrics  # noqa: E402,I001
+from . import gradcheck, nn, optim, data, models, utils, metrics  # noqa: E402,I001
 
 __version__ = "0.1.0"
 

@@ -22,10 +22,12 @@ import contextlib
 from types import ModuleType
 from typing import NamedTuple
 
-from . import device as _device
+from . import devices as _device
 from .kernels.cpu import attention as cpu_attention
 from .kernels.cpu import batch_norm as cpu_batch_norm
 from .kernels.cpu import conv as cpu_conv
+from .kernels.cpu import deform_conv as cpu_deform_conv
+from .kernels.cpu import distance as cpu_distance
 from .kernels.cpu import group_norm as cpu_group_norm
 from .kernels.cpu import layer_norm as cpu_layer_norm
 from .kernels.cpu import local_response_norm as cpu_local_response_norm
@@ -36,6 +38,8 @@ from .kernels.cpu import softmax as cpu_softmax
 from .kernels.cuda import attention as cuda_attention
 from .kernels.cuda import batch_norm as cuda_batch_norm
 from .kernels.cuda import conv as cuda_conv
+from .kernels.cuda import deform_conv as cuda_deform_conv
+from .kernels.cuda import distance as cuda_distance
 from .kernels.cuda import group_norm as cuda_group_norm
 from .kernels.cuda import layer_norm as cuda_layer_norm
 from .kernels.cuda import local_response_norm as cuda_local_response_norm
@@ -46,6 +50,8 @@ from .kernels.cuda import softmax as cuda_softmax
 from .kernels.reference import attention as reference_attention
 from .kernels.reference import batch_norm as reference_batch_norm
 from .kernels.reference import conv as reference_conv
+from .kernels.reference import deform_conv as reference_deform_conv
+from .kernels.reference import distance as reference_distance
 from .kernels.reference import group_norm as reference_group_norm
 from .kernels.reference import layer_norm as reference_layer_norm
 from .kernels.reference import local_response_norm as reference_local_response_norm
@@ -77,6 +83,8 @@ class KernelFamily(NamedTuple):
 ATTENTION = KernelFamily(reference_attention, cpu_attention, cuda_attention)
 BATCH_NORM = KernelFamily(reference_batch_norm, cpu_batch_norm, cuda_batch_norm)
 CONV = KernelFamily(reference_conv, cpu_conv, cuda_conv)
+DEFORM_CONV = KernelFamily(reference_deform_conv, cpu_deform_conv, cuda_deform_conv)
+DISTANCE = KernelFamily(reference_distance, cpu_distance, cuda_distance)
 GROUP_NORM = KernelFamily(reference_group_norm, cpu_group_norm, cuda_group_norm)
 LAYER_NORM = KernelFamily(reference_layer_norm, cpu_layer_norm, cuda_layer_norm)
 LOCAL_RESPONSE_NORM = KernelFamily(
@@ -93,6 +101,8 @@ FAMILIES = {
     "attention": ATTENTION,
     "batch_norm": BATCH_NORM,
     "conv": CONV,
+    "deform_conv": DEFORM_CONV,
+    "distance": DISTANCE,
     "group_norm": GROUP_NORM,
     "layer_norm": LAYER_NORM,
     "local_response_norm": LOCAL_RESPONSE_NORM,

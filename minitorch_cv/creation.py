@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from . import dtypes
-from . import device as _device
+from . import devices as _device
 from .random import generator
 from .tensor import Tensor
 

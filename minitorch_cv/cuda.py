@@ -1,5 +1,5 @@
 """``minitorch_cv.cuda``: the GPU, as PyTorch users know it."""
-from . import device as _device
+from . import devices as _device
 
 
 def is_available():

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import dtypes
 from .autograd import no_grad
-from .device import namespace, to_device
+from .devices import namespace, to_device
 from .tensor import Tensor
 
 

@@ -30,7 +30,7 @@ import numbers
 
 import numpy as np
 
-from .device import namespace, to_device
+from .devices import namespace, to_device
 from .tensor import Tensor
 
 

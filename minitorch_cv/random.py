@@ -4,12 +4,21 @@ The CPU generator is a NumPy ``Generator`` (PCG64); its state is a plain dict of
 a checkpoint can store it and resumed training draws exactly the same numbers. On the
 GPU, CuPy's generator is used; its state cannot be read back, so ``get_rng_state``
 records the seed and the number of reseeds instead (see ``set_rng_state``).
+
+``use_cpu_generator(g)`` makes one thread draw its CPU numbers from ``g`` for a while:
+the DataLoader builds each batch under the batch's own generator, so that random
+transforms and data sets that draw from minitorch_cv's generator give the same batches
+in any thread or worker process, without touching the training thread's stream.
 """
+import contextlib
+import threading
+
 import numpy as np
 
-from . import device as _device
+from . import devices as _device
 
 _cpu_generator = np.random.default_rng(0)
+_thread = threading.local()  # .cpu_override: a generator set by use_cpu_generator
 _gpu_generator = None
 _gpu_seed = 0
 
@@ -34,7 +43,8 @@ def generator(device):
     """The generator that draws random numbers for arrays on ``device``."""
     global _gpu_generator
     if _device.normalize(device) == _device.CPU:
-        return _cpu_generator
+        override = getattr(_thread, "cpu_override", None)
+        return _cpu_generator if override is None else override
     if _gpu_generator is None:
         cupy = _device.array_module(_device.GPU)
         _gpu_generator = cupy.random.default_rng(_gpu_seed)
@@ -57,3 +67,14 @@ def set_rng_state(state):
     bit_generator.state = state["cpu"]
     _cpu_generator = np.random.Generator(bit_generator)
     _seed_gpu(state.get("gpu_seed", 0))
+
+
+@contextlib.contextmanager
+def use_cpu_generator(numpy_generator):
+    """Inside the block, this thread's CPU draws come from ``numpy_generator``."""
+    previous = getattr(_thread, "cpu_override", None)
+    _thread.cpu_override = numpy_generator
+    try:
+        yield numpy_generator
+    finally:
+        _thread.cpu_override = previous

@@ -14,7 +14,8 @@ arithmetic and its gradient live there, next to each other.
 import numpy as np
 
 from . import autograd, dtypes
-from . import device as _device
+from . import devices as _device
+from .size import Size
 
 
 class Tensor:
@@ -57,15 +58,17 @@ class Tensor:
     # ----------------------------------------------------------------- metadata
     @property
     def dtype(self):
-        return self.array.dtype
+        """The element type, e.g. ``minitorch_cv.float32`` (equal to ``np.float32``)."""
+        return dtypes.of(self.array.dtype)
 
     @property
     def device(self):
+        """A ``minitorch_cv.device``: equal to "cpu" or "gpu", ``.type`` "cpu"/"cuda"."""
         return _device.device_of_array(self.array)
 
     @property
     def shape(self):
-        return tuple(self.array.shape)
+        return Size(self.array.shape)
 
     @property
     def ndim(self):
@@ -153,29 +156,33 @@ class Tensor:
         return self.numpy().tolist()
 
     def to(self, *args, **kwargs):
-        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``; differentiable."""
-        device, dtype = None, None
-        for arg in list(args) + list(kwargs.values()):
-            if isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            elif _device.is_device_name(arg):
-                device = _device.normalize(arg)
-            else:
-                dtype = dtypes.resolve(arg)
+        """PyTorch's ``to``: ``to(device=None, dtype=None, non_blocking=False,
+        copy=False)``, ``to(dtype, ...)`` or ``to(other_tensor, ...)``; differentiable.
+
+        Returns ``self`` when nothing changes (unless ``copy=True``). ``non_blocking``
+        is accepted; host-device copies here are synchronous.
+        """
+        target = parse_to_arguments("Tensor.to", args, kwargs)
         result = self
-        if dtype is not None and dtype != result.dtype:
-            result = ops.cast(result, dtype)
-        if device is not None and device != result.device:
-            result = ops.to_device(result, device)
+        if target.dtype is not None and target.dtype != result.array.dtype:
+            result = ops.cast(result, target.dtype)
+        if target.device is not None and target.device != result.device:
+            result = ops.to_device(result, target.device)
+        if target.copy and result is self:
+            result = ops.cast(result, result.array.dtype)  # astype always copies
         return result
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
         return self.to(_device.CPU)
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """To the GPU; ``device`` may name it ("cuda", "cuda:0", 0) but there is one."""
+        if device is not None and _device.device(device) != _device.GPU:
+            raise ValueError(f"cuda: device: expected a GPU device, got {device!r}")
+        return self.to(_device.GPU)
 
     def gpu(self):
         return self.to(_device.GPU)
-
-    cuda = gpu
 
     def double(self):
         return self.to(dtypes.float64)
@@ -565,6 +572,60 @@ def _shape_args(args):
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return tuple(args[0])
     return tuple(args)
+
+
+class ToArguments:
+    """What a ``to(...)`` call asks for: ``device`` and ``dtype`` (None: unchanged),
+    ``non_blocking`` and ``copy``."""
+
+    def __init__(self, device=None, dtype=None, non_blocking=False, copy=False):
+        self.device = device
+        self.dtype = dtype
+        self.non_blocking = non_blocking
+        self.copy = copy
+
+
+def parse_to_arguments(name, args, kwargs):
+    """Read PyTorch's ``to`` overloads (shared by ``Tensor.to`` and ``Module.to``):
+    positional device / dtype / tensor, then the booleans non_blocking and copy;
+    keywords device, dtype, non_blocking, copy, memory_format (accepted, no effect:
+    arrays here have one layout)."""
+    target = ToArguments()
+    flags = []
+    for arg in args:
+        if isinstance(arg, bool):
+            flags.append(arg)
+        elif isinstance(arg, Tensor):
+            target.device, target.dtype = arg.device, arg.array.dtype
+        elif _device.is_device_name(arg):
+            target.device = _device.normalize(arg)
+        elif isinstance(arg, str):
+            try:
+                target.dtype = dtypes.resolve(arg)
+            except TypeError:
+                raise ValueError(
+                    f"{name}: expected a device ('cpu', 'gpu', 'cuda'), a dtype or a "
+                    f"tensor, got {arg!r}"
+                ) from None
+        else:
+            target.dtype = dtypes.resolve(arg)
+    if len(flags) > 2:
+        raise TypeError(f"{name}: expected at most two booleans (non_blocking, copy), got {flags}")
+    target.non_blocking = flags[0] if flags else False
+    target.copy = flags[1] if len(flags) > 1 else False
+    for key, value in kwargs.items():
+        if key == "device":
+            target.device = None if value is None else _device.normalize(value)
+        elif key == "dtype":
+            target.dtype = dtypes.resolve(value)
+        elif key in ("non_blocking", "copy"):
+            setattr(target, key, bool(value))
+        elif key != "memory_format":
+            raise TypeError(
+                f"{name}: unexpected keyword argument {key!r} (expected device, dtype, "
+                "non_blocking, copy or memory_format)"
+            )
+    return target
 
 
 # Imported last: the ops create Tensors, so they import this module.

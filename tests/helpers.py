@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import minitorch_cv as mt
-from minitorch_cv import device as mt_device
+from minitorch_cv import devices as mt_device
 
 GPU = mt.cuda.is_available()
 requires_gpu = pytest.mark.skipif(not GPU, reason="CuPy sees no GPU on this machine")

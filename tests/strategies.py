@@ -77,7 +77,7 @@ def make_tensor(values, device="cpu", layout="contiguous", requires_grad=False):
     wraps the strided array itself; on the GPU the layout is reproduced there)."""
     array = with_layout(values, layout)
     if device != "cpu":
-        from minitorch_cv.device import to_device
+        from minitorch_cv.devices import to_device
 
         array = to_device(array, device)
         if layout == "permuted" and array.ndim > 1:

@@ -122,7 +122,7 @@ def test_gpu_request_without_a_gpu_is_a_clear_error():
 
 
 def test_device_names():
-    from minitorch_cv.device import normalize
+    from minitorch_cv.devices import normalize
 
     assert normalize("cuda") == normalize("cuda:0") == normalize("GPU") == "gpu"
     assert normalize("cpu") == "cpu"

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from minitorch_cv.device import namespace
+from minitorch_cv.devices import namespace
 
 from ..reference.attention import _reduce_to_bias_shape
 from .runtime import BLOCK, CudaSource, grid_1d

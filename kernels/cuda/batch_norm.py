@@ -11,7 +11,7 @@ with the array module of the inputs, in float64, and cast to the input dtype.
 """
 import numpy as np
 
-from minitorch_cv.device import namespace
+from minitorch_cv.devices import namespace
 
 from ..reference.batch_norm import _channel_geometry, _input_gradient_coefficients, _validate_channels
 from .runtime import BLOCK, CudaSource

@@ -8,7 +8,7 @@ the kernels run on the GPU; on NumPy arrays, in the launcher's CPU emulation.
 """
 import numpy as np
 
-from minitorch_cv.device import namespace
+from minitorch_cv.devices import namespace
 
 from ..reference.conv import _check_col_shape, _output_size
 from .runtime import CudaSource

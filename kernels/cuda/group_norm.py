@@ -13,7 +13,7 @@ module of the inputs, in float64, and cast to the input dtype.
 """
 import numpy as np
 
-from minitorch_cv.device import namespace
+from minitorch_cv.devices import namespace
 
 from ..reference.group_norm import _input_gradient_coefficients
 from .runtime import BLOCK, CudaSource

@@ -11,7 +11,7 @@ element in blocks of BLOCK threads.
 """
 import numpy as np
 
-from minitorch_cv.device import namespace
+from minitorch_cv.devices import namespace
 
 from .runtime import BLOCK, CudaSource
 

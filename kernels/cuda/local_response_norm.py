@@ -9,7 +9,7 @@ One thread per element in blocks of BLOCK threads.
 """
 import numpy as np
 
-from minitorch_cv.device import namespace
+from minitorch_cv.devices import namespace
 
 from .runtime import CudaSource
 

@@ -11,7 +11,7 @@ element of grad_x and need no zero-initialized output and no atomics.
 """
 import numpy as np
 
-from minitorch_cv.device import namespace
+from minitorch_cv.devices import namespace
 from .runtime import CudaSource, int32s
 
 _SOURCE = CudaSource("resample.cu")

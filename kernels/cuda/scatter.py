@@ -1,7 +1,7 @@
 """Scatter-add: the launch wrapper of kernels/cuda/scatter.cu (GPU or CPU emulation)."""
 import numpy as np
 
-from minitorch_cv.device import namespace
+from minitorch_cv.devices import namespace
 
 from ..reference.scatter import _validate_scatter_add
 from .runtime import CudaSource

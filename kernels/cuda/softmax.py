@@ -8,7 +8,7 @@ CuPy on the GPU; scalars are passed with the exact NumPy type of their C paramet
 """
 import numpy as np
 
-from minitorch_cv.device import namespace
+from minitorch_cv.devices import namespace
 
 from .runtime import BLOCK, CudaSource
 

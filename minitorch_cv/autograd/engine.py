@@ -11,7 +11,7 @@
 import weakref
 
 from .. import dtypes
-from ..device import array_module
+from ..devices import array_module
 
 
 def backward(tensor, gradient=None, retain_graph=False):

@@ -18,7 +18,7 @@ arguments). ``forward`` and ``backward`` see plain NumPy/CuPy arrays, never Tens
 graph is built here, in ``apply``, and walked by ``engine.backward``.
 """
 from .. import dtypes
-from ..device import namespace
+from ..devices import namespace
 from .grad_mode import is_grad_enabled
 
 

@@ -14,6 +14,7 @@ returning every field of the chosen samples already stacked along a new first ax
 from. ``fetch_batch`` uses ``get_batch`` when it exists and falls back to the
 per-sample path otherwise; ``Subset`` passes the fast path through.
 """
+import bisect
 import numbers
 
 import numpy as np
@@ -87,6 +88,28 @@ class Subset(Dataset):
 
     def get_batch(self, indices, generator=None):
         return fetch_batch(self.dataset, self.indices[np.asarray(indices)], generator)
+
+
+class ConcatDataset(Dataset):
+    """The samples of ``datasets`` one after the other (PyTorch's ``ConcatDataset``)."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets: expected at least one data set")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(f"index: expected a value in [-{len(self)}, {len(self)}), got {index}")
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        offset = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - offset]
 
 
 def collate(samples):

@@ -17,9 +17,12 @@ according to its kind:
     float map    (a weight map) nearest neighbour, padded with 0 (no weight)
 
 A transform that is not joint (the batch transforms of ``transforms.py``: Normalize,
-ToFloat, PCALighting...) changes the image only and passes the maps through, as v2 does
-with transforms that do not concern masks. A plain callable in a ``Compose`` receives
-the whole sample and returns it.
+ToFloat, ColorJitter, PCALighting...) changes the image only and passes the maps
+through, as v2 does with transforms that do not concern masks. Those of them that move
+pixels (RandomCrop, RandomHorizontalFlip, Resize, CenterCrop, RandomResizedCrop,
+RandomRotation) would leave the labels behind, so a ``Compose`` refuses them and names
+the joint transform to use. A plain callable in a ``Compose`` receives the whole sample
+and returns it.
 
 Geometry. Pixel (i, j) is the unit square centred at (i, j). A transform that resamples
 says, for every output pixel, where in the input it reads: source rows and columns
@@ -37,10 +40,17 @@ import numbers
 
 import numpy as np
 
+from . import transforms as image_transforms
 from .seeding import numpy_generator
 from .transforms import Transform as ImageTransform
 
 BORDERS = ("edge", "reflect", "constant")
+# Image transforms that move pixels: in a joint pipeline they would misalign the labels.
+GEOMETRIC_IMAGE_TRANSFORMS = (
+    image_transforms.RandomCrop, image_transforms.RandomHorizontalFlip,
+    image_transforms.Resize, image_transforms.CenterCrop, image_transforms.RandomResizedCrop,
+    image_transforms.RandomRotation,
+)
 
 
 # ------------------------------------------------------------------------ samples
@@ -91,6 +101,13 @@ class Compose(JointTransform):
         for transform in self.transforms:
             if not callable(transform):
                 raise TypeError(f"transforms: expected callables, got {type(transform).__name__}")
+            if isinstance(transform, GEOMETRIC_IMAGE_TRANSFORMS):
+                name = type(transform).__name__
+                raise TypeError(
+                    f"transforms: {name} of data.transforms moves the image's pixels but not "
+                    f"the labels'; use a joint transform (joint_transforms: RandomCrop, "
+                    f"RandomHorizontalFlip, RandomVerticalFlip, Resize, CenterCrop, RandomScale)"
+                )
 
     def forward(self, image, maps, generator):
         sample = (image,) + tuple(maps)

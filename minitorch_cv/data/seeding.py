@@ -7,6 +7,7 @@ from a generator built from a key,
 
     shuffle order of epoch e:           derive(seed, e, SHUFFLE)
     random transforms of batch k of e:  derive(seed, e, AUGMENT, k)
+    worker processes' base seed of e:   derive(seed, e, WORKERS)
 
 and resuming needs only (seed, epoch, batch), never a replay of earlier draws. The key
 always has four words, so keys of different purposes can never coincide (NumPy's
@@ -20,6 +21,7 @@ from .. import random as _random
 
 SHUFFLE = 0
 AUGMENT = 1
+WORKERS = 2
 
 
 def derive(seed, epoch, purpose, batch=0):

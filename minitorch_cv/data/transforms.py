@@ -22,6 +22,22 @@ DeVries & Taylor's code: a zeroed square then means "the mean colour". The CIFAR
     Compose([RandomCrop(32, padding=4), RandomHorizontalFlip(),
              Normalize(CIFAR10_MEAN, CIFAR10_STD)])
 
+torchvision's vocabulary, in the files beside this one and importable from here:
+
+    ToTensor()                       image -> Tensor, uint8 -> float32 in [0, 1]  (transforms_tensor.py)
+    Resize, CenterCrop,              resampling as matrix products               (transforms_resize.py)
+    RandomResizedCrop
+    ColorJitter                      brightness, contrast, saturation, hue       (transforms_color.py)
+    RandomRotation                   rotation about the centre                   (transforms_rotation.py)
+    RandomErasing                    a random rectangle overwritten              (transforms_erasing.py)
+    Lambda(fn)                       any function of the images                  (here)
+
+Batched or not. Every transform above takes a whole batch (``batched = True``): data
+sets with a fast path apply a data set transform to all images of a batch at once.
+``Lambda`` (whose function may expect one image) and ``RandomRotation(expand=True)``
+are not batched; a ``Compose`` is batched when all its members are, and otherwise the
+data set applies it image by image.
+
 Randomness. ``transform(images, generator=g)`` draws from the NumPy generator ``g``; with
 no generator it draws from minitorch_cv's CPU generator (``manual_seed`` fixes it; an
 int seeds a fresh generator). ``DataLoader`` passes each batch its own generator derived
@@ -61,6 +77,8 @@ def _to_float(images):
 class Transform:
     """Base class: handles Tensors, single images and the generator, then calls
     ``self.forward(images, generator)`` on an (N, C, H, W) NumPy array."""
+
+    batched = True  # it takes a whole batch (N, C, H, W) (see the module docstring)
 
     def __call__(self, images, generator=None):
         is_tensor = isinstance(images, Tensor)
@@ -111,6 +129,10 @@ class Compose(Transform):
     def __init__(self, transforms):
         self.transforms = list(transforms)
 
+    @property
+    def batched(self):
+        return all(getattr(t, "batched", False) for t in self.transforms)
+
     def __call__(self, images, generator=None):
         generator = numpy_generator(generator)
         for transform in self.transforms:
@@ -120,6 +142,25 @@ class Compose(Transform):
     def __repr__(self):
         inner = "".join(f"\n    {t!r}," for t in self.transforms)
         return f"Compose([{inner}\n])"
+
+
+class Lambda(Transform):
+    """torchvision's ``Lambda(lambd)``: ``lambd(images)``. Not batched: the function is
+    given what the data set gives (one image), never a whole batch. Use a function
+    defined at module level (not a lambda) when the loader has worker processes."""
+
+    batched = False
+
+    def __init__(self, lambd):
+        if not callable(lambd):
+            raise TypeError(f"lambd: expected a callable, got {type(lambd).__name__}")
+        self.lambd = lambd
+
+    def __call__(self, images, generator=None):
+        return self.lambd(images)
+
+    def __repr__(self):
+        return f"Lambda({getattr(self.lambd, '__name__', self.lambd)!r})"
 
 
 def _padding(padding):
@@ -357,3 +398,12 @@ class PCALighting(RandomTransform):
 
     def __repr__(self):
         return f"PCALighting(alphastd={self.alphastd})"
+
+
+# torchvision's vocabulary (see the module docstring). Imported last: those modules build
+# on the base classes above.
+from .transforms_color import ColorJitter  # noqa: E402
+from .transforms_erasing import RandomErasing  # noqa: E402
+from .transforms_resize import CenterCrop, InterpolationMode, RandomResizedCrop, Resize  # noqa: E402
+from .transforms_rotation import RandomRotation  # noqa: E402
+from .transforms_tensor import ToTensor  # noqa: E402

@@ -11,14 +11,15 @@ in memory, so the loaders decode the files once into
 and a batch is one fancy index ``data[indices]`` (``get_batch``, the loader's fast path).
 
 ``transform`` is applied per sample in ``__getitem__`` (PyTorch's convention). When it
-is one of our batch transforms (``transforms.Transform``), ``get_batch`` applies it to
-the whole batch at once with the loader's generator; any other callable is applied
-image by image.
+is batched (our transforms and their ``Compose``, see transforms.py), ``get_batch``
+applies it to the whole batch at once with the loader's generator; any other callable
+is applied image by image, with the same generator. With ``ToTensor`` in the transform,
+samples and batches are Tensors, as torchvision's.
 """
 import numpy as np
 
 from .dataset import Dataset, collate
-from .transforms import Transform, apply_transform
+from .transforms import apply_transform
 
 
 class ImageArrayDataset(Dataset):
@@ -60,10 +61,10 @@ class ImageArrayDataset(Dataset):
         indices = np.asarray(indices, dtype=np.int64)
         images = np.take(self.data, indices, axis=0)
         labels = np.take(self.targets, indices, axis=0)
-        if isinstance(self.transform, Transform):
+        if getattr(self.transform, "batched", False):
             images = self.transform(images, generator=generator)
         elif self.transform is not None:
-            images = collate([self.transform(image) for image in images])
+            images = collate([apply_transform(self.transform, image, generator) for image in images])
         return [images, labels]
 
     def __repr__(self):

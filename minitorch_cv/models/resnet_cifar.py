@@ -22,6 +22,17 @@ x' is x itself, or where the block changes the shape (the first block of layers 
 ResNet-20 with option A has 269,722 parameters (0.27M in the paper's table 6).
 Weights: He initialization, see ``weight_init.py``. The module names follow torchvision's
 ResNets (conv1, bn1, layer1.0.conv1, ..., layer2.0.downsample, fc).
+
+Stochastic depth (Huang et al. 2016, "Deep networks with stochastic depth"): with
+``stochastic_depth_prob`` = q > 0 the residual branch of block l (l = 1 ... L, counted
+through the whole network) is skipped with probability l / L * q during training, for
+the whole mini-batch at once as in the paper (``nn.StochasticDepth(l / L * q, "batch")``).
+That is the paper's linear decay of the survival probabilities, p_l = 1 - l / L (1 - p_L),
+with q = 1 - p_L: early blocks, whose features everything after them needs, are almost
+always kept, the last one survives with p_L. The paper scales a branch by its survival
+probability at test time; here the survivors are scaled by 1 / p_l in training instead
+(the same expectation) and eval is unchanged. resnet110 with ``stochastic_depth_prob=0.5``
+(p_L = 0.5) is the paper's CIFAR setting.
 """
 from .. import nn
 from ..nn import functional as F
@@ -67,10 +78,19 @@ def conv3x3(in_channels, out_channels, stride=1):
     return nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
 
 
-class CifarBasicBlock(nn.Module):
-    """out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))."""
+def linear_decay(stochastic_depth_prob, blocks):
+    """The drop probabilities l / L * stochastic_depth_prob of blocks l = 1 ... L (the
+    paper's survival probabilities p_l = 1 - l / L (1 - p_L), stochastic_depth_prob = 1 - p_L)."""
+    if isinstance(stochastic_depth_prob, bool) or not 0 <= stochastic_depth_prob <= 1:
+        raise ValueError(
+            f"stochastic_depth_prob: expected a probability in [0, 1], got {stochastic_depth_prob!r}")
+    return [stochastic_depth_prob * (index + 1) / blocks for index in range(blocks)]
 
-    def __init__(self, in_channels, channels, stride=1, shortcut="A"):
+
+class CifarBasicBlock(nn.Module):
+    """out = relu(stochastic_depth(bn2(conv2(relu(bn1(conv1(x)))))) + shortcut(x))."""
+
+    def __init__(self, in_channels, channels, stride=1, shortcut="A", drop_prob=0.0):
         super().__init__()
         self.conv1 = conv3x3(in_channels, channels, stride)
         self.bn1 = nn.BatchNorm2d(channels)
@@ -86,12 +106,13 @@ class CifarBasicBlock(nn.Module):
                 nn.Conv2d(in_channels, channels, 1, stride=stride, bias=False),
                 nn.BatchNorm2d(channels),
             )
+        self.stochastic_depth = nn.StochasticDepth(drop_prob, "batch")
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)
+        return self.relu(self.stochastic_depth(out) + identity)
 
     def zero_init_last(self):
         nn.init.zeros_(self.bn2.weight)
@@ -99,10 +120,12 @@ class CifarBasicBlock(nn.Module):
 
 class CifarResNet(nn.Module):
     """He et al.'s CIFAR ResNet with ``blocks_per_stage`` = n basic blocks per stage
-    (6n + 2 weighted layers) and stage widths ``widths`` (16, 32, 64)."""
+    (6n + 2 weighted layers) and stage widths ``widths`` (16, 32, 64). ``block``: the
+    block class (CifarBasicBlock; se_resnet.py passes its SE variant)."""
 
     def __init__(self, blocks_per_stage, num_classes=10, shortcut="A",
-                 zero_init_residual=False, widths=(16, 32, 64)):
+                 zero_init_residual=False, widths=(16, 32, 64), stochastic_depth_prob=0.0,
+                 block=CifarBasicBlock):
         super().__init__()
         if shortcut not in SHORTCUTS:
             raise ValueError(f"shortcut: expected one of {SHORTCUTS}, got {shortcut!r}")
@@ -113,12 +136,13 @@ class CifarResNet(nn.Module):
         self.bn1 = nn.BatchNorm2d(widths[0])
         self.relu = nn.ReLU()
         in_channels = widths[0]
+        drop_probs = iter(linear_decay(stochastic_depth_prob, blocks_per_stage * len(widths)))
         for index, channels in enumerate(widths):
             stride = 1 if index == 0 else 2
             blocks = []
-            for block in range(blocks_per_stage):
-                blocks.append(CifarBasicBlock(in_channels, channels,
-                                              stride if block == 0 else 1, shortcut))
+            for position in range(blocks_per_stage):
+                blocks.append(block(in_channels, channels, stride if position == 0 else 1,
+                                    shortcut, next(drop_probs)))
                 in_channels = channels
             setattr(self, f"layer{index + 1}", nn.Sequential(*blocks))
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
@@ -134,36 +158,37 @@ class CifarResNet(nn.Module):
         return self.fc(x)
 
 
-def _cifar_resnet(depth, num_classes, shortcut, zero_init_residual):
+def _cifar_resnet(depth, num_classes, shortcut, zero_init_residual, stochastic_depth_prob):
     return CifarResNet((depth - 2) // 6, num_classes=num_classes, shortcut=shortcut,
-                       zero_init_residual=zero_init_residual)
+                       zero_init_residual=zero_init_residual,
+                       stochastic_depth_prob=stochastic_depth_prob)
 
 
 @register_model
-def resnet20(num_classes=10, shortcut="A", zero_init_residual=False):
+def resnet20(num_classes=10, shortcut="A", zero_init_residual=False, stochastic_depth_prob=0.0):
     """ResNet-20 for CIFAR (n = 3): 269,722 parameters with option A."""
-    return _cifar_resnet(20, num_classes, shortcut, zero_init_residual)
+    return _cifar_resnet(20, num_classes, shortcut, zero_init_residual, stochastic_depth_prob)
 
 
 @register_model
-def resnet32(num_classes=10, shortcut="A", zero_init_residual=False):
+def resnet32(num_classes=10, shortcut="A", zero_init_residual=False, stochastic_depth_prob=0.0):
     """ResNet-32 for CIFAR (n = 5)."""
-    return _cifar_resnet(32, num_classes, shortcut, zero_init_residual)
+    return _cifar_resnet(32, num_classes, shortcut, zero_init_residual, stochastic_depth_prob)
 
 
 @register_model
-def resnet44(num_classes=10, shortcut="A", zero_init_residual=False):
+def resnet44(num_classes=10, shortcut="A", zero_init_residual=False, stochastic_depth_prob=0.0):
     """ResNet-44 for CIFAR (n = 7)."""
-    return _cifar_resnet(44, num_classes, shortcut, zero_init_residual)
+    return _cifar_resnet(44, num_classes, shortcut, zero_init_residual, stochastic_depth_prob)
 
 
 @register_model
-def resnet56(num_classes=10, shortcut="A", zero_init_residual=False):
+def resnet56(num_classes=10, shortcut="A", zero_init_residual=False, stochastic_depth_prob=0.0):
     """ResNet-56 for CIFAR (n = 9)."""
-    return _cifar_resnet(56, num_classes, shortcut, zero_init_residual)
+    return _cifar_resnet(56, num_classes, shortcut, zero_init_residual, stochastic_depth_prob)
 
 
 @register_model
-def resnet110(num_classes=10, shortcut="A", zero_init_residual=False):
-    """ResNet-110 for CIFAR (n = 18)."""
-    return _cifar_resnet(110, num_classes, shortcut, zero_init_residual)
+def resnet110(num_classes=10, shortcut="A", zero_init_residual=False, stochastic_depth_prob=0.0):
+    """ResNet-110 for CIFAR (n = 18); ``stochastic_depth_prob=0.5`` is Huang et al.'s setting."""
+    return _cifar_resnet(110, num_classes, shortcut, zero_init_residual, stochastic_depth_prob)

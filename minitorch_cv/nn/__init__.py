@@ -20,6 +20,7 @@ from .activation import (
 from .attention import MultiheadAttention
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d, ConvTranspose2d
+from .deform_conv import DeformConv2d, ModulatedDeformConv2d
 from .dropout import Dropout, Dropout2d, StochasticDepth
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
@@ -44,6 +45,7 @@ __all__ = [
     "Conv2d",
     "ConvTranspose2d",
     "CrossEntropyLoss",
+    "DeformConv2d",
     "Dropout",
     "Dropout2d",
     "ELU",
@@ -61,6 +63,7 @@ __all__ = [
     "LogSoftmax",
     "MaxPool2d",
     "MaxUnpool2d",
+    "ModulatedDeformConv2d",
     "Module",
     "ModuleDict",
     "ModuleList",

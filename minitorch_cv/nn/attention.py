@@ -24,7 +24,7 @@ on this module's path that computes the weights).
 import numpy as np
 
 from .. import checks, dtypes
-from ..device import namespace
+from ..devices import namespace
 from ..ops.attention import attention_and_weights, scaled_dot_product_attention
 from ..tensor import Tensor
 from . import functional as F

@@ -16,7 +16,7 @@ KH, KW)):   receptive = prod(kernel),  fan_in = in * receptive,  fan_out = out *
 import math
 import warnings
 
-from .. import device as _device
+from .. import devices as _device
 from ..random import generator as _default_generator
 
 

@@ -17,9 +17,9 @@ in place: a Parameter object stays the same object, only its array changes.
 from collections import OrderedDict, namedtuple
 
 from .. import dtypes
-from .. import device as _device
+from .. import devices as _device
 from ..autograd import no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, parse_to_arguments
 from .parameter import Parameter
 
 
@@ -351,19 +351,14 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``, in place, returns self.
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)``, with
+        ``non_blocking`` accepted as in PyTorch; in place, returns self.
 
         A dtype applies to floating-point tensors only (``num_batches_tracked`` stays
         int64), and must itself be floating point, as in PyTorch.
         """
-        device, dtype = None, None
-        for arg in list(args) + list(kwargs.values()):
-            if isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            elif _device.is_device_name(arg):
-                device = _device.normalize(arg)
-            else:
-                dtype = dtypes.resolve(arg)
+        target = parse_to_arguments("nn.Module.to", args, kwargs)
+        device, dtype = target.device, target.dtype
         if dtype is not None and not dtypes.is_floating(dtype):
             raise TypeError(
                 f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
@@ -385,6 +380,8 @@ class Module:
         return self.to(_device.GPU)
 
     def cuda(self, device=None):
+        if device is not None and _device.device(device) != _device.GPU:
+            raise ValueError(f"cuda: device: expected a GPU device, got {device!r}")
         return self.to(_device.GPU)
 
     def double(self):

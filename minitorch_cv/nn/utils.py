@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from .. import device as _device
+from .. import devices as _device
 from ..autograd import no_grad
 from ..tensor import Tensor
 

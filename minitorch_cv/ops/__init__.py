@@ -33,6 +33,7 @@ from .comparison import (
     ne,
 )
 from .conversion import cast, to_device
+from .deform_conv import deform_conv2d
 from .dropout import dropout, dropout2d, stochastic_depth
 from .elementwise import absolute, clamp, exp, log, maximum, minimum, sigmoid, sqrt, tanh, where
 from .indexing import getitem

@@ -15,7 +15,7 @@
 import math
 
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from .special import erf
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from ._util import binary_operands, is_scalar, unbroadcast
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import backend, checks, dtypes
 from ..autograd import Function
-from ..device import device_of_array, namespace
+from ..devices import device_of_array, namespace
 from ..random import generator
 from ..tensor import Tensor
 from ._util import unbroadcast

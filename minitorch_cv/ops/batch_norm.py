@@ -29,7 +29,7 @@ import numbers
 
 from .. import backend, checks
 from ..autograd import Function
-from ..device import device_of_array, namespace
+from ..devices import device_of_array, namespace
 
 
 class BatchNorm(Function):

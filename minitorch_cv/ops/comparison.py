@@ -1,7 +1,7 @@
 """Comparisons and logic: results are bool tensors outside the graph (no gradient)."""
 import operator
 
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from ._util import binary_operands
 

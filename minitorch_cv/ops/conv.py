@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 from .. import backend, checks
 from ..autograd import Function
-from ..device import GPU, device_of_array, namespace
+from ..devices import GPU, device_of_array, namespace
 from .pad import pad
 from .shape import squeeze, unsqueeze
 

@@ -22,7 +22,7 @@ output_padding only adds rows/columns at the bottom/right that no input pixel re
 """
 from .. import checks
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from .conv import Geometry, check_bias, check_operands, conv_forward, conv_input_grad, conv_weight_grad
 from .shape import squeeze, unsqueeze
 

@@ -1,6 +1,6 @@
 """Moving a tensor to another dtype or device, differentiably (the gradient goes back
 to the original dtype/device)."""
-from .. import device as _device
+from .. import devices as _device
 from ..autograd import Function
 
 

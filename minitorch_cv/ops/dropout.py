@@ -23,7 +23,7 @@ import warnings
 
 from .. import checks, dtypes
 from ..autograd import Function, is_grad_enabled
-from ..device import namespace
+from ..devices import namespace
 from ..random import generator
 from ..tensor import Tensor
 
@@ -118,12 +118,7 @@ def stochastic_depth(input, p, mode, training=True):  # noqa: A002 - torchvision
 
     The identity when not ``training`` or when p = 0; p = 1 zeros everything.
     """
-    if not isinstance(input, Tensor):
-        raise TypeError(f"stochastic_depth: input must be a Tensor, got {type(input).__name__}")
-    if not dtypes.is_floating(input.dtype):
-        raise TypeError(f"stochastic_depth: input must be floating point, got dtype {input.dtype}")
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"stochastic_depth: drop probability p has to be between 0 and 1, but got {p!r}")
+    p = _check("stochastic_depth", input, p)
     if mode not in ("batch", "row"):
         raise ValueError(f"stochastic_depth: mode has to be either 'batch' or 'row', but got {mode!r}")
     if mode == "row" and input.ndim == 0:
@@ -132,4 +127,4 @@ def stochastic_depth(input, p, mode, training=True):  # noqa: A002 - torchvision
         noise_shape = (input.shape[0],) + (1,) * (input.ndim - 1)
     else:
         noise_shape = (1,) * input.ndim
-    return _apply(input, float(p), training, False, noise_shape)
+    return _apply(input, p, training, False, noise_shape)

@@ -6,7 +6,7 @@ terms of what forward already computed where that is cheaper (d exp = exp).
 import numpy as np
 
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from ._util import binary_operands, unbroadcast
 

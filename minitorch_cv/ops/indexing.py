@@ -8,7 +8,7 @@ element several times (``x[[0, 0]]``), so the gradients are added with ``add.at`
 import numpy as np
 
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 
 

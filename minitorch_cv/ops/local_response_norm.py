@@ -17,7 +17,7 @@ import math
 
 from .. import backend, checks
 from ..autograd import Function
-from ..device import device_of_array, namespace
+from ..devices import device_of_array, namespace
 
 
 class LocalResponseNorm(Function):

@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import backend, dtypes
 from ..autograd import Function, is_grad_enabled
-from ..device import device_of_array, namespace
+from ..devices import device_of_array, namespace
 from ..tensor import Tensor
 from ._util import unbroadcast
 from .softmax import from_rows, log_softmax, to_rows

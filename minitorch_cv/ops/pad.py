@@ -6,7 +6,7 @@ amounts crop. Modes: "constant", "reflect" (mirror without repeating the edge),
 "replicate" (repeat the edge).
 """
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 
 _NUMPY_MODE = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}

@@ -22,7 +22,7 @@ Both accept a 3-D (C, H, W) input as one unbatched image, like PyTorch.
 """
 from .. import backend, checks
 from ..autograd import Function
-from ..device import device_of_array
+from ..devices import device_of_array
 from . import _pool_args as args
 
 

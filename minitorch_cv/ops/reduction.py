@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from ._util import expand_reduced, normalize_dim, normalize_dims
 

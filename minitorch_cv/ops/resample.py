@@ -22,7 +22,7 @@ import numbers
 
 from .. import backend, checks
 from ..autograd import Function
-from ..device import device_of_array
+from ..devices import device_of_array
 from . import _pool_args as args
 
 MODES = ("nearest", "bilinear")

@@ -4,7 +4,7 @@ only moves gradient entries back to where they came from."""
 import numpy as np
 
 from ..autograd import Function
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from ._util import normalize_dim, unbroadcast
 

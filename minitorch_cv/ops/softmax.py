@@ -22,7 +22,7 @@ import warnings
 
 from .. import backend, dtypes
 from ..autograd import Function
-from ..device import device_of_array, namespace
+from ..devices import device_of_array, namespace
 from ..tensor import Tensor
 from ._util import normalize_dim
 

@@ -8,7 +8,7 @@ import math
 import numba
 import numpy as np
 
-from ..device import namespace
+from ..devices import namespace
 
 
 # Explicit signatures: a lazily typed ufunc would pick the float64 loop for float32

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import backend, checks
 from ..autograd import Function
-from ..device import device_of_array, namespace
+from ..devices import device_of_array, namespace
 from ..tensor import Tensor
 from . import _pool_args as args
 from .pool import as_batch, like_input

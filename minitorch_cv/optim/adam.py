@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from ..autograd import no_grad
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from .optimizer import Optimizer
 

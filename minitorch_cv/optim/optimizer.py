@@ -18,7 +18,7 @@ on "cpu", CuPy on "gpu"), in place, outside the autograd graph.
 import copy
 from collections import defaultdict
 
-from .. import device as _device
+from .. import devices as _device
 from .. import dtypes
 from ..autograd import enable_grad
 from ..tensor import Tensor

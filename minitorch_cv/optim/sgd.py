@@ -12,7 +12,7 @@ Everything runs in place on the parameter's device; parameters without a gradien
 are skipped.
 """
 from ..autograd import no_grad
-from ..device import namespace
+from ..devices import namespace
 from ..tensor import Tensor
 from .optimizer import Optimizer
 

@@ -2,17 +2,19 @@
 
 progress.py   ProgressBar: a tqdm-like bar (rate, ETA, lazy postfix) for any loop
 metrics.py    RunningMetrics (loss/accuracy sums kept on the device), SegmentationMetrics
-              (loss and a pixel confusion matrix), write_atomic, write_json_atomic
+              (loss and a pixel confusion matrix), write_json_atomic
 training.py   train_one_epoch and evaluate: the loops (classification, segmentation)
 interrupt.py  StopOnInterrupt: Ctrl-C stops a loop between steps, not in the middle
 checkpoint.py training_state / restore_training_state: what a resumable checkpoint holds
 plotting.py   plot_curves: loss and accuracy curves as a PNG (matplotlib, optional)
-figures.py    prediction_grid, write_png: image | ground truth | prediction (Pillow)
+data.py       PyTorch's import path minitorch_cv.utils.data (DataLoader, Dataset, samplers)
+figures.py    prediction_grid: image | ground truth | prediction, label maps in colour
 """
+from . import data
 from .checkpoint import restore_training_state, training_state
-from .figures import prediction_grid, write_png
+from .figures import prediction_grid
 from .interrupt import StopOnInterrupt
-from .metrics import RunningMetrics, SegmentationMetrics, write_atomic, write_json_atomic
+from .metrics import RunningMetrics, SegmentationMetrics, write_json_atomic
 from .plotting import matplotlib_available, plot_curves
 from .progress import ProgressBar, format_duration
 from .training import evaluate, train_one_epoch
@@ -30,7 +32,5 @@ __all__ = [
     "restore_training_state",
     "train_one_epoch",
     "training_state",
-    "write_atomic",
     "write_json_atomic",
-    "write_png",
 ]

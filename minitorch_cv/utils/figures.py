@@ -1,17 +1,12 @@
 """The segmentation figure: for a few images, the image, its ground truth and the
-prediction side by side, label maps in the data set's colours; written as a PNG with
-Pillow (a dependency, for the data sets' PNG files).
+prediction side by side, label maps in the data set's colours.
 
     grid = prediction_grid(images, masks, predictions, palette, mean, std)
-    write_png(grid, "runs/unet/predictions.png")
-
-``write_png`` writes to a temporary file and renames it into place, like every file a
-training run writes.
+    visualize.save_png("runs/unet/predictions.png", grid)     # uint8 RGB, written atomically
 """
 import numpy as np
 
 from ..data.segmentation import colorize
-from .metrics import write_atomic
 
 GAP = 4  # white pixels between panels
 
@@ -47,11 +42,3 @@ def prediction_grid(images, masks, predictions, palette, mean=None, std=None):
     for row in rows:
         separated += [row, np.full((GAP, width, 3), 255, np.uint8)]
     return np.concatenate(separated[:-1], axis=0)
-
-
-def write_png(array, path):
-    """Write the uint8 (H, W, 3) or (H, W) ``array`` to ``path`` atomically."""
-    from PIL import Image
-
-    image = Image.fromarray(np.ascontiguousarray(array, dtype=np.uint8))
-    write_atomic(path, lambda file: image.save(file, format="PNG"), binary=True)

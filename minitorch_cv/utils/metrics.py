@@ -147,16 +147,16 @@ def _json_safe(obj):
     return obj
 
 
-def write_atomic(path, write, binary=False):
-    """Call ``write(file)`` on a temporary file in ``path``'s folder, flush and fsync it,
-    then rename it over ``path``: readers see the old file or the new one, never half."""
+def write_json_atomic(path, obj):
+    """Write ``obj`` as indented JSON to ``path`` atomically (see the module docstring)."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
                                          suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(handle, "wb" if binary else "w") as file:
-            write(file)
+        with os.fdopen(handle, "w") as file:
+            json.dump(_json_safe(obj), file, indent=2, allow_nan=False)
+            file.write("\n")
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, 0o666 & ~_UMASK)
@@ -165,13 +165,3 @@ def write_atomic(path, write, binary=False):
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
-
-
-def write_json_atomic(path, obj):
-    """Write ``obj`` as indented JSON to ``path`` atomically (see the module docstring)."""
-
-    def write(file):
-        json.dump(_json_safe(obj), file, indent=2, allow_nan=False)
-        file.write("\n")
-
-    write_atomic(path, write)

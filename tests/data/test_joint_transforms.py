@@ -170,3 +170,6 @@ def test_bad_arguments():
         JT.ElasticDeformation(border="wrap")
     with pytest.raises(TypeError, match="callables"):
         JT.Compose([3])
+    for moving in (T.RandomCrop(8), T.RandomHorizontalFlip(), T.Resize(8)):
+        with pytest.raises(TypeError, match="joint transform"):
+            JT.Compose([moving])

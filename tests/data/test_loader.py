@@ -83,7 +83,7 @@ def test_cifar_batches(cifar_test):
 @pytest.mark.parametrize("device", DEVICES)
 def test_device(device, cifar_test):
     images, labels = next(iter(data.DataLoader(cifar_test, batch_size=8, device=device)))
-    assert images.device == mt.device.normalize(device) and labels.device == images.device
+    assert images.device == mt.devices.normalize(device) and labels.device == images.device
 
 
 # ---------------------------------------------------------------- shuffling

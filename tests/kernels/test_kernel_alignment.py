@@ -56,6 +56,12 @@ def device_functions(path):
 # with Python's leading underscore of a private helper.
 TWINS = [
     ("conv", "source_index"),
+    ("deform_conv", "near_image"),
+    ("deform_conv", "bilinear_cell"),
+    ("deform_conv", "pixel_or_zero"),
+    ("deform_conv", "cell_corners"),
+    ("deform_conv", "sampling_point"),
+    ("deform_conv", "add_to_pixel"),
     ("pool", "avg_pool_divisor"),
     ("pool", "adaptive_start"),
     ("pool", "adaptive_end"),

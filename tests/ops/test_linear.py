@@ -30,7 +30,7 @@ def _make(lead, in_features, out_features, bias, transposed, seed, dtype, device
     b = rng.standard_normal(out_features).astype(dtype) if bias else None
     tensors = [mt.tensor(x, device=device), mt.tensor(w, device=device)]
     if transposed and len(lead) >= 1:
-        tensors[0] = mt.Tensor(mt.device.to_device(x, device))  # keep the strides
+        tensors[0] = mt.Tensor(mt.devices.to_device(x, device))  # keep the strides
     tensors.append(None if b is None else mt.tensor(b, device=device))
     return x, w, b, tensors
 

@@ -40,7 +40,7 @@ import threading
 
 import numpy as np
 
-from minitorch_cv import device as _device
+from minitorch_cv import devices as _device
 
 from . import cupy_executor, emulation
 from .errors import CudaBuildError, CudaLaunchError

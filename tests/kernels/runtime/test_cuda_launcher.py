@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from minitorch_cv import device as mt_device
+from minitorch_cv import devices as mt_device
 from minitorch_cv.kernels.cuda.runtime import cupy_executor
 from minitorch_cv.kernels.cuda.runtime.launcher import (
     BLOCK,
