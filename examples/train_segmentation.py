@@ -160,7 +160,8 @@ def build_parser(suppress_defaults=False):
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="See the top of examples/train_segmentation.py for the recipes and outputs.",
+        epilog="Options shown without a default take the data set's recipe; see the top of "
+               "examples/train_segmentation.py for the recipes and outputs.",
         argument_default=argparse.SUPPRESS if suppress_defaults else None,
     )
 
@@ -636,6 +637,9 @@ def run(args, explicit):
         where = train_loader.state_dict()
         print(f"resumed from {path}: {state.epoch} epochs done, continuing at epoch "
               f"{where['epoch'] + 1} batch {where['batch'] + 1}", flush=True)
+    elif os.path.exists(run.paths["checkpoint.npz"]):
+        print(f"note: {os.path.dirname(run.paths['checkpoint.npz'])} holds an earlier run; "
+              "starting a new one over it (use --resume to continue it instead)", flush=True)
     describe(args, train_set, val_set, model, class_weights)
     write_json_atomic(run.paths["metrics.json"], state.records)
     status = run.train()
