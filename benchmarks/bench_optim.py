@@ -54,7 +54,7 @@ def main():
     try:
         import torch
 
-        torch_params = [torch.nn.Parameter(torch.from_numpy(p.numpy().copy())) for p in params]
+        torch_params = [torch.nn.Parameter(torch.from_numpy(p.detach().numpy().copy())) for p in params]
         for tp, p in zip(torch_params, params):
             tp.grad = torch.from_numpy(p.grad.numpy().copy())
     except ImportError:

@@ -73,7 +73,7 @@ def minitorch_results(geometry, arrays, grad_y, implementation):
         y = deform_conv2d(tensors["input"], tensors["offset"], tensors["weight"], tensors["bias"],
                           mask=tensors["mask"], **geometry)
         y.backward(mt.tensor(grad_y, device=device))
-    return [y.numpy()] + [tensors[k].grad.numpy() for k in QUANTITIES[1:]]
+    return [y.detach().numpy()] + [tensors[k].grad.numpy() for k in QUANTITIES[1:]]
 
 
 def grid_sample_deform_conv2d(torch, x, offset, weight, bias, mask, stride, padding, dilation):

@@ -28,6 +28,7 @@ from .kernels.cpu import batch_norm as cpu_batch_norm
 from .kernels.cpu import conv as cpu_conv
 from .kernels.cpu import deform_conv as cpu_deform_conv
 from .kernels.cpu import distance as cpu_distance
+from .kernels.cpu import grid_sample as cpu_grid_sample
 from .kernels.cpu import group_norm as cpu_group_norm
 from .kernels.cpu import layer_norm as cpu_layer_norm
 from .kernels.cpu import local_response_norm as cpu_local_response_norm
@@ -40,6 +41,7 @@ from .kernels.cuda import batch_norm as cuda_batch_norm
 from .kernels.cuda import conv as cuda_conv
 from .kernels.cuda import deform_conv as cuda_deform_conv
 from .kernels.cuda import distance as cuda_distance
+from .kernels.cuda import grid_sample as cuda_grid_sample
 from .kernels.cuda import group_norm as cuda_group_norm
 from .kernels.cuda import layer_norm as cuda_layer_norm
 from .kernels.cuda import local_response_norm as cuda_local_response_norm
@@ -52,6 +54,7 @@ from .kernels.reference import batch_norm as reference_batch_norm
 from .kernels.reference import conv as reference_conv
 from .kernels.reference import deform_conv as reference_deform_conv
 from .kernels.reference import distance as reference_distance
+from .kernels.reference import grid_sample as reference_grid_sample
 from .kernels.reference import group_norm as reference_group_norm
 from .kernels.reference import layer_norm as reference_layer_norm
 from .kernels.reference import local_response_norm as reference_local_response_norm
@@ -85,6 +88,7 @@ BATCH_NORM = KernelFamily(reference_batch_norm, cpu_batch_norm, cuda_batch_norm)
 CONV = KernelFamily(reference_conv, cpu_conv, cuda_conv)
 DEFORM_CONV = KernelFamily(reference_deform_conv, cpu_deform_conv, cuda_deform_conv)
 DISTANCE = KernelFamily(reference_distance, cpu_distance, cuda_distance)
+GRID_SAMPLE = KernelFamily(reference_grid_sample, cpu_grid_sample, cuda_grid_sample)
 GROUP_NORM = KernelFamily(reference_group_norm, cpu_group_norm, cuda_group_norm)
 LAYER_NORM = KernelFamily(reference_layer_norm, cpu_layer_norm, cuda_layer_norm)
 LOCAL_RESPONSE_NORM = KernelFamily(
@@ -103,6 +107,7 @@ FAMILIES = {
     "conv": CONV,
     "deform_conv": DEFORM_CONV,
     "distance": DISTANCE,
+    "grid_sample": GRID_SAMPLE,
     "group_norm": GROUP_NORM,
     "layer_norm": LAYER_NORM,
     "local_response_norm": LOCAL_RESPONSE_NORM,

@@ -207,3 +207,29 @@ def randint_like(input, low, high=None, dtype=None, device=None):  # noqa: A002
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device)
+
+
+def bernoulli(input, p=None, *, generator=None):  # noqa: A002 - PyTorch's names
+    """0/1 draws, 1 with probability ``input`` (element by element; or ``p`` for every
+    element when given), in input's dtype. No gradient, as in PyTorch."""
+    probabilities = _bernoulli_probabilities("bernoulli", input, p)
+    return Tensor._wrap(bernoulli_draws(input, probabilities, rng=generator))
+
+
+def bernoulli_draws(like, probabilities, rng=None):
+    """An array of like's shape, dtype and device with 1 where a uniform draw in
+    [0, 1) falls below the probability (a number or an array that broadcasts)."""
+    rng = rng if rng is not None else generator(like.device)
+    uniform = rng.random(like.shape)
+    return (uniform < probabilities).astype(like.dtype)
+
+
+def _bernoulli_probabilities(name, input, p):  # noqa: A002
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+    probabilities = input.array if p is None else (p.array if isinstance(p, Tensor) else p)
+    xp = _device.namespace(input.array)
+    values = xp.asarray(probabilities)
+    if values.size and (bool((values < 0).any()) or bool((values > 1).any())):
+        raise RuntimeError(f"{name}: Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+    return probabilities

@@ -220,3 +220,40 @@ def _report(what, numerical, analytical, eps, atol, rtol, inputs, outputs):
     for k, out in enumerate(outputs):
         lines.append(f"  output {k}: shape={out.shape}, dtype={out.dtype}")
     return "\n".join(lines)
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+              fast_mode=False):
+    """PyTorch's ``torch.autograd.gradcheck``: True if the gradients of ``func`` with
+    respect to the inputs that require grad match finite differences, else raise
+    ``GradientCheckError`` (or return False with ``raise_exception=False``).
+
+    Every element is checked by central differences (``fast_mode=True``: one random
+    direction, as ``check_backward`` does by default). Unlike PyTorch, which checks in
+    the inputs' own dtype and warns unless it is float64, the check always runs in
+    float64 on copies of the inputs. Inputs that do not require grad are held fixed.
+    """
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    varying = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not varying:
+        raise ValueError(
+            "gradcheck expects at least one input tensor to require gradient, but none of "
+            "the them have requires_grad=True."
+        )
+
+    def on_varying(*values):
+        arguments = list(inputs)
+        for i, value in zip(varying, values):
+            arguments[i] = value
+        return func(*arguments)
+
+    try:
+        check_backward(
+            on_varying, [inputs[i] for i in varying], eps=eps, atol=atol, rtol=rtol,
+            exhaustive=not fast_mode,
+        )
+    except GradientCheckError:
+        if raise_exception:
+            raise
+        return False
+    return True

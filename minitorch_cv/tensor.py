@@ -6,7 +6,9 @@ A tensor holds
   - ``requires_grad`` and ``grad``: whether gradients are wanted, and where they
     accumulate after ``backward()``;
   - ``grad_fn``: the graph node of the Function call that produced it (``None`` for
-    leaves, the tensors a user created).
+    leaves, the tensors a user created);
+  - ``_version``: how many in-place operations changed its memory (shared with the
+    tensors that view the same memory; see autograd/versions.py).
 
 Every method that computes something is a thin call into ``minitorch_cv.ops``; the
 arithmetic and its gradient live there, next to each other.
@@ -34,6 +36,7 @@ class Tensor:
         self.grad_fn = None
         self._output_index = 0
         self._requires_grad = False
+        self._init_version_and_view()
         self.requires_grad = requires_grad
 
     @classmethod
@@ -48,12 +51,40 @@ class Tensor:
         tensor.grad_fn = None
         tensor._output_index = 0
         tensor._requires_grad = False
+        tensor._init_version_and_view()
         return tensor
 
     def _set_grad_fn(self, node, index):
         self.grad_fn = node
         self._output_index = index
         self._requires_grad = True
+
+    # ------------------------------------------------- versions and views
+    # See autograd/versions.py: in-place operations bump ``_version``; tensors that
+    # share memory share the counter. ``_base`` is the tensor a view was taken from
+    # (None for a tensor that is not a view), ``_base_grad_fn`` that tensor's history
+    # when the view was taken.
+    def _init_version_and_view(self):
+        self._version_counter = autograd.versions.VersionCounter()
+        self._base = None
+        self._base_grad_fn = None
+
+    @property
+    def _version(self):
+        """How many in-place operations changed this tensor's memory (PyTorch's name)."""
+        return self._version_counter.value
+
+    def _share_memory_with(self, other, view=True):
+        """This tensor's array lies in ``other``'s memory: share its version counter
+        and, for a view, remember the tensor it views."""
+        self._version_counter = other._version_counter
+        if view:
+            self._base = other._base if other._base is not None else other
+            self._base_grad_fn = self._base.grad_fn
+
+    def _bump_version(self):
+        """For code that writes into ``.array`` directly (optimizers, load_state_dict)."""
+        self._version_counter.bump()
 
     # ----------------------------------------------------------------- metadata
     @property
@@ -130,18 +161,35 @@ class Tensor:
     # ------------------------------------------------------------ conversions
     @property
     def data(self):
-        """A tensor sharing this one's array, outside the graph (PyTorch's ``.data``)."""
-        return Tensor._wrap(self.array)
+        """A tensor sharing this one's array (and version counter), outside the graph
+        (PyTorch's ``.data``)."""
+        return self.detach()
 
     @data.setter
     def data(self, value):
         self.array = value.array if isinstance(value, Tensor) else value
+        self._version_counter = autograd.versions.VersionCounter()  # other memory now
 
     def detach(self):
-        return Tensor._wrap(self.array)
+        """A tensor sharing this one's array and version counter, outside the graph."""
+        detached = Tensor._wrap(self.array)
+        detached._share_memory_with(self, view=False)
+        return detached
 
-    def numpy(self):
-        """The values as a NumPy array (copied to the host for a "gpu" tensor)."""
+    def numpy(self, *, force=False):
+        """The values as a NumPy array (copied to the host for a "gpu" tensor).
+
+        As in PyTorch, a tensor that requires grad must be detached first (or
+        ``force=True`` given): the array would be outside the graph, and writing into
+        it would bypass autograd."""
+        if self.requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._host_array()
+
+    def _host_array(self):
         return _device.to_device(self.array, _device.CPU)
 
     def item(self):
@@ -153,7 +201,7 @@ class Tensor:
         return self.array.reshape(()).item()
 
     def tolist(self):
-        return self.numpy().tolist()
+        return self._host_array().tolist()
 
     def to(self, *args, **kwargs):
         """PyTorch's ``to``: ``to(device=None, dtype=None, non_blocking=False,
@@ -202,9 +250,6 @@ class Tensor:
     def bool(self):
         return self.to(dtypes.bool_)
 
-    def type(self, dtype):
-        return self.to(dtype)
-
     def __float__(self):
         return float(self.item())
 
@@ -232,7 +277,7 @@ class Tensor:
         return id(self)
 
     def __repr__(self):
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self._host_array(), separator=", ", prefix="tensor(", precision=4)
         extras = []
         if self.device != _device.CPU:
             extras.append(f"device='{self.device}'")
@@ -245,86 +290,73 @@ class Tensor:
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     # --------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph=False):
-        autograd.backward(self, gradient, retain_graph=retain_graph)
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def retain_grad(self):
         autograd.engine.retain_grad(self)
 
+    def register_hook(self, hook):
+        """``hook(grad)`` runs when this tensor's gradient is computed and may return a
+        replacement; returns a handle whose ``remove()`` unregisters it."""
+        return autograd.engine.register_hook(self, hook)
+
     # ------------------------------------------------------ in-place updates
-    # In-place writes bypass autograd, so they are refused on tensors that take part
-    # in a graph while recording (the saved values of a backward would silently
-    # change). Optimizers and initializers run them under no_grad().
-    def _check_inplace(self, name):
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError(
-                f"{name}: in-place operation on a tensor that requires grad; "
-                "wrap it in `with minitorch_cv.no_grad():`"
-            )
-
-    def _operand(self, other):
-        return other.array if isinstance(other, Tensor) else other
-
+    # Each writes into this tensor's own array, bumps its version and, while
+    # gradients are recorded, moves its history onto the operation (ops/inplace.py
+    # has PyTorch's rules: a leaf that requires grad is changed only under no_grad()).
     def zero_(self):
-        self._check_inplace("zero_")
-        self.array[...] = 0
-        return self
+        return ops.inplace.fill_(self, 0)
 
     def fill_(self, value):
-        self._check_inplace("fill_")
-        self.array[...] = self._operand(value)
-        return self
+        return ops.inplace.fill_(self, value)
 
-    def copy_(self, source):
-        self._check_inplace("copy_")
-        values = source.array if isinstance(source, Tensor) else source
-        self.array[...] = _device.to_device(values, self.device)
-        return self
+    def copy_(self, src, non_blocking=False):
+        return ops.inplace.copy_(self, src)
 
     def add_(self, other, alpha=1):
-        self._check_inplace("add_")
-        operand = self._operand(other)
-        self.array += operand if alpha == 1 else alpha * operand
-        return self
+        return ops.inplace.add_(self, other, alpha)
 
     def sub_(self, other, alpha=1):
-        return self.add_(other, alpha=-alpha)
+        return ops.inplace.sub_(self, other, alpha)
 
     def mul_(self, other):
-        self._check_inplace("mul_")
-        self.array *= self._operand(other)
-        return self
+        return ops.inplace.mul_(self, other)
 
     def div_(self, other):
-        self._check_inplace("div_")
-        self.array /= self._operand(other)
-        return self
+        return ops.inplace.div_(self, other)
+
+    def __iadd__(self, other):
+        return ops.inplace.add_(self, other)
+
+    def __isub__(self, other):
+        return ops.inplace.sub_(self, other)
+
+    def __imul__(self, other):
+        return ops.inplace.mul_(self, other)
+
+    def __itruediv__(self, other):
+        return ops.inplace.div_(self, other)
 
     def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
-        self._check_inplace("clamp_")
-        xp = _device.array_module(self.device)
-        xp.clip(self.array, min, max, out=self.array)
-        return self
+        return ops.clamp_(self, min, max)
+
+    clip_ = clamp_
 
     def normal_(self, mean=0.0, std=1.0):
-        self._check_inplace("normal_")
         from .random import generator
 
         values = generator(self.device).standard_normal(self.shape) * std + mean
-        self.array[...] = values
-        return self
+        return ops.inplace.fill_with_draws_("normal_", self, values)
 
     def uniform_(self, low=0.0, high=1.0):
-        self._check_inplace("uniform_")
         from .random import generator
 
-        self.array[...] = generator(self.device).uniform(low, high, self.shape)
-        return self
+        values = generator(self.device).uniform(low, high, self.shape)
+        return ops.inplace.fill_with_draws_("uniform_", self, values)
 
     def __setitem__(self, key, value):
-        self._check_inplace("__setitem__")
-        key = ops.indexing.array_key(key, _device.namespace(self.array))
-        self.array[key] = self._operand(value)
+        ops.indexing.setitem(self, key, value)
 
     # ------------------------------------------------------------ arithmetic
     def __add__(self, other):
@@ -565,6 +597,190 @@ class Tensor:
 
     def minimum(self, other):
         return ops.minimum(self, other)
+
+    # ------------------------------------------------- more of PyTorch's API
+    # Thin calls into ops, grouped as ops groups them (one family per ops file).
+    def clone(self, *, memory_format=None):
+        return ops.clone(self)
+
+    def element_size(self):
+        """Bytes per element."""
+        return int(self.array.itemsize)
+
+    def type(self, dtype=None, non_blocking=False):
+        """Without an argument, PyTorch's legacy type name ("minitorch_cv.FloatTensor",
+        "minitorch_cv.cuda.FloatTensor" on the GPU); with a dtype or such a name, the
+        tensor converted to it."""
+        if dtype is None:
+            prefix = "minitorch_cv.cuda." if self.is_cuda else "minitorch_cv."
+            return prefix + _LEGACY_TYPE_NAMES[self.dtype]
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            on_gpu = ".cuda." in dtype
+            name = dtype.rsplit(".", 1)[-1]
+            target = {v: k for k, v in _LEGACY_TYPE_NAMES.items()}.get(name)
+            if target is None:
+                raise ValueError(f"type: unknown tensor type {dtype!r}")
+            return self.to(_device.GPU if on_gpu else _device.CPU, target)
+        return self.to(dtype)
+
+    def _new(self, make, shape, dtype, device, requires_grad, *args):
+        """``make`` (a creation function) with this tensor's dtype and device by default."""
+        return make(
+            _shape_args(shape), *args, dtype=dtype or self.dtype, device=device or self.device,
+            requires_grad=requires_grad,
+        )
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import empty
+
+        return self._new(empty, size, dtype, device, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import zeros
+
+        return self._new(zeros, size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import ones
+
+        return self._new(ones, size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        from .creation import full
+
+        return self._new(full, (size,), dtype, device, requires_grad, fill_value)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        """A new tensor holding a copy of ``data``, with this tensor's dtype and device
+        unless given."""
+        from . import creation
+
+        return creation.tensor(
+            data, dtype=dtype or self.dtype, device=device or self.device,
+            requires_grad=requires_grad,
+        )
+
+    # indexing along a dim (ops/gather.py, ops/elementwise.py, ops/indexing.py)
+    def gather(self, dim, index):
+        return ops.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, value=None, reduce=None):
+        return ops.scatter(self, dim, index, src, value, reduce)
+
+    def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        return ops.scatter_(self, dim, index, src, value, reduce)
+
+    def scatter_add(self, dim, index, src):
+        return ops.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src):
+        return ops.scatter_add_(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return ops.index_select(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return ops.masked_fill(self, mask, value)
+
+    def masked_fill_(self, mask, value):
+        return ops.masked_fill_(self, mask, value)
+
+    def nonzero(self, *, as_tuple=False):
+        return ops.nonzero(self, as_tuple=as_tuple)
+
+    # ordering (ops/sort.py)
+    def sort(self, dim=-1, descending=False, stable=False):
+        return ops.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return ops.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's names
+        return ops.topk(self, k, dim, largest, sorted)
+
+    # rearranging (ops/rearrange.py, ops/shape.py)
+    def flip(self, *dims):
+        return ops.flip(self, _shape_args(dims))
+
+    def roll(self, shifts, dims=None):
+        return ops.roll(self, shifts, dims)
+
+    def repeat(self, *sizes):
+        return ops.repeat(self, *sizes)
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return ops.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def unbind(self, dim=0):
+        return ops.unbind(self, dim)
+
+    def t(self):
+        return ops.t(self)
+
+    # products, scans, norms, steps, activations
+    def mm(self, mat2):
+        return ops.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return ops.bmm(self, mat2)
+
+    def cumsum(self, dim, *, dtype=None):
+        return ops.cumsum(self, dim, dtype=dtype)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return ops.norm(self, p, dim, keepdim, dtype)
+
+    def floor(self):
+        return ops.floor(self)
+
+    def ceil(self):
+        return ops.ceil(self)
+
+    def round(self, *, decimals=0):
+        return ops.round(self, decimals=decimals)
+
+    def sign(self):
+        return ops.sign(self)
+
+    def relu_(self):
+        return ops.relu_(self)
+
+    # random draws (creation.py)
+    def bernoulli(self, p=None, *, generator=None):
+        from . import creation
+
+        return creation.bernoulli(self, p, generator=generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """Every element set to 1 with probability p (a number or a tensor), else 0."""
+        from . import creation
+
+        creation._bernoulli_probabilities("bernoulli_", self, p)
+        draws = creation.bernoulli_draws(self, p.array if isinstance(p, Tensor) else p, generator)
+        return ops.inplace.fill_with_draws_("bernoulli_", self, draws)
+
+
+def is_tensor(obj):
+    """Whether ``obj`` is a Tensor (PyTorch's ``torch.is_tensor``)."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input):  # noqa: A002 - PyTorch's argument name
+    """The number of elements of a tensor (PyTorch's ``torch.numel``)."""
+    return input.numel()
+
+
+_LEGACY_TYPE_NAMES = {
+    dtypes.float16: "HalfTensor",
+    dtypes.float32: "FloatTensor",
+    dtypes.float64: "DoubleTensor",
+    dtypes.int8: "CharTensor",
+    dtypes.uint8: "ByteTensor",
+    dtypes.int16: "ShortTensor",
+    dtypes.int32: "IntTensor",
+    dtypes.int64: "LongTensor",
+    dtypes.bool_: "BoolTensor",
+}
 
 
 def _shape_args(args):

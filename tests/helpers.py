@@ -63,8 +63,8 @@ def _to_numpy(result):
 
 def assert_close(actual, expected, dtype=None, **overrides):
     """Compare tensors/arrays (moved to NumPy) with the tolerance of their dtype."""
-    actual = actual.numpy() if isinstance(actual, mt.Tensor) else mt_device.to_device(actual, "cpu")
-    expected = expected.numpy() if isinstance(expected, mt.Tensor) else mt_device.to_device(expected, "cpu")
+    actual = actual.detach().numpy() if isinstance(actual, mt.Tensor) else mt_device.to_device(actual, "cpu")
+    expected = expected.detach().numpy() if isinstance(expected, mt.Tensor) else mt_device.to_device(expected, "cpu")
     tol = dict(tolerance(dtype or np.result_type(actual.dtype, np.float32)))
     tol.update(overrides)
     np.testing.assert_allclose(actual, expected, **tol)

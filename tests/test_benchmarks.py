@@ -17,6 +17,8 @@ SMOKE_RUNS = {
     "bench_cuda_emulation.py": (["--repeat", "1"], "implementation"),
     "bench_deform_conv.py": (["--batch", "1", "--repeat", "1", "--width-divisor", "16"], "peak MiB"),
     "bench_densenet_memory.py": (["--batch-size", "2", "--image-size", "32"], "peak MiB"),
+    "bench_classifier_recipes.py": (["--recipes", "mobilenet_v2", "--train-subset", "16",
+                                     "--test-subset", "8", "--epochs", "1"], "ours best %"),
     "bench_data.py": (["--repeats", "1"], "ms"),
     "bench_knn.py": (["--synthetic", "--queries", "20", "--train-limit", "300", "--repeat", "1"], "x numpy"),
     "bench_layers.py": (["--repeat", "1"], "fwd+bwd ms"),
@@ -44,7 +46,7 @@ def test_benchmark_runs(script, tmp_path):
     arguments, header = SMOKE_RUNS[script]
     if script == "bench_segmentation.py":
         arguments = arguments + ["--out", str(tmp_path)]
-    if script in ("bench_data.py", "bench_segmentation.py"):
+    if script in ("bench_data.py", "bench_classifier_recipes.py", "bench_segmentation.py"):
         data_dir = find_data_dir()
         if data_dir is None:
             pytest.skip("no data directory: set MINITORCH_CV_DATA or put the data in ../shared/data")

@@ -212,7 +212,7 @@ def test_a_registered_reader_reads_its_format(monkeypatch):
     serialization.register_reader(Upper())
     loaded = mt.load(io.BytesIO(b"UPPERhello"))
     assert loaded["text"] == "HELLO" and loaded["w"].device == "cpu"
-    with pytest.raises(CheckpointError, match="known formats: minitorch_cv checkpoint, toy format"):
+    with pytest.raises(CheckpointError, match="known formats: minitorch_cv checkpoint, PyTorch checkpoint, safetensors, toy format"):
         mt.load(io.BytesIO(b"something else"))
     with pytest.raises(TypeError, match="a reader needs a 'name' attribute"):
         serialization.register_reader(object())

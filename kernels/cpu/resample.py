@@ -9,11 +9,13 @@ Parallelism: the outer loop of every kernel is ``prange`` over the N*C planes
 (each output pixel adds its weighted gradient into the input pixels it read); they
 are race-free without atomics because one prange iteration owns a whole plane of the
 gradient. The CUDA kernels gather instead (kernels/cuda/resample.cu). The helpers
-``_nearest_source`` and ``_linear_source`` are line-for-line twins of the device
-functions of the same names in resample.cu.
+``_nearest_source``, ``_linear_source``, ``_cubic_source`` and ``_cubic_weights`` are
+line-for-line twins of the device functions of the same names in resample.cu.
 """
 import numpy as np
 from numba import njit, prange
+
+from ..reference.resample import _CUBIC_A
 
 
 @njit(cache=True)
@@ -137,6 +139,111 @@ def upsample_bilinear2d_backward(grad_out, H, W, align_corners, scale_h, scale_w
     grad_x = np.zeros((N * C, int(H), int(W)), dtype=grad_out.dtype)
     scalar = grad_out.dtype.type
     _upsample_bilinear2d_backward(
+        _planes(grad_out), grad_x, bool(align_corners), scalar(scale_h), scalar(scale_w)
+    )
+    return grad_x.reshape(N, C, H, W)
+
+
+# --------------------------------------------------------------------- bicubic
+
+
+@njit(cache=True)
+def _cubic_source(oh, H, align_corners, scale):
+    """(h0, t) of output row oh, in the type of ``scale``: its taps are rows h0 - 1 ..
+    h0 + 2 (clamped into [0, H - 1]) at the fractional position t."""
+    zero = type(scale)(0)
+    one = type(scale)(1)
+    half = type(scale)(0.5)
+    if align_corners:
+        real = scale * type(scale)(oh)
+    else:
+        real = scale * (type(scale)(oh) + half) - half
+    h0 = min(int(np.floor(real)), H - 1)
+    t = min(max(real - type(scale)(h0), zero), one)
+    return h0, t
+
+
+@njit(cache=True)
+def _cubic1(d):
+    """The cubic-convolution kernel for |d| <= 1: ((A + 2) d - (A + 3)) d^2 + 1."""
+    a = type(d)(_CUBIC_A)
+    return ((a + type(d)(2)) * d - (a + type(d)(3))) * d * d + type(d)(1)
+
+
+@njit(cache=True)
+def _cubic2(d):
+    """The cubic-convolution kernel for 1 < |d| < 2: ((A d - 5A) d + 8A) d - 4A."""
+    a = type(d)(_CUBIC_A)
+    return ((a * d - type(d)(5) * a) * d + type(d)(8) * a) * d - type(d)(4) * a
+
+
+@njit(cache=True)
+def _cubic_weights(t):
+    """The weights of the taps h0 - 1, h0, h0 + 1, h0 + 2 (at distances t + 1, t,
+    1 - t, 2 - t)."""
+    one = type(t)(1)
+    two = type(t)(2)
+    return _cubic2(t + one), _cubic1(t), _cubic1(one - t), _cubic2(two - t)
+
+
+@njit(parallel=True, cache=True)
+def _upsample_bicubic2d_forward(x, out, align_corners, scale_h, scale_w):
+    """out[plane, oh, ow] = sum over i of wh_i * (sum over j of ww_j * x[row_i, col_j]).
+    prange over planes."""
+    P, H, W = x.shape
+    OH, OW = out.shape[1], out.shape[2]
+    for plane in prange(P):
+        for oh in range(OH):
+            h0, th = _cubic_source(oh, H, align_corners, scale_h)
+            weights_h = _cubic_weights(th)
+            for ow in range(OW):
+                w0, tw = _cubic_source(ow, W, align_corners, scale_w)
+                weights_w = _cubic_weights(tw)
+                value = x.dtype.type(0)
+                for i in range(4):
+                    row = min(max(h0 - 1 + i, 0), H - 1)
+                    along_w = x.dtype.type(0)
+                    for j in range(4):
+                        col = min(max(w0 - 1 + j, 0), W - 1)
+                        along_w += x[plane, row, col] * weights_w[j]
+                    value += along_w * weights_h[i]
+                out[plane, oh, ow] = value
+
+
+@njit(parallel=True, cache=True)
+def _upsample_bicubic2d_backward(grad_out, grad_x, align_corners, scale_h, scale_w):
+    """grad_x[plane, row_i, col_j] += grad_out[plane, oh, ow] * wh_i * ww_j: a scatter,
+    race-free because prange runs over planes."""
+    P, H, W = grad_x.shape
+    OH, OW = grad_out.shape[1], grad_out.shape[2]
+    for plane in prange(P):
+        for oh in range(OH):
+            h0, th = _cubic_source(oh, H, align_corners, scale_h)
+            weights_h = _cubic_weights(th)
+            for ow in range(OW):
+                w0, tw = _cubic_source(ow, W, align_corners, scale_w)
+                weights_w = _cubic_weights(tw)
+                g = grad_out[plane, oh, ow]
+                for i in range(4):
+                    row = min(max(h0 - 1 + i, 0), H - 1)
+                    for j in range(4):
+                        col = min(max(w0 - 1 + j, 0), W - 1)
+                        grad_x[plane, row, col] += g * weights_h[i] * weights_w[j]
+
+
+def upsample_bicubic2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
+    N, C, H, W = x.shape
+    out = np.empty((N * C, int(OH), int(OW)), dtype=x.dtype)
+    scalar = x.dtype.type
+    _upsample_bicubic2d_forward(_planes(x), out, bool(align_corners), scalar(scale_h), scalar(scale_w))
+    return out.reshape(N, C, OH, OW)
+
+
+def upsample_bicubic2d_backward(grad_out, H, W, align_corners, scale_h, scale_w):
+    N, C, OH, OW = grad_out.shape
+    grad_x = np.zeros((N * C, int(H), int(W)), dtype=grad_out.dtype)
+    scalar = grad_out.dtype.type
+    _upsample_bicubic2d_backward(
         _planes(grad_out), grad_x, bool(align_corners), scalar(scale_h), scalar(scale_w)
     )
     return grad_x.reshape(N, C, H, W)

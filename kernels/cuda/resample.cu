@@ -3,8 +3,9 @@
 // The source-index rules (PyTorch's legacy "nearest" in float32 with its OH == H and
 // OH == 2H shortcuts; "bilinear" with align_corners True/False) are stated in
 // kernels/reference/resample.py. Notation: N C H W, OH OW; plane = n*C + c, and
-// every array is a C-contiguous stack of planes. nearest_source and linear_source
-// are line-for-line twins of the Numba helpers in kernels/cpu/resample.py.
+// every array is a C-contiguous stack of planes. nearest_source, linear_source,
+// cubic_source and cubic_weights are line-for-line twins of the Numba helpers of the
+// same names (with Python's leading underscore) in kernels/cpu/resample.py.
 //
 // Thread mapping: ONE THREAD PER ELEMENT OF THE ARRAY BEING WRITTEN.
 //   forward kernels:  one thread per output element; index -> (plane, oh, ow)
@@ -215,6 +216,152 @@ extern "C" __global__ void upsample_bilinear2d_backward(const scalar_t* __restri
         for (int ow = ow_begin; ow < ow_end; ++ow) {
             scalar_t weight_w = linear_weight(ow, iw, W, OW, align_corners, scale_w);
             sum += weight_h * weight_w * grad_plane[oh * OW + ow];
+        }
+    }
+    grad_x[index] = sum;
+}
+
+// ---------------------------------------------------------------- bicubic
+
+#define CUBIC_A (-0.75)
+
+// The cubic-convolution kernel for |d| <= 1: ((A + 2) d - (A + 3)) d^2 + 1.
+__device__ scalar_t cubic1(scalar_t d) {
+    const scalar_t a = (scalar_t)CUBIC_A;
+    return ((a + (scalar_t)2) * d - (a + (scalar_t)3)) * d * d + (scalar_t)1;
+}
+
+// The cubic-convolution kernel for 1 < |d| < 2: ((A d - 5A) d + 8A) d - 4A.
+__device__ scalar_t cubic2(scalar_t d) {
+    const scalar_t a = (scalar_t)CUBIC_A;
+    return ((a * d - (scalar_t)5 * a) * d + (scalar_t)8 * a) * d - (scalar_t)4 * a;
+}
+
+// The weights of the taps h0 - 1, h0, h0 + 1, h0 + 2 (at distances t + 1, t, 1 - t, 2 - t).
+__device__ void cubic_weights(scalar_t t, scalar_t* w) {
+    const scalar_t one = 1;
+    const scalar_t two = 2;
+    w[0] = cubic2(t + one);
+    w[1] = cubic1(t);
+    w[2] = cubic1(one - t);
+    w[3] = cubic2(two - t);
+}
+
+// Output row oh reads rows h0 - 1 .. h0 + 2 (clamped into [0, H - 1]) at fraction t:
+//   real = scale * oh (align_corners) or scale * (oh + 0.5) - 0.5 (no clamp at 0),
+//   h0 = min(floor(real), H - 1), t = clip(real - h0, 0, 1).
+__device__ void cubic_source(int oh, int H, int align_corners, scalar_t scale, int* h0, scalar_t* t) {
+    const scalar_t zero = 0;
+    const scalar_t one = 1;
+    const scalar_t half = 0.5;
+    scalar_t real;
+    if (align_corners) {
+        real = scale * (scalar_t)oh;
+    } else {
+        real = scale * ((scalar_t)oh + half) - half;
+    }
+    *h0 = min((int)floor(real), H - 1);
+    scalar_t fraction = real - (scalar_t)(*h0);
+    *t = fraction < zero ? zero : (fraction > one ? one : fraction);
+}
+
+// The first output row o in [0, OH] whose h0 is >= target (OH if none).
+__device__ int first_cubic_at_least(int target, int H, int OH, int align_corners, scalar_t scale) {
+    int lo = 0;
+    int hi = OH;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        int h0;
+        scalar_t t;
+        cubic_source(mid, H, align_corners, scale, &h0, &t);
+        if (h0 >= target) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return lo;
+}
+
+// The total weight with which output row oh reads input row ih (its taps that clamp to ih).
+__device__ scalar_t cubic_weight(int oh, int ih, int H, int align_corners, scalar_t scale) {
+    int h0;
+    scalar_t t;
+    scalar_t w[4];
+    cubic_source(oh, H, align_corners, scale, &h0, &t);
+    cubic_weights(t, w);
+    scalar_t weight = 0;
+    for (int i = 0; i < 4; ++i) {
+        const int row = min(max(h0 - 1 + i, 0), H - 1);
+        if (row == ih) {
+            weight += w[i];
+        }
+    }
+    return weight;
+}
+
+// out = sum over i of wh_i * (sum over j of ww_j * x[row_i, col_j]). One thread per
+// output element.
+extern "C" __global__ void upsample_bicubic2d_forward(const scalar_t* __restrict__ x, scalar_t* __restrict__ out,
+                                                      long long total, int H, int W, int OH, int OW, int align_corners,
+                                                      scalar_t scale_h, scalar_t scale_w) {
+    long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (index >= total) {
+        return;
+    }
+    int ow = (int)(index % OW);
+    int oh = (int)((index / OW) % OH);
+    long long plane = index / ((long long)OH * OW);
+    const scalar_t* x_plane = x + plane * H * W;
+
+    int h0, w0;
+    scalar_t th, tw;
+    scalar_t weights_h[4], weights_w[4];
+    cubic_source(oh, H, align_corners, scale_h, &h0, &th);
+    cubic_weights(th, weights_h);
+    cubic_source(ow, W, align_corners, scale_w, &w0, &tw);
+    cubic_weights(tw, weights_w);
+    scalar_t value = 0;
+    for (int i = 0; i < 4; ++i) {
+        const int row = min(max(h0 - 1 + i, 0), H - 1);
+        scalar_t along_w = 0;
+        for (int j = 0; j < 4; ++j) {
+            const int col = min(max(w0 - 1 + j, 0), W - 1);
+            along_w += x_plane[(long long)row * W + col] * weights_w[j];
+        }
+        value += along_w * weights_h[i];
+    }
+    out[index] = value;
+}
+
+// grad_x[plane, ih, iw] = sum over the outputs (oh, ow) that read (ih, iw) of
+// grad_out[plane, oh, ow] * weight_h(oh, ih) * weight_w(ow, iw). Output row oh reads ih
+// only if h0(oh) lies in [ih - 2, ih + 1] (any h0 <= 1 for ih = 0, and any h0 >= H - 3
+// for ih = H - 1, where taps clamp): a contiguous range of oh, since h0 never decreases.
+// One thread per input element (a gather: deterministic, no atomics).
+extern "C" __global__ void upsample_bicubic2d_backward(const scalar_t* __restrict__ grad_out,
+                                                       scalar_t* __restrict__ grad_x, long long total, int H, int W,
+                                                       int OH, int OW, int align_corners, scalar_t scale_h,
+                                                       scalar_t scale_w) {
+    long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (index >= total) {
+        return;
+    }
+    int iw = (int)(index % W);
+    int ih = (int)((index / W) % H);
+    long long plane = index / ((long long)H * W);
+    const scalar_t* grad_plane = grad_out + plane * OH * OW;
+
+    int oh_begin = ih == 0 ? 0 : first_cubic_at_least(ih - 2, H, OH, align_corners, scale_h);
+    int oh_end = ih == H - 1 ? OH : first_cubic_at_least(ih + 2, H, OH, align_corners, scale_h);
+    int ow_begin = iw == 0 ? 0 : first_cubic_at_least(iw - 2, W, OW, align_corners, scale_w);
+    int ow_end = iw == W - 1 ? OW : first_cubic_at_least(iw + 2, W, OW, align_corners, scale_w);
+    scalar_t sum = 0;
+    for (int oh = oh_begin; oh < oh_end; ++oh) {
+        scalar_t weight_h = cubic_weight(oh, ih, H, align_corners, scale_h);
+        for (int ow = ow_begin; ow < ow_end; ++ow) {
+            scalar_t weight_w = cubic_weight(ow, iw, W, align_corners, scale_w);
+            sum += weight_h * weight_w * grad_plane[(long long)oh * OW + ow];
         }
     }
     grad_x[index] = sum;

@@ -66,3 +66,30 @@ def upsample_bilinear2d_backward(grad_out, H, W, align_corners, scale_h, scale_w
         scalar(scale_h), scalar(scale_w),
     ))
     return grad_x
+
+
+# --------------------------------------------------------------------- bicubic
+def upsample_bicubic2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
+    xp = namespace(x)
+    N, C, H, W = x.shape
+    out = xp.empty((N, C, OH, OW), dtype=x.dtype)
+    total = out.size
+    scalar = x.dtype.type
+    _SOURCE.launch_per_element("upsample_bicubic2d_forward", total, (
+        x, out, np.int64(total), *int32s(H, W, OH, OW, bool(align_corners)),
+        scalar(scale_h), scalar(scale_w),
+    ))
+    return out
+
+
+def upsample_bicubic2d_backward(grad_out, H, W, align_corners, scale_h, scale_w):
+    xp = namespace(grad_out)
+    N, C, OH, OW = grad_out.shape
+    grad_x = xp.empty((N, C, H, W), dtype=grad_out.dtype)
+    total = grad_x.size
+    scalar = grad_out.dtype.type
+    _SOURCE.launch_per_element("upsample_bicubic2d_backward", total, (
+        grad_out, grad_x, np.int64(total), *int32s(H, W, OH, OW, bool(align_corners)),
+        scalar(scale_h), scalar(scale_w),
+    ))
+    return grad_x

@@ -24,7 +24,18 @@ bilinear (in the input's dtype, as PyTorch computes in float for float input):
     out = lambda0_h * (lambda0_w * x[h0, w0] + lambda1_w * x[h0, w1])
         + lambda1_h * (lambda0_w * x[h1, w0] + lambda1_w * x[h1, w1])
 
-The backward of both is the transposed scatter: each output pixel sends its gradient
+bicubic (PyTorch's cubic convolution with A = -0.75, in the input's dtype):
+    real(oh) = scale * oh                                 align_corners=True
+    real(oh) = scale * (oh + 0.5) - 0.5                   align_corners=False (no clamp)
+    h0 = min(floor(real), H - 1),  t = clip(real - h0, 0, 1)
+    taps: rows h0 - 1, h0, h0 + 1, h0 + 2, each clamped into [0, H - 1], with weights
+        w0 = cubic2(t + 1), w1 = cubic1(t), w2 = cubic1(1 - t), w3 = cubic2(2 - t)
+        cubic1(d) = ((A + 2) d - (A + 3)) d^2 + 1              (|d| <= 1)
+        cubic2(d) = ((A d - 5A) d + 8A) d - 4A                  (1 < |d| < 2)
+    out = sum over i of wh_i * (sum over j of ww_j * x[row_i, col_j])
+    (no same-size shortcut: PyTorch computes bicubic even when OH == H)
+
+The backward of each is the transposed scatter: each output pixel sends its gradient
 (times its weights) back to the input pixels it read.
 
 Exported kernels (the same names and signatures in kernels/cpu/resample.py and
@@ -33,6 +44,8 @@ kernels/cuda/resample.py):
     upsample_nearest2d_backward(grad_out, H, W, scale_h, scale_w) -> grad_x
     upsample_bilinear2d_forward(x, OH, OW, align_corners, scale_h, scale_w) -> out
     upsample_bilinear2d_backward(grad_out, H, W, align_corners, scale_h, scale_w) -> grad_x
+    upsample_bicubic2d_forward(x, OH, OW, align_corners, scale_h, scale_w) -> out
+    upsample_bicubic2d_backward(grad_out, H, W, align_corners, scale_h, scale_w) -> grad_x
 """
 import numpy as np
 
@@ -115,4 +128,64 @@ def upsample_bilinear2d_backward(grad_out, H, W, align_corners, scale_h, scale_w
     grad_x = np.zeros((N, C, H, W), dtype=dtype)
     np.add.at(grad_x, (slice(None), slice(None), slice(None), w0), rows * lw0)
     np.add.at(grad_x, (slice(None), slice(None), slice(None), w1), rows * lw1)
+    return grad_x
+
+
+# --------------------------------------------------------------------- bicubic
+_CUBIC_A = -0.75  # PyTorch's cubic convolution constant
+
+
+def _cubic_taps(size, out_size, align_corners, scale, dtype):
+    """(rows, weights), each (out_size, 4): the four clamped source rows of every output
+    row and their cubic-convolution weights (see the module docstring)."""
+    dtype = np.dtype(dtype)
+    d = np.arange(out_size).astype(dtype)
+    scale = dtype.type(scale)
+    if align_corners:
+        real = scale * d
+    else:
+        real = scale * (d + dtype.type(0.5)) - dtype.type(0.5)
+    h0 = np.minimum(np.floor(real).astype(np.int64), size - 1)
+    t = np.clip(real - h0.astype(dtype), 0, 1).astype(dtype)
+    one, two, a = dtype.type(1), dtype.type(2), dtype.type(_CUBIC_A)
+
+    def cubic1(x):
+        return ((a + two) * x - (a + dtype.type(3))) * x * x + one
+
+    def cubic2(x):
+        return ((a * x - dtype.type(5) * a) * x + dtype.type(8) * a) * x - dtype.type(4) * a
+
+    weights = np.stack([cubic2(t + one), cubic1(t), cubic1(one - t), cubic2(two - t)], axis=1)
+    rows = np.clip(h0[:, None] - 1 + np.arange(4), 0, size - 1)
+    return rows, weights
+
+
+def upsample_bicubic2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
+    """out = sum over i of wh_i * (sum over j of ww_j * x[row_i, col_j]), the inner sum
+    (along W) first, each sum in tap order."""
+    N, C, H, W = x.shape
+    rows, weights_h = _cubic_taps(H, OH, align_corners, scale_h, x.dtype)
+    cols, weights_w = _cubic_taps(W, OW, align_corners, scale_w, x.dtype)
+    out = np.zeros((N, C, OH, OW), dtype=x.dtype)
+    for i in range(4):
+        along_w = np.zeros((N, C, OH, OW), dtype=x.dtype)
+        for j in range(4):
+            along_w = along_w + x[:, :, rows[:, i][:, None], cols[:, j][None, :]] * weights_w[:, j]
+        out = out + along_w * weights_h[:, i][:, None]
+    return out
+
+
+def upsample_bicubic2d_backward(grad_out, H, W, align_corners, scale_h, scale_w):
+    """The adjoint: grad_out[oh, ow] * wh_i * ww_j is added to x[row_i, col_j], one axis
+    at a time (rows, then columns)."""
+    N, C, OH, OW = grad_out.shape
+    dtype = grad_out.dtype
+    rows, weights_h = _cubic_taps(H, OH, align_corners, scale_h, dtype)
+    cols, weights_w = _cubic_taps(W, OW, align_corners, scale_w, dtype)
+    along_w = np.zeros((N, C, H, OW), dtype=dtype)
+    for i in range(4):
+        np.add.at(along_w, (slice(None), slice(None), rows[:, i]), grad_out * weights_h[:, i][:, None])
+    grad_x = np.zeros((N, C, H, W), dtype=dtype)
+    for j in range(4):
+        np.add.at(grad_x, (slice(None), slice(None), slice(None), cols[:, j]), along_w * weights_w[:, j])
     return grad_x

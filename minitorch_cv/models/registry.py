@@ -9,6 +9,7 @@ is the model name). ``get_model`` of an unknown name raises a ``ValueError`` tha
 the known names, so a typo in ``--arch`` says what would have worked.
 """
 import fnmatch
+import os
 
 _MODELS = {}
 
@@ -47,21 +48,60 @@ def get_model_builder(name):
     return _MODELS[name]
 
 
-def get_model(name, **kwargs):
-    """Build the model registered as ``name`` with the constructor's keyword arguments."""
-    return get_model_builder(name)(**kwargs)
+def get_model(name, weights=None, **kwargs):
+    """Build the model registered as ``name`` with the constructor's keyword arguments.
+
+    weights: None (the architecture's own initialization), or weights to load into it: a
+    file that ``mt.load`` reads (a PyTorch checkpoint such as torchvision's
+    ``resnet18-f37072fd.pth``, a ``.safetensors`` file, or this project's checkpoints)
+    or a state_dict. A file holding a training checkpoint (a dict with a "model" or
+    "state_dict" entry, as the example scripts and torchvision's reference scripts
+    write) gives that entry. The keys must be the model's (torchvision's names for
+    torchvision's architectures); pass ``num_classes`` when the file's classifier is not
+    the default one. Tensors are loaded on the CPU.
+    """
+    builder = get_model_builder(name)
+    if weights is None:
+        return builder(**kwargs)
+    state = _state_dict_of(weights)
+    model = builder(**kwargs)
+    model.load_state_dict(state)
+    return model
+
+
+def _state_dict_of(weights):
+    from ..serialization import load
+
+    if isinstance(weights, dict):
+        return weights
+    if isinstance(weights, str) and not os.path.exists(weights) and os.sep not in weights \
+            and "." not in weights:
+        raise ValueError(
+            f"weights: {weights!r} names torchvision's pretrained weights, which minitorch_cv "
+            "does not download; download the .pth file (README: 'Weights from PyTorch') and "
+            "pass its path"
+        )
+    if not isinstance(weights, (str, os.PathLike)):
+        raise TypeError(f"weights: expected a path or a state_dict, got {type(weights).__name__}")
+    loaded = load(weights, map_location="cpu")
+    if isinstance(loaded, dict):
+        for entry in ("model", "state_dict"):
+            if isinstance(loaded.get(entry), dict):
+                return loaded[entry]
+        return loaded
+    raise ValueError(f"weights: {os.fspath(weights)} holds a {type(loaded).__name__}, not a state_dict")
 
 
 # ------------------------------------------------- torchvision's builder arguments
 def check_no_weights(weights):
     """torchvision's builders take ``weights`` (pretrained weights to download); this
     project ships none. ``None`` is accepted so that torchvision calls work unchanged;
-    load a converted state_dict with ``model.load_state_dict`` instead."""
+    load a weights file with ``get_model(name, weights=path)`` instead."""
     if weights is not None:
         raise ValueError(
             f"weights: pretrained weights are not distributed with minitorch_cv, got {weights!r}; "
-            "build with weights=None and load a state_dict (benchmarks/check_torchvision.py "
-            "shows how to convert torchvision's)"
+            "load a file (a torchvision .pth, a .safetensors) with "
+            "models.get_model(name, weights=path)"
         )
 
 

@@ -1,17 +1,19 @@
 """Activation layers: thin modules around the functional activations.
 
-``inplace=True`` is accepted for compatibility with PyTorch code, and the result is the
-same values; the computation is done out of place (a new tensor is returned and the
-input is left unchanged), which only costs memory.
+``inplace=True`` (ReLU, ReLU6, LeakyReLU, ELU, SiLU, Hardswish, Hardtanh) writes the
+result into the input tensor and returns it, as in PyTorch (see ops/activation.py).
 """
 import warnings
 
+from .. import creation
+from ..autograd import no_grad
 from . import functional as F
 from .module import Module
+from .parameter import Parameter
 
 
 class _Activation(Module):
-    """An activation with PyTorch's ``inplace`` flag (accepted, computed out of place)."""
+    """An activation with PyTorch's ``inplace`` flag."""
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -25,14 +27,14 @@ class ReLU(_Activation):
     """max(x, 0)"""
 
     def forward(self, input):  # noqa: A002 - PyTorch's argument name
-        return F.relu(input)
+        return F.relu(input, self.inplace)
 
 
 class ReLU6(_Activation):
     """min(max(x, 0), 6)"""
 
     def forward(self, input):  # noqa: A002
-        return F.relu6(input)
+        return F.relu6(input, self.inplace)
 
 
 class LeakyReLU(Module):
@@ -44,7 +46,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -59,7 +61,7 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -83,14 +85,14 @@ class SiLU(_Activation):
     """x * sigmoid(x) (also called swish)."""
 
     def forward(self, input):  # noqa: A002
-        return F.silu(input)
+        return F.silu(input, self.inplace)
 
 
 class Hardswish(_Activation):
     """x * relu6(x + 3) / 6"""
 
     def forward(self, input):  # noqa: A002
-        return F.hardswish(input)
+        return F.hardswish(input, self.inplace)
 
 
 class Hardsigmoid(_Activation):
@@ -110,7 +112,7 @@ class Hardtanh(Module):
         self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self):
         text = f"min_val={self.min_val}, max_val={self.max_val}"
@@ -130,6 +132,28 @@ class Softplus(Module):
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class PReLU(Module):
+    """x if x > 0 else a * x, with a learned: one ``a`` (num_parameters=1) or one per
+    channel (dim 1 of the input), initialised to ``init``."""
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(creation.empty(num_parameters, device=device, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        with no_grad():
+            self.weight.fill_(self.init)
+
+    def forward(self, input):  # noqa: A002
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
 
 
 class Sigmoid(Module):

@@ -5,18 +5,23 @@ from ..ops import (  # noqa: F401
     dropout,
     dropout2d,
     elu,
+    elu_,
     gelu,
     hardsigmoid,
     hardswish,
     hardtanh,
+    hardtanh_,
     leaky_relu,
+    leaky_relu_,
     linear,
     log_softmax,
     mse_loss,
     nll_loss,
     pad,
+    prelu,
     relu,
     relu6,
+    relu_,
     sigmoid,
     silu,
     softmax,
@@ -24,6 +29,14 @@ from ..ops import (  # noqa: F401
     stochastic_depth,
     tanh,
 )
+from ..ops.conv1d import conv1d  # noqa: F401
+from ..ops.embedding import embedding, one_hot  # noqa: F401
+from ..ops.fold import fold, unfold  # noqa: F401
+from ..ops.grid_sample import affine_grid, grid_sample  # noqa: F401
+from ..ops.instance_norm import instance_norm  # noqa: F401
+from ..ops.loss_pointwise import binary_cross_entropy, kl_div, smooth_l1_loss  # noqa: F401
+from ..ops.norm import normalize  # noqa: F401
+from ..ops.rearrange import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ..ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d  # noqa: F401
 from ..ops.attention import scaled_dot_product_attention  # noqa: F401
 from ..ops.batch_norm import batch_norm  # noqa: F401

@@ -77,6 +77,7 @@ def _write(tensor, values):
     (the assignment rounds to the tensor's dtype, as astype would, without a copy)."""
     xp = _device.namespace(tensor.array)
     tensor.array[...] = xp.asarray(values)
+    tensor._bump_version()  # an in-place change, as tensor.uniform_() in PyTorch
     return tensor
 
 
@@ -110,6 +111,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 def constant_(tensor, val):
     tensor.array[...] = val
+    tensor._bump_version()
     return tensor
 
 
@@ -127,6 +129,7 @@ def eye_(tensor):
         raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got {tensor.ndim}")
     xp = _device.namespace(tensor.array)
     tensor.array[...] = xp.eye(*tensor.shape, dtype=tensor.dtype)
+    tensor._bump_version()
     return tensor
 
 

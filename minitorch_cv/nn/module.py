@@ -20,6 +20,7 @@ from .. import dtypes
 from .. import devices as _device
 from ..autograd import no_grad
 from ..tensor import Tensor, parse_to_arguments
+from .backward_hooks import call_with_backward_hooks
 from .parameter import Parameter
 
 
@@ -74,6 +75,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -85,7 +87,10 @@ class Module:
             replaced = hook(self, args)
             if replaced is not None:
                 args = replaced if isinstance(replaced, tuple) else (replaced,)
-        output = self.forward(*args, **kwargs)
+        if self.__dict__.get("_backward_hooks"):
+            output = call_with_backward_hooks(self, self.forward, args, kwargs)
+        else:
+            output = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             replaced = hook(self, args, output)
             if replaced is not None:
@@ -102,6 +107,14 @@ class Module:
         """``hook(module, args, output)`` runs after forward; it may return a new output."""
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
+        return handle
+
+    def register_full_backward_hook(self, hook):
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with respect
+        to the module's tensor inputs have been computed (None for inputs that need
+        none); it may return a replacement for grad_input (see backward_hooks.py)."""
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
         return handle
 
     # ----------------------------------------------------------- registration
@@ -474,6 +487,7 @@ class Module:
                 source = value.array if isinstance(value, Tensor) else value
                 # Values keep the model's dtype and device, as copy_ does in PyTorch.
                 target.array[...] = _device.to_device(source, target.device)
+                target._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------- repr

@@ -1,7 +1,8 @@
 """``Upsample``: resize (N, C, H, W) images with F.interpolate.
 
-Give either ``size`` (OH, OW) or ``scale_factor``; ``mode`` is "nearest" or
-"bilinear" (whatever F.interpolate supports); ``align_corners`` is for bilinear only.
+Give either ``size`` (OH, OW) or ``scale_factor``; ``mode`` is "nearest", "bilinear"
+or "bicubic" (whatever F.interpolate supports); ``align_corners`` is for bilinear and
+bicubic only.
 """
 from . import functional as F
 from .module import Module

@@ -82,4 +82,5 @@ def vector_to_parameters(vec, parameters):
     for p in params:
         count = p.numel()
         p.array[...] = vec.array[offset:offset + count].reshape(p.shape)
+        p._bump_version()
         offset += count

@@ -11,70 +11,87 @@
     hardsigmoid(x)= relu6(x + 3) / 6
     hardswish(x)  = x * relu6(x + 3) / 6
     softplus(x)   = log(1 + e^(beta x)) / beta      (x itself where beta x > threshold)
+    prelu(x, w)   = x if x > 0 else w[c] * x       (w per channel c = dim 1, or one w)
+
+``inplace=True`` (relu, relu6, hardtanh, leaky_relu, elu, silu, hardswish) writes the
+result into the input's own array and returns the input tensor, with PyTorch's rules
+(ops/inplace.py). Their backwards read only what survives that overwrite: the output
+(relu, hardtanh: the gradient mask is 0 < out < 6 exactly where 0 < x < 6; leaky_relu
+and elu with a slope or alpha >= 0: out > 0 exactly where x > 0), or arrays computed
+before it (silu keeps sigmoid(x): its derivative is s + out (1 - s); hardswish keeps
+its slope). So the tensor kept for backward is the input's own memory, as in PyTorch.
 """
 import math
 
-from ..autograd import Function
+from .. import dtypes
+from ..autograd import Function, is_grad_enabled
 from ..devices import namespace
 from ..tensor import Tensor
+from .inplace import check_inplace, store_result
 from .special import erf
 
 
 class ReLU(Function):
     @staticmethod
-    def forward(ctx, x):
-        out = namespace(x).maximum(x, 0)
+    def forward(ctx, x, inplace):
+        out = store_result(ctx, x, namespace(x).maximum(x, 0), inplace)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (out > 0)
+        return grad * (out > 0), None
 
 
 class Hardtanh(Function):
     """clamp(x, low, high) with a zero gradient at the bounds (relu6 = hardtanh(0, 6))."""
 
     @staticmethod
-    def forward(ctx, x, low, high):
-        ctx.save_for_backward(x)
+    def forward(ctx, x, low, high, inplace):
+        out = store_result(ctx, x, namespace(x).clip(x, low, high), inplace)
+        ctx.save_for_backward(out)
         ctx.low, ctx.high = low, high
-        return namespace(x).clip(x, low, high)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * ((x > ctx.low) & (x < ctx.high)), None, None
+        (out,) = ctx.saved_tensors
+        return grad * ((out > ctx.low) & (out < ctx.high)), None, None, None
 
 
 class LeakyReLU(Function):
     @staticmethod
-    def forward(ctx, x, slope):
-        ctx.save_for_backward(x)
+    def forward(ctx, x, slope, inplace):
+        # With a negative slope, out > 0 also where x < 0: keep x (out of place only).
+        sign_source = x if slope < 0 else None
+        out = store_result(ctx, x, namespace(x).where(x > 0, x, x * slope), inplace)
+        ctx.save_for_backward(out if sign_source is None else sign_source)
         ctx.slope = slope
-        return namespace(x).where(x > 0, x, x * slope)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return namespace(x).where(x > 0, grad, grad * ctx.slope), None
+        (sign_source,) = ctx.saved_tensors
+        return namespace(grad).where(sign_source > 0, grad, grad * ctx.slope), None, None
 
 
 class ELU(Function):
     @staticmethod
-    def forward(ctx, x, alpha):
+    def forward(ctx, x, alpha, inplace):
         xp = namespace(x)
-        out = xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
-        ctx.save_for_backward(x, out)
+        x_if_needed = x if alpha < 0 else None  # as in LeakyReLU: out > 0 also where x < 0
+        out = store_result(ctx, x, xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0))), inplace)
+        ctx.save_for_backward(out, x_if_needed)
         ctx.alpha = alpha
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, out = ctx.saved_tensors
+        out, x = ctx.saved_tensors
+        positive = (out > 0) if x is None else (x > 0)
         # For x <= 0: d/dx alpha (e^x - 1) = alpha e^x = out + alpha
-        return namespace(x).where(x > 0, grad, grad * (out + ctx.alpha)), None
+        return namespace(grad).where(positive, grad, grad * (out + ctx.alpha)), None, None
 
 
 class GELU(Function):
@@ -104,31 +121,33 @@ class GELU(Function):
 
 class SiLU(Function):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx, x, inplace):
         s = _sigmoid(x)
-        ctx.save_for_backward(x, s)
-        return x * s
+        out = store_result(ctx, x, x * s, inplace)
+        ctx.save_for_backward(out, s)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, s = ctx.saved_tensors
-        return grad * (s * (1 + x * (1 - s)))
+        out, s = ctx.saved_tensors
+        # d/dx x s = s + x s (1 - s) = s + out (1 - s)
+        return grad * (s + out * (1 - s)), None
 
 
 class Hardswish(Function):
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * namespace(x).clip(x + 3, 0, 6) / 6
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
+    def forward(ctx, x, inplace):
         xp = namespace(x)
         # 0 below -3, 1 above 3, (2x + 3) / 6 in between (PyTorch's boundary choice)
         middle = (2 * x + 3) / 6
         slope = xp.where(x < -3, 0, xp.where(x <= 3, middle, 1)).astype(x.dtype, copy=False)
-        return grad * slope
+        ctx.save_for_backward(slope)
+        return store_result(ctx, x, x * xp.clip(x + 3, 0, 6) / 6, inplace)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (slope,) = ctx.saved_tensors
+        return grad * slope, None
 
 
 class Hardsigmoid(Function):
@@ -161,41 +180,104 @@ class Softplus(Function):
         return namespace(x).where(bx > ctx.threshold, grad, grad * _sigmoid(bx)), None, None
 
 
+class PReLU(Function):
+    """out = x where x > 0, else w x, with w broadcast along the channel dim:
+    d/dx = 1 or w; d/dw = sum over everything but the channel of g x where x <= 0."""
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        w = _channel_view(weight, x.ndim)
+        ctx.save_for_backward(x, weight)
+        return namespace(x).where(x > 0, x, w * x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        xp = namespace(x)
+        positive = x > 0
+        grad_x = grad_w = None
+        if ctx.needs_input_grad[0]:
+            grad_x = xp.where(positive, grad, grad * _channel_view(weight, x.ndim))
+        if ctx.needs_input_grad[1]:
+            per_element = xp.where(positive, 0, grad * x)
+            dims = tuple(d for d in range(x.ndim) if not (d == 1 and weight.size > 1))
+            grad_w = per_element.sum(axis=dims).reshape(weight.shape).astype(weight.dtype)
+        return grad_x, grad_w
+
+
+def _channel_view(weight, ndim):
+    """The (C,) or (1,) weight shaped to broadcast along dim 1 of an ndim-D input."""
+    if weight.size == 1 or ndim < 2:
+        return weight.reshape(())
+    return weight.reshape((1, -1) + (1,) * (ndim - 2))
+
+
 def _sigmoid(x):
     xp = namespace(x)
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def _check(name, x):
+def _check(name, x, inplace=False):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
+    if inplace:
+        check_inplace(name + "_", x)
 
 
-def relu(input):  # noqa: A002 - PyTorch's argument name
-    _check("relu", input)
-    return ReLU.apply(input)
+def _refuse_negative_slope_in_place(name, slope, x, inplace):
+    """PyTorch's error: with a negative slope the in-place backward cannot tell the sign
+    of x from the output it keeps."""
+    if inplace and slope < 0 and x.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            f"In-place {name} backward calculation is triggered with a negative slope which "
+            "is not supported. This is caused by calling in-place forward function with a "
+            "negative slope, please call out-of-place version instead."
+        )
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0):  # noqa: A002
-    _check("hardtanh", input)
+def relu(input, inplace=False):  # noqa: A002 - PyTorch's argument name
+    _check("relu", input, inplace)
+    return ReLU.apply(input, inplace)
+
+
+def relu_(input):  # noqa: A002
+    return relu(input, inplace=True)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
+    _check("hardtanh", input, inplace)
     if min_val >= max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must be below max_val ({max_val})")
-    return Hardtanh.apply(input, min_val, max_val)
+    return Hardtanh.apply(input, min_val, max_val, inplace)
 
 
-def relu6(input):  # noqa: A002
-    return hardtanh(input, 0.0, 6.0)
+def hardtanh_(input, min_val=-1.0, max_val=1.0):  # noqa: A002
+    return hardtanh(input, min_val, max_val, inplace=True)
 
 
-def leaky_relu(input, negative_slope=0.01):  # noqa: A002
-    _check("leaky_relu", input)
-    return LeakyReLU.apply(input, negative_slope)
+def relu6(input, inplace=False):  # noqa: A002
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def elu(input, alpha=1.0):  # noqa: A002
-    _check("elu", input)
-    return ELU.apply(input, alpha)
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+    _check("leaky_relu", input, inplace)
+    _refuse_negative_slope_in_place("leakyReLu", negative_slope, input, inplace)
+    return LeakyReLU.apply(input, negative_slope, inplace)
+
+
+def leaky_relu_(input, negative_slope=0.01):  # noqa: A002
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu(input, alpha=1.0, inplace=False):  # noqa: A002
+    _check("elu", input, inplace)
+    _refuse_negative_slope_in_place("elu", alpha, input, inplace)
+    return ELU.apply(input, alpha, inplace)
+
+
+def elu_(input, alpha=1.0):  # noqa: A002
+    return elu(input, alpha, inplace=True)
 
 
 def gelu(input, approximate="none"):  # noqa: A002
@@ -205,14 +287,14 @@ def gelu(input, approximate="none"):  # noqa: A002
     return GELU.apply(input, approximate)
 
 
-def silu(input):  # noqa: A002
-    _check("silu", input)
-    return SiLU.apply(input)
+def silu(input, inplace=False):  # noqa: A002
+    _check("silu", input, inplace)
+    return SiLU.apply(input, inplace)
 
 
-def hardswish(input):  # noqa: A002
-    _check("hardswish", input)
-    return Hardswish.apply(input)
+def hardswish(input, inplace=False):  # noqa: A002
+    _check("hardswish", input, inplace)
+    return Hardswish.apply(input, inplace)
 
 
 def hardsigmoid(input):  # noqa: A002
@@ -223,3 +305,24 @@ def hardsigmoid(input):  # noqa: A002
 def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
     _check("softplus", input)
     return Softplus.apply(input, beta, threshold)
+
+
+def prelu(input, weight):  # noqa: A002
+    """x where x > 0, else weight * x; weight has 1 value or one per channel (dim 1)."""
+    _check("prelu", input)
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"prelu: weight must be a Tensor, got {type(weight).__name__}")
+    if not dtypes.is_floating(input.dtype) or weight.dtype != input.dtype:
+        raise TypeError(
+            f"prelu: input and weight must share a floating dtype, got {input.dtype} and "
+            f"{weight.dtype}"
+        )
+    if weight.device != input.device:
+        raise RuntimeError(f"prelu: weight is on {weight.device} but input is on {input.device}")
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.ndim > 1 or weight.numel() not in (1, channels):
+        raise ValueError(
+            f"prelu: weight must hold 1 value or one per channel ({channels} for input "
+            f"{input.shape}), got shape {weight.shape}"
+        )
+    return PReLU.apply(input, weight)

@@ -134,4 +134,8 @@ def batch_norm(
     training = bool(training)
     if training:
         checks.more_than_one_value("batch_norm", input, input.numel() // C if C else 0)
-    return BatchNorm.apply(input, running_mean, running_var, weight, bias, training, momentum, eps)
+    out = BatchNorm.apply(input, running_mean, running_var, weight, bias, training, momentum, eps)
+    if training and running_mean is not None:  # forward updated them in place
+        running_mean._bump_version()
+        running_var._bump_version()
+    return out

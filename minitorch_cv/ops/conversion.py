@@ -1,7 +1,19 @@
-"""Moving a tensor to another dtype or device, differentiably (the gradient goes back
-to the original dtype/device)."""
+"""Copying a tensor, or moving it to another dtype or device, differentiably (the
+gradient goes back to the original dtype/device)."""
 from .. import devices as _device
 from ..autograd import Function
+
+
+class Clone(Function):
+    """A copy in new memory (same shape, dtype, device); the gradient passes unchanged."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
 
 
 class Cast(Function):
@@ -32,3 +44,8 @@ def cast(input, dtype):  # noqa: A002 - PyTorch's argument name
 
 def to_device(input, device):  # noqa: A002
     return ToDevice.apply(input, _device.normalize(device))
+
+
+def clone(input, *, memory_format=None):  # noqa: A002
+    """A copy of input that shares no memory with it (C-contiguous)."""
+    return Clone.apply(input)

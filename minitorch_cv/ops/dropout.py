@@ -64,6 +64,7 @@ def _apply(x, p, training, inplace, noise_shape):
         # Outside any graph the input's own array can be overwritten. Inside a graph
         # the product is made out of place: minitorch_cv has no in-place autograd.
         x.array *= noise
+        x._bump_version()
         return x
     return Dropout.apply(x, noise)
 

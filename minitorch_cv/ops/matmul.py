@@ -72,3 +72,29 @@ def _check_shapes(a, b):
             raise RuntimeError(
                 f"matmul: batch dimensions of shapes {a} and {b} do not broadcast"
             )
+
+
+def mm(input, mat2):  # noqa: A002 - PyTorch's argument names
+    """The product of two matrices (2-D only, no broadcasting)."""
+    _check_ranks("mm", input, mat2, 2)
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):  # noqa: A002
+    """Batched matrix product: (B, n, k) @ (B, k, m) -> (B, n, m), the same B on both
+    sides (no broadcasting)."""
+    _check_ranks("bmm", input, mat2, 3)
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(
+            f"bmm: batch1 and batch2 must have the same batch size, got {input.shape} and "
+            f"{mat2.shape}"
+        )
+    return matmul(input, mat2)
+
+
+def _check_ranks(name, a, b, ndim):
+    for value, arg in ((a, "input"), (b, "mat2")):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}: {arg} must be a Tensor, got {type(value).__name__}")
+        if value.ndim != ndim:
+            raise RuntimeError(f"{name}: {arg} must be a {ndim}D tensor, got shape {value.shape}")

@@ -1,4 +1,5 @@
-"""``interpolate``: resize (N, C, H, W) images with "nearest" or "bilinear" sampling.
+"""``interpolate``: resize (N, C, H, W) images with "nearest", "bilinear" or "bicubic"
+sampling.
 
 FCN and U-Net upsample coarse score maps back to the image size with this op. Output
 size: ``size`` directly, or OH = floor(H * scale_factor) (the same for W). Each output
@@ -14,6 +15,12 @@ output pixel:
     bilinear: src = scale * oh (align_corners) or max(scale * (oh + 0.5) - 0.5, 0), and
               the output mixes rows floor(src) and floor(src) + 1 with weights
               1 - frac(src) and frac(src) (and the same for columns).
+    bicubic:  src = scale * oh or scale * (oh + 0.5) - 0.5 (not clamped), and the
+              output mixes rows floor(src) - 1 .. floor(src) + 2 (clamped to the image)
+              with the cubic-convolution weights of frac(src) (A = -0.75).
+              PyTorch's CPU backward copies the gradient when OH == H and W == OW
+              although its forward resamples (a scale_factor near 1); ours is the
+              exact adjoint of the forward.
 Backward: every output pixel sends its gradient (times its weights) back to the input
 pixels it read.
 """
@@ -25,7 +32,7 @@ from ..autograd import Function
 from ..devices import device_of_array
 from . import _pool_args as args
 
-MODES = ("nearest", "bilinear")
+MODES = ("nearest", "bilinear", "bicubic")
 
 
 class UpsampleNearest2d(Function):
@@ -51,6 +58,21 @@ class UpsampleBilinear2d(Function):
     @staticmethod
     def backward(ctx, grad_out):
         grad_x = ctx.resample.upsample_bilinear2d_backward(
+            grad_out, *ctx.hw, ctx.align_corners, *ctx.scales
+        )
+        return grad_x, None, None, None
+
+
+class UpsampleBicubic2d(Function):
+    @staticmethod
+    def forward(ctx, x, out_size, align_corners, scales):
+        resample = backend.RESAMPLE.on(device_of_array(x))
+        ctx.resample, ctx.hw, ctx.align_corners, ctx.scales = resample, x.shape[2:], align_corners, scales
+        return resample.upsample_bicubic2d_forward(x, *out_size, align_corners, *scales)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        grad_x = ctx.resample.upsample_bicubic2d_backward(
             grad_out, *ctx.hw, ctx.align_corners, *ctx.scales
         )
         return grad_x, None, None, None
@@ -126,7 +148,7 @@ def interpolate(
         raise ValueError(f"{fn}: antialias must be False (anti-aliased resampling is not provided)")
     if mode == "nearest" and align_corners is not None:
         raise ValueError(
-            f"{fn}: align_corners can only be set with mode='bilinear', got "
+            f"{fn}: align_corners can only be set with mode='bilinear' or 'bicubic', got "
             f"align_corners={align_corners!r} with mode='nearest'"
         )
     if align_corners is not None and not isinstance(align_corners, bool):
@@ -137,4 +159,6 @@ def interpolate(
     scales = (_scale(H, OH, factor_h, align), _scale(W, OW, factor_w, align))
     if mode == "nearest":
         return UpsampleNearest2d.apply(input, (OH, OW), scales)
+    if mode == "bicubic":
+        return UpsampleBicubic2d.apply(input, (OH, OW), align, scales)
     return UpsampleBilinear2d.apply(input, (OH, OW), align, scales)

@@ -1,6 +1,6 @@
-"""Shape ops: reshape/view, permute/transpose, squeeze/unsqueeze/flatten, expand,
-contiguous, cat/stack, split/chunk. None of them changes a value, so every backward
-only moves gradient entries back to where they came from."""
+"""Shape ops: reshape/view, permute/transpose/t, squeeze/unsqueeze/flatten, expand,
+contiguous, cat/stack, split/chunk/unbind. None of them changes a value, so every
+backward only moves gradient entries back to where they came from."""
 import numpy as np
 
 from ..autograd import Function
@@ -93,27 +93,90 @@ class Split(Function):
         return namespace(grads[0]).concatenate(grads, axis=ctx.dim), None, None
 
 
+class Unbind(Function):
+    """One input, one output per index along ``dim``: the slices with that dim removed
+    (views, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return tuple(x[(slice(None),) * dim + (i,)] for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return namespace(grads[0]).stack(grads, axis=ctx.dim), None
+
+
 def _check(name, x):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
 
 
 def reshape(input, shape):  # noqa: A002 - PyTorch's argument name
+    """The same values in another shape: a view when the layout allows one, else a copy."""
     _check("reshape", input)
-    shape = tuple(int(s) for s in shape)
-    known = [s for s in shape if s != -1]
-    if shape.count(-1) > 1 or any(s < -1 for s in shape):
-        raise ValueError(f"reshape: invalid shape {shape} (at most one -1, no other negatives)")
-    total = int(np.prod(known)) if known else 1
-    fits = total == input.numel() if -1 not in shape else (total and input.numel() % total == 0)
-    if not fits:
-        raise RuntimeError(f"reshape: shape {shape} is invalid for an input of shape {input.shape}")
-    return Reshape.apply(input, shape)
+    return Reshape.apply(input, _resolved_shape("reshape", input, shape))
 
 
 def view(input, shape):  # noqa: A002
-    """Like reshape (NumPy returns a view whenever the layout allows one)."""
-    return reshape(input, shape)
+    """The same memory seen with another shape. As in PyTorch, only when the input's
+    strides allow it without a copy (a contiguous tensor always does); ``reshape``
+    copies when they do not."""
+    _check("view", input)
+    shape = _resolved_shape("view", input, shape)
+    if _view_strides(input, shape) is None:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        )
+    return Reshape.apply(input, shape)
+
+
+def _resolved_shape(name, input, shape):  # noqa: A002
+    """``shape`` with its -1 (at most one) replaced by the size that keeps numel."""
+    shape = tuple(int(s) for s in shape)
+    known = [s for s in shape if s != -1]
+    if shape.count(-1) > 1 or any(s < -1 for s in shape):
+        raise ValueError(f"{name}: invalid shape {shape} (at most one -1, no other negatives)")
+    total = int(np.prod(known)) if known else 1
+    fits = total == input.numel() if -1 not in shape else (total and input.numel() % total == 0)
+    if not fits:
+        raise RuntimeError(f"{name}: shape {shape} is invalid for an input of shape {input.shape}")
+    if -1 in shape:
+        shape = tuple(input.numel() // total if s == -1 else s for s in shape)
+    return shape
+
+
+def _view_strides(input, shape):  # noqa: A002
+    """The strides (in elements) a view of ``shape`` would have, or None if no view
+    exists: PyTorch's rule (computeStride). Walking the input's dims from the last,
+    dims whose strides chain (stride[d-1] == stride[d] * size[d]) form one contiguous
+    chunk; a view can only split or merge dims within a chunk."""
+    old_shape = input.shape
+    if input.numel() == 0 or input.ndim == 0 or input.is_contiguous():
+        return ()  # always possible (the strides themselves are not needed)
+    old_strides = [s // input.array.itemsize for s in input.array.strides]
+    new_strides = [0] * len(shape)
+    view_d = len(shape) - 1
+    chunk_base_stride = old_strides[-1]
+    tensor_numel = view_numel = 1
+    for tensor_d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[tensor_d]
+        chunk_ends = tensor_d == 0 or (
+            old_shape[tensor_d - 1] != 1
+            and old_strides[tensor_d - 1] != tensor_numel * chunk_base_stride
+        )
+        if chunk_ends:
+            while view_d >= 0 and (view_numel < tensor_numel or shape[view_d] == 1):
+                new_strides[view_d] = view_numel * chunk_base_stride
+                view_numel *= shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if tensor_d > 0:
+                chunk_base_stride = old_strides[tensor_d - 1]
+                tensor_numel = view_numel = 1
+    return None if view_d != -1 else tuple(new_strides)
 
 
 def permute(input, dims):  # noqa: A002
@@ -134,6 +197,14 @@ def transpose(input, dim0, dim1):  # noqa: A002
         return input
     dims[a], dims[b] = dims[b], dims[a]
     return Permute.apply(input, tuple(dims))
+
+
+def t(input):  # noqa: A002
+    """The transpose of a 2-D tensor; 0-D and 1-D tensors are returned as they are."""
+    _check("t", input)
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return transpose(input, 0, 1) if input.ndim == 2 else input
 
 
 def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
@@ -263,3 +334,15 @@ def chunk(input, chunks, dim=0):  # noqa: A002
     length = input.shape[normalize_dim(dim, input.ndim)]
     step = max(-(-length // chunks), 1)
     return split(input, step, dim)
+
+
+def unbind(input, dim=0):  # noqa: A002
+    """The slices of input along dim, as a tuple of tensors without that dim."""
+    _check("unbind", input)
+    if input.ndim == 0:
+        raise IndexError("unbind: dimension specified as 0 but tensor has no dimensions")
+    dim = normalize_dim(dim, input.ndim)
+    if input.shape[dim] == 0:
+        return ()
+    outputs = Unbind.apply(input, dim)
+    return outputs if isinstance(outputs, tuple) else (outputs,)

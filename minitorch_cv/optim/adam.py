@@ -93,6 +93,7 @@ class Adam(Optimizer):
                 else:
                     denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
                 param += -step_size * exp_avg / denom
+                p._bump_version()  # in place: a graph that saved p can no longer use it
         return loss
 
 

@@ -56,4 +56,5 @@ class SGD(Optimizer):
                         buffer += (1 - dampening) * grad
                     grad = grad + momentum * buffer if nesterov else buffer
                 param -= lr * grad
+                p._bump_version()  # in place: a graph that saved p can no longer use it
         return loss

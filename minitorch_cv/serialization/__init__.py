@@ -29,13 +29,16 @@ new one, never a partial file. A file object is written in place from its positi
 (atomicity is then the caller's).
 
 Formats (``readers.py``). ``load`` identifies the file and hands it to the first
-registered reader that claims it; this project's format is one reader (``native.py``).
-A reader for another format (PyTorch's zip checkpoints, safetensors) registers itself
-with ``register_reader`` and gets the same ``Source`` and ``Placement``.
+registered reader that claims it: this project's format (``native.py``), PyTorch's
+checkpoints and safetensors files (``foreign.py``, parsing in ``minitorch_cv/formats``:
+``torch.save``'s files are read through an unpickler that accepts tensor rebuilds and
+containers only, so they run no code either). ``save`` writes safetensors for a path
+ending in ``.safetensors``.
 """
 import os
 
 from . import native, pickled
+from . import foreign  # noqa: F401, I001 - registers its readers after the native one
 from .errors import CheckpointError, UnsafeCheckpointError
 from .files import atomic_write, open_source
 from .native import FORMAT_NAME, FORMAT_VERSION
@@ -60,7 +63,14 @@ def save(obj, f, pickle_protocol=pickled.DEFAULT_PROTOCOL):
     Everything is encoded in memory first, so an object that cannot be stored raises
     ``TypeError`` naming where it sits (``obj['sched']['fn'][0]``) before any file is
     touched. ``pickle_protocol`` is used for the objects that are not plain data.
+    A path ending in ``.safetensors`` gets that format instead (a flat dict of named
+    tensors, such as a state_dict; ``formats/safetensors.py``).
     """
+    if not hasattr(f, "write") and os.fspath(f).endswith(".safetensors"):
+        from ..formats import save_safetensors
+
+        save_safetensors(obj, f)
+        return
     encoded = native.encode(obj, pickle_protocol)
     if hasattr(f, "write"):
         native.write(f, encoded)

@@ -6,6 +6,9 @@ metrics.py    RunningMetrics (loss/accuracy sums kept on the device), Segmentati
 training.py   train_one_epoch and evaluate: the loops (classification, segmentation)
 interrupt.py  StopOnInterrupt: Ctrl-C stops a loop between steps, not in the middle
 checkpoint.py training_state / restore_training_state: what a resumable checkpoint holds
+run.py        Run: a training run on disk (epochs, metrics.json, checkpoints, Ctrl-C,
+              --resume checked, divergence, the output-folder guard); the scripts' main
+arguments.py  the training scripts' shared options, each checked when parsed
 plotting.py   plot_curves: loss and accuracy curves as a PNG (matplotlib, optional)
 data.py       PyTorch's import path minitorch_cv.utils.data (DataLoader, Dataset, samplers)
 figures.py    prediction_grid: image | ground truth | prediction, label maps in colour

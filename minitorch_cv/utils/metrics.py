@@ -43,8 +43,12 @@ class RunningMetrics:
         self.seconds = 0.0
 
     def update(self, loss, logits, labels):
-        """Add one batch: ``loss`` its mean loss (a scalar Tensor), ``logits`` (N, classes),
-        ``labels`` (N,). Nothing is read back from the device."""
+        """Add one batch: ``loss`` its mean loss (a scalar Tensor), ``logits`` (N, classes)
+        or a model's tuple of outputs whose first is the logits (GoogLeNet's and
+        Inception v3's auxiliary classifiers in training mode), ``labels`` (N,). Nothing
+        is read back from the device."""
+        if isinstance(logits, tuple):
+            logits = logits[0]
         n = labels.shape[0]
         with no_grad():
             self.loss_sum = self.loss_sum + loss.detach().double() * n

@@ -42,9 +42,10 @@ def _close(iterator):
 
 
 def train_one_epoch(model, loader, optimizer, loss_fn, device, scheduler=None, metrics=None,
-                    progress=None, stop=_never):
+                    progress=None, stop=_never, after_step=None):
     """Train over ``loader`` (from where it stands: a resumed loader continues mid-epoch);
-    add to ``metrics`` (a new RunningMetrics when None) and return it."""
+    add to ``metrics`` (a new RunningMetrics when None) and return it. ``after_step()``,
+    when given, runs after every optimizer step (ZFNet's filter renormalization)."""
     metrics = RunningMetrics() if metrics is None else metrics
     model.train()
     started = time.perf_counter()
@@ -58,6 +59,8 @@ def train_one_epoch(model, loader, optimizer, loss_fn, device, scheduler=None, m
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            if after_step is not None:
+                after_step()
             if scheduler is not None:
                 scheduler.step()
             metrics.update(loss, logits, labels)

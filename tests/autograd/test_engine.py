@@ -12,7 +12,7 @@ from tests.helpers import DEVICES
 def test_square_gives_two_x(device):
     x = mt.randn(3, 4, device=device, requires_grad=True)
     (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 2 * x.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.detach().numpy(), 2 * x.detach().numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -29,7 +29,7 @@ def test_tensor_used_twice_gets_the_summed_gradient(device):
     y = x * 3
     z = y * y + y  # y feeds two ops, and one of them twice
     z.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 3 * (2 * 3 * x.numpy() + 1))
+    np.testing.assert_allclose(x.grad.detach().numpy(), 3 * (2 * 3 * x.detach().numpy() + 1))
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -56,7 +56,7 @@ def test_retain_graph_allows_a_second_backward(device):
     y = (x * x).sum()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_allclose(x.grad.numpy(), 4 * x.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.detach().numpy(), 4 * x.detach().numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -99,7 +99,7 @@ def test_detach_cuts_the_graph(device):
     x = mt.randn(3, device=device, requires_grad=True)
     y = x.detach() * x
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), x.numpy())
+    np.testing.assert_allclose(x.grad.detach().numpy(), x.detach().numpy())
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -117,7 +117,7 @@ def test_retain_grad_keeps_an_intermediate_gradient(device):
     y = x * 2
     y.retain_grad()
     (y * y).sum().backward()
-    np.testing.assert_allclose(y.grad.numpy(), 2 * y.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(y.grad.detach().numpy(), 2 * y.detach().numpy(), rtol=1e-6)
 
 
 def test_deep_graph_does_not_hit_the_recursion_limit():

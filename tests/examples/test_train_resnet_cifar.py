@@ -274,3 +274,80 @@ def test_readme_commands_are_valid_command_lines():
     parser = load_script().build_parser()
     for argv in commands:
         parser.parse_args(argv)  # exits (status 2) on an unknown option
+
+
+# -------------------------------------------- no run destroyed, no nonsense accepted
+def test_a_new_run_refuses_a_folder_holding_a_run(straight_run, archive, capsys):
+    out = straight_run[0]
+    before = {name: (out / name).read_bytes() for name in ("metrics.json", "checkpoint.npz")}
+    status = load_script().main(TINY + ["--data-dir", archive, "--out", out])
+    assert status == 2
+    error = capsys.readouterr().err
+    assert "holds an earlier run" in error and "--resume" in error and "--overwrite" in error
+    assert {name: (out / name).read_bytes() for name in before} == before
+
+
+@pytest.mark.parametrize("argv", [["--lr", "inf"], ["--lr", "1e300"], ["--lr", "nan"],
+                                  ["--weight-decay", "inf"], ["--seed", "-1"],
+                                  ["--seed", "1.5"]])
+def test_nonsense_numbers_are_refused(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        load_script().main(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert argv[0] in error and "expected" in error and "Traceback" not in error
+
+
+def test_out_that_is_a_file_or_unwritable(tmp_path, capsys):
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    assert load_script().main(["--out", a_file]) == 2
+    assert "a file of that name exists" in capsys.readouterr().err
+    assert load_script().main(["--out", a_file / "below"]) == 2
+    assert "cannot write there" in capsys.readouterr().err
+
+
+def crafted_checkpoints(straight_run, tmp_path):
+    """Checkpoints a user might be handed: damaged, of another model, with crafted
+    arguments, a PyTorch pickle that would run code, garbage."""
+    good = mt.load(straight_run[0] / "checkpoint.npz")
+    cases = {}
+    damaged = dict(good)
+    del damaged["optimizer"]
+    cases["damaged"] = (damaged, "is damaged")
+    other_model = dict(good, model={"fc.weight": mt.zeros(3, 3)})
+    cases["other model"] = (other_model, "does not fit this run")
+    crafted_args = dict(good, args=dict(good["args"], lr=1e300))
+    cases["crafted lr"] = (crafted_args, "--lr 1e+300")
+    wrong_type = dict(good, args=dict(good["args"], batch_size="x"))
+    cases["wrong type"] = (wrong_type, "--batch-size 'x'")
+    records = dict(good, epoch=5)
+    cases["records"] = (records, "disagree")
+    paths = {}
+    for name, (checkpoint, message) in cases.items():
+        path = tmp_path / f"{name}.npz"
+        mt.save(checkpoint, path)
+        paths[name] = (path, message)
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    paths["garbage"] = (garbage, "garbage.npz")
+    return paths
+
+
+def test_crafted_resume_checkpoints_are_refused_without_traceback(straight_run, archive,
+                                                                   tmp_path, capsys):
+    from tests.formats import crafting
+
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.npz"
+    evil.write_bytes(crafting.torch_zip(crafting.program(crafting.call(
+        crafting.global_("posix", "system"), crafting.string(f"touch {marker}")))))
+    cases = crafted_checkpoints(straight_run, tmp_path)
+    cases["pytorch pickle running code"] = (evil, "refused")
+    for name, (path, message) in cases.items():
+        status = load_script().main(["--resume", path, "--data-dir", archive,
+                                     "--out", tmp_path / "out"])
+        error = capsys.readouterr().err
+        assert status == 2, (name, error)
+        assert message in error and "Traceback" not in error, (name, error)
+    assert not marker.exists()

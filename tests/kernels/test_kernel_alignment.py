@@ -67,6 +67,12 @@ TWINS = [
     ("pool", "adaptive_end"),
     ("resample", "nearest_source"),
     ("resample", "linear_source"),
+    ("resample", "cubic_source"),
+    ("resample", "cubic_weights"),
+    ("grid_sample", "pixel_coordinate"),
+    ("grid_sample", "neighbours"),
+    ("grid_sample", "read"),
+    ("grid_sample", "scatter"),
 ]
 
 

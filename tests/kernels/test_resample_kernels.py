@@ -1,7 +1,7 @@
 """Every implementation of the "resample" kernel family against
 kernels/reference/resample.py: "cpu" (Numba), "cuda" (CUDA C through the CPU
 emulation), "cuda-gpu" (skipped without a GPU). Nearest must agree exactly (it only
-copies), bilinear within the dtype's tolerance."""
+copies), bilinear and bicubic within the dtype's tolerance."""
 import inspect
 import math
 
@@ -22,6 +22,8 @@ KERNELS = [
     "upsample_nearest2d_backward",
     "upsample_bilinear2d_forward",
     "upsample_bilinear2d_backward",
+    "upsample_bicubic2d_forward",
+    "upsample_bicubic2d_backward",
 ]
 
 
@@ -112,3 +114,23 @@ def test_nearest_uses_float32_and_pytorchs_shortcuts(implementation):
         x = np.arange(W, dtype=np.float32).reshape(1, 1, 1, W)
         out = call_kernel(implementation, "resample", "upsample_nearest2d_forward", x, 1, OW, 1.0, 1.0 / factor)
         np.testing.assert_array_equal(out[0, 0, 0], expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("implementation", KERNEL_IMPLEMENTATIONS)
+@given(data=st.data())
+def test_upsample_bicubic2d_matches_reference(implementation, align_corners, dtype, data):
+    N, C = data.draw(batch_and_channels(), label="N, C")
+    H, W, OH, OW, scale_h, scale_w = data.draw(resample_case(align_corners))
+    x = _inputs(data, (N, C, H, W), dtype)
+    options = (align_corners, scale_h, scale_w)
+
+    out = call_kernel(implementation, "resample", "upsample_bicubic2d_forward", x, OH, OW, *options)
+    assert out.shape == (N, C, OH, OW) and out.dtype == dtype
+    assert_close(out, reference.upsample_bicubic2d_forward(x, OH, OW, *options), dtype)
+
+    grad_out = _inputs(data, (N, C, OH, OW), dtype)
+    grad_x = call_kernel(implementation, "resample", "upsample_bicubic2d_backward", grad_out, H, W, *options)
+    assert grad_x.shape == (N, C, H, W) and grad_x.dtype == dtype
+    assert_close(grad_x, reference.upsample_bicubic2d_backward(grad_out, H, W, *options), dtype)

@@ -169,7 +169,7 @@ def test_a_dropped_block_passes_its_shortcut_only():
     mt.manual_seed(0)
     block = models.CifarBasicBlock(4, 4, drop_prob=1.0)  # always dropped in training
     x = mt.randn(2, 4, 5, 5)
-    np.testing.assert_array_equal(block(x).numpy(), np.maximum(x.numpy(), 0))
+    np.testing.assert_array_equal(block(x).detach().numpy(), np.maximum(x.detach().numpy(), 0))
     block.eval()
     assert not np.array_equal(block(x).detach().numpy(), np.maximum(x.numpy(), 0))
 

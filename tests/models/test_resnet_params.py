@@ -178,7 +178,7 @@ def test_state_dict_round_trip_between_two_models():
 
 # ----------------------------------------------------------------- initialization
 def test_convolutions_get_he_normal_fan_out():
-    weight = built("cifar_resnet18").layer4[1].conv2.weight.numpy()  # (512, 512, 3, 3)
+    weight = built("cifar_resnet18").layer4[1].conv2.weight.detach().numpy()  # (512, 512, 3, 3)
     expected = math.sqrt(2.0 / (512 * 3 * 3))  # fan_out = K * KH * KW
     # 2.4M draws: the sample std is within 0.2% of the true one (many standard errors).
     assert abs(weight.std() / expected - 1) < 0.005
@@ -191,8 +191,8 @@ def test_batch_norms_start_at_one_and_zero(name):
     norms = [m for m in built(name).modules() if isinstance(m, nn.BatchNorm2d)]
     assert norms
     for norm in norms:
-        np.testing.assert_array_equal(norm.weight.numpy(), 1)
-        np.testing.assert_array_equal(norm.bias.numpy(), 0)
+        np.testing.assert_array_equal(norm.weight.detach().numpy(), 1)
+        np.testing.assert_array_equal(norm.bias.detach().numpy(), 0)
 
 
 def small_bottleneck_resnet(zero_init_residual=False):
@@ -210,10 +210,10 @@ def test_zero_init_residual_zeroes_the_end_of_every_branch(name, last):
     blocks = [m for m in zeroed.modules() if hasattr(m, "zero_init_last")]
     assert len(blocks) == len([m for m in default.modules() if hasattr(m, "zero_init_last")]) > 0
     for block in blocks:
-        np.testing.assert_array_equal(getattr(block, last).weight.numpy(), 0)
+        np.testing.assert_array_equal(getattr(block, last).weight.detach().numpy(), 0)
     # without the option nothing is zero
     for block in (m for m in default.modules() if hasattr(m, "zero_init_last")):
-        assert np.all(getattr(block, last).weight.numpy() != 0)
+        assert np.all(getattr(block, last).weight.detach().numpy() != 0)
 
 
 def test_same_seed_same_weights():

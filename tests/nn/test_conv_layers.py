@@ -26,7 +26,7 @@ def test_conv2d_shapes_and_forward(device):
     expected = F.conv2d(x, conv.weight, conv.bias, (2, 1), (1, 0), (1, 2), 2)
     out = conv(x)
     assert out.shape == (2, 6, 4, 4)
-    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
     out.sum().backward()
     assert conv.weight.grad.shape == conv.weight.shape and conv.bias.grad.shape == (6,)
 
@@ -37,13 +37,13 @@ def test_conv2d_default_initialization():
     conv = nn.Conv2d(32, 64, (3, 5), groups=4)
     fan_in = 8 * 3 * 5
     bound = 1 / math.sqrt(fan_in)
-    w, b = conv.weight.numpy(), conv.bias.numpy()
+    w, b = conv.weight.detach().numpy(), conv.bias.detach().numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.999 * bound
     assert w.std() == pytest.approx(bound / math.sqrt(3), rel=0.02)
     assert abs(w.mean()) < 3 * bound / math.sqrt(3) / math.sqrt(w.size)
     assert np.abs(b).max() <= bound
     mt.manual_seed(0)
-    np.testing.assert_array_equal(nn.Conv2d(32, 64, (3, 5), groups=4).weight.numpy(), w)
+    np.testing.assert_array_equal(nn.Conv2d(32, 64, (3, 5), groups=4).weight.detach().numpy(), w)
 
 
 @pytest.mark.parametrize("kernel, dilation", [((4, 3), 1), ((2, 2), (2, 3)), (3, 1)])
@@ -58,7 +58,7 @@ def test_conv2d_same_padding_keeps_the_size(kernel, dilation):
     th, tw = dh * (kh - 1), dw * (kw - 1)
     padded = F.pad(x, (tw // 2, tw - tw // 2, th // 2, th - th // 2))
     expected = F.conv2d(padded, conv.weight, conv.bias, dilation=dilation)
-    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12)
     assert nn.Conv2d(2, 3, 3, padding="valid")(x.float()).shape == (1, 3, 4, 5)
 
 
@@ -67,7 +67,7 @@ def test_conv2d_padding_modes(mode):
     conv = nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=mode, dtype=mt.float64)
     x = _input((2, 2, 5, 6))
     expected = F.conv2d(F.pad(x, (2, 2, 1, 1), mode=mode), conv.weight, conv.bias)
-    np.testing.assert_array_equal(conv(x).numpy(), expected.numpy())
+    np.testing.assert_array_equal(conv(x).detach().numpy(), expected.detach().numpy())
     assert f"padding_mode={mode}" in repr(conv)
 
 
@@ -112,7 +112,7 @@ def test_conv_transpose2d_shapes_and_forward(device):
     out = deconv(x)
     # OH = (H - 1) SH - 2 PH + DH (KH - 1) + OPH + 1
     assert out.shape == (2, 6, (3 - 1) * 2 - 2 + 2 + 1 + 1, (4 - 1) * 3 + 1 + 2 + 1)
-    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
 
 
 def test_conv_transpose2d_default_initialization_uses_weight_dim_1():
@@ -120,7 +120,7 @@ def test_conv_transpose2d_default_initialization_uses_weight_dim_1():
     mt.manual_seed(1)
     deconv = nn.ConvTranspose2d(64, 40, 4, groups=2)
     bound = 1 / math.sqrt(20 * 16)
-    w = deconv.weight.numpy()
+    w = deconv.weight.detach().numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.999 * bound
 
 
@@ -131,7 +131,7 @@ def test_conv_transpose2d_output_size():
     out = deconv(x, output_size=(8, 10))
     assert out.shape == (1, 2, 8, 10)
     expected = F.conv_transpose2d(x, deconv.weight, deconv.bias, 2, 1, (1, 1))
-    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
     assert deconv(x, output_size=[1, 2, 8, 9]).shape == (1, 2, 8, 9)
     with pytest.raises(ValueError, match="valid sizes for dim 0 range from 7 to 8"):
         deconv(x, output_size=(9, 9))

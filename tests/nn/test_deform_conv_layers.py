@@ -30,7 +30,7 @@ def test_deform_conv2d_layer_shapes_and_forward(device):
     out = layer(x, offset, mask)
     expected = deform_conv2d(x, offset, layer.weight, layer.bias, (2, 1), (1, 0), (1, 2), mask=mask)
     assert out.shape == (2, 6, 4, 4)
-    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
     out.sum().backward()
     assert layer.weight.grad.shape == layer.weight.shape and layer.bias.grad.shape == (6,)
     assert repr(layer) == (
@@ -43,7 +43,7 @@ def test_deform_conv2d_layer_default_initialization():
     mt.manual_seed(0)
     layer = nn.DeformConv2d(32, 64, (3, 5), groups=4)
     bound = 1 / math.sqrt(8 * 3 * 5)
-    for values in (layer.weight.numpy(), layer.bias.numpy()):
+    for values in (layer.weight.detach().numpy(), layer.bias.detach().numpy()):
         assert np.all(np.abs(values) <= bound) and values.std() > bound / 3
     assert nn.DeformConv2d(2, 2, 3, bias=False).bias is None
 
@@ -67,13 +67,13 @@ def test_modulated_layer_starts_as_half_a_plain_convolution(device):
     """conv_offset is zero: offsets 0 and masks sigmoid(0) = 1/2 at every tap."""
     layer = nn.ModulatedDeformConv2d(4, 6, (3, 2), stride=(1, 2), padding=1, device=device,
                                      dtype=mt.float64)
-    assert np.all(layer.conv_offset.weight.numpy() == 0) and np.all(layer.conv_offset.bias.numpy() == 0)
+    assert np.all(layer.conv_offset.weight.detach().numpy() == 0) and np.all(layer.conv_offset.bias.detach().numpy() == 0)
     x = _random((2, 4, 6, 7), device)
     plain = F.conv2d(x, layer.weight, None, (1, 2), 1)
-    expected = 0.5 * plain.numpy() + layer.bias.numpy().reshape(1, 6, 1, 1)
-    np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-12, atol=1e-12)
+    expected = 0.5 * plain.detach().numpy() + layer.bias.detach().numpy().reshape(1, 6, 1, 1)
+    np.testing.assert_allclose(layer(x).detach().numpy(), expected, rtol=1e-12, atol=1e-12)
     layer.reset_parameters()  # resets the predictor too
-    assert np.all(layer.conv_offset.weight.numpy() == 0)
+    assert np.all(layer.conv_offset.weight.detach().numpy() == 0)
 
 
 def test_modulated_layer_splits_the_prediction_into_offsets_then_masks():
@@ -86,7 +86,7 @@ def test_modulated_layer_splits_the_prediction_into_offsets_then_masks():
     offset = mt.tensor(np.broadcast_to(values[:8].reshape(1, 8, 1, 1), (1, 8, 4, 3)).copy())
     mask = mt.tensor(np.broadcast_to(1 / (1 + np.exp(-values[8:])).reshape(1, 4, 1, 1), (1, 4, 4, 3)).copy())
     expected = deform_conv2d(x, offset, layer.weight, layer.bias, mask=mask)
-    np.testing.assert_allclose(layer(x).numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer(x).detach().numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_modulated_layer_gradients_reach_the_offset_predictor():

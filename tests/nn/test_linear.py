@@ -17,14 +17,14 @@ def test_linear_forward_is_the_functional_op(device):
     assert layer.weight.device == device and layer.weight.dtype == mt.float64
     x = mt.randn(2, 4, 5, dtype=mt.float64, device=device)
     expected = F.linear(x, layer.weight, layer.bias)
-    np.testing.assert_array_equal(layer(x).numpy(), expected.numpy())
+    np.testing.assert_array_equal(layer(x).detach().numpy(), expected.detach().numpy())
 
 
 def test_linear_default_initialization_bounds():
     mt.manual_seed(0)
     layer = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    w, b = layer.weight.numpy(), layer.bias.numpy()
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.999 * bound
     assert w.std() == pytest.approx(bound / math.sqrt(3), rel=0.01)
     assert np.abs(b).max() <= bound and np.abs(b).max() > 0.9 * bound

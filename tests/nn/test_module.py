@@ -205,13 +205,13 @@ def test_to_dtype_converts_in_place_and_keeps_identity():
 def test_to_device_keeps_identity(device):
     net = Net()
     params = list(net.parameters())
-    before = [p.numpy().copy() for p in params]
+    before = [p.detach().numpy().copy() for p in params]
     net.to(device)
     assert all(p.device == device for p in net.parameters())
     assert all(b.device == device for b in net.buffers())
     assert [id(p) for p in net.parameters()] == [id(p) for p in params]
     for p, values in zip(params, before):
-        np.testing.assert_array_equal(p.numpy(), values)
+        np.testing.assert_array_equal(p.detach().numpy(), values)
     net.cpu()
     assert all(p.device == "cpu" for p in net.parameters())
 
@@ -229,16 +229,16 @@ def test_load_state_dict_round_trip_gives_identical_outputs():
     mt.manual_seed(0)
     source, target = Net(), Net()
     x = mt.randn(5, 4)
-    assert not np.allclose(source(x).numpy(), target(x).numpy())
+    assert not np.allclose(source(x).detach().numpy(), target(x).detach().numpy())
     weight = target.stem.weight
     result = target.load_state_dict(source.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert repr(result) == "<All keys matched successfully>"
-    np.testing.assert_array_equal(source(x).numpy(), target(x).numpy())
+    np.testing.assert_array_equal(source(x).detach().numpy(), target(x).detach().numpy())
     assert target.stem.weight is weight  # copied into the existing parameter
     # the copy is independent of the source
     source.stem.weight.array[...] = 0
-    assert not np.all(target.stem.weight.numpy() == 0)
+    assert not np.all(target.stem.weight.detach().numpy() == 0)
 
 
 def test_load_state_dict_accepts_arrays_and_casts_to_model_dtype():
@@ -246,7 +246,7 @@ def test_load_state_dict_accepts_arrays_and_casts_to_model_dtype():
     state = {k: v.numpy().astype(np.float64) + 1 for k, v in net.state_dict().items()}
     net.load_state_dict(state)
     assert net.weight.dtype == mt.float32
-    np.testing.assert_allclose(net.weight.numpy(), state["weight"], rtol=1e-6)
+    np.testing.assert_allclose(net.weight.detach().numpy(), state["weight"], rtol=1e-6)
 
 
 def test_strict_load_lists_every_missing_and_unexpected_key():
@@ -256,7 +256,7 @@ def test_strict_load_lists_every_missing_and_unexpected_key():
     del state["blocks.0.count"]
     state["stem.extra"] = mt.zeros(1)
     state["nonsense"] = mt.zeros(1)
-    before = net.stem.weight.numpy().copy()
+    before = net.stem.weight.detach().numpy().copy()
     state["stem.weight"] = state["stem.weight"] + 1
     with pytest.raises(RuntimeError) as info:
         net.load_state_dict(state)
@@ -265,12 +265,12 @@ def test_strict_load_lists_every_missing_and_unexpected_key():
         assert f'"{key}"' in message
     assert "Missing key(s)" in message and "Unexpected key(s)" in message
     # nothing was written
-    np.testing.assert_array_equal(net.stem.weight.numpy(), before)
+    np.testing.assert_array_equal(net.stem.weight.detach().numpy(), before)
 
     missing, unexpected = net.load_state_dict(state, strict=False)
     assert missing == ["stem.bias", "blocks.0.count"]
     assert unexpected == ["stem.extra", "nonsense"]
-    np.testing.assert_array_equal(net.stem.weight.numpy(), before + 1)
+    np.testing.assert_array_equal(net.stem.weight.detach().numpy(), before + 1)
 
 
 def test_shape_mismatch_is_an_error_even_when_not_strict():
@@ -331,11 +331,11 @@ def test_forward_hooks():
     pre = net.register_forward_pre_hook(lambda m, args: calls.append("pre"))
     post = net.register_forward_hook(lambda m, args, out: out * 0)
     out = net(mt.randn(1, 2))
-    assert calls == ["pre"] and np.all(out.numpy() == 0)
+    assert calls == ["pre"] and np.all(out.detach().numpy() == 0)
     pre.remove()
     post.remove()
     x = mt.ones(1, 2)
-    np.testing.assert_array_equal(net(x).numpy(), mt.nn.functional.linear(x, net.weight, net.bias).numpy())
+    np.testing.assert_array_equal(net(x).detach().numpy(), mt.nn.functional.linear(x, net.weight, net.bias).detach().numpy())
     assert calls == ["pre"]
 
 

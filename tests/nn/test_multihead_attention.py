@@ -19,7 +19,7 @@ def numpy_mha(module, query, key, value, key_padding_mask=None, attn_mask=None):
     allowed. Returns the output (N, L, E) and the per-head weights (N, NH, L, S)."""
     E, NH = module.embed_dim, module.num_heads
     HD = E // NH
-    params = {name: p.numpy() for name, p in module.named_parameters()}
+    params = {name: p.detach().numpy() for name, p in module.named_parameters()}
     if module._qkv_same_embed_dim:
         w_q, w_k, w_v = np.split(params["in_proj_weight"], 3)
     else:
@@ -76,12 +76,12 @@ def test_parameter_names_shapes_and_state_dict_keys():
 def test_initialization():
     mt.manual_seed(0)
     mha = nn.MultiheadAttention(64, 4)
-    weight = mha.in_proj_weight.numpy()
+    weight = mha.in_proj_weight.detach().numpy()
     bound = math.sqrt(6 / (64 + 3 * 64))  # xavier_uniform_: fan_in 64, fan_out 192
     assert np.abs(weight).max() <= bound
     assert abs(weight.std() - bound / math.sqrt(3)) < 0.05 * bound  # U(-b, b) has std b/sqrt(3)
-    assert np.all(mha.in_proj_bias.numpy() == 0) and np.all(mha.out_proj.bias.numpy() == 0)
-    assert np.abs(mha.out_proj.weight.numpy()).max() <= 1 / math.sqrt(64)  # Linear's default
+    assert np.all(mha.in_proj_bias.detach().numpy() == 0) and np.all(mha.out_proj.bias.detach().numpy() == 0)
+    assert np.abs(mha.out_proj.weight.detach().numpy()).max() <= 1 / math.sqrt(64)  # Linear's default
     assert mha.in_proj_weight.dtype == mt.float32
 
 
@@ -158,9 +158,9 @@ def test_dropout_only_in_training():
     assert_close(first, second)
     mha.train()
     dropped, weights = mha(x, x, x)
-    assert not np.allclose(dropped.numpy(), first.numpy())
+    assert not np.allclose(dropped.detach().numpy(), first.detach().numpy())
     # the returned weights are the dropped-out ones, as in PyTorch: some are exactly 0
-    assert np.any(weights.numpy() == 0)
+    assert np.any(weights.detach().numpy() == 0)
 
 
 def test_bad_inputs():

@@ -22,8 +22,8 @@ def test_batchnorm_parameters_buffers_and_state_dict_keys():
     bn = nn.BatchNorm2d(5)
     assert [n for n, _ in bn.named_parameters()] == ["weight", "bias"]
     assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
-    np.testing.assert_array_equal(bn.weight.numpy(), np.ones(5))
-    np.testing.assert_array_equal(bn.bias.numpy(), np.zeros(5))
+    np.testing.assert_array_equal(bn.weight.detach().numpy(), np.ones(5))
+    np.testing.assert_array_equal(bn.bias.detach().numpy(), np.zeros(5))
     np.testing.assert_array_equal(bn.running_var.numpy(), np.ones(5))
     assert bn.num_batches_tracked.dtype == mt.int64 and bn.num_batches_tracked.shape == ()
     assert repr(bn) == "BatchNorm2d(5, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
@@ -52,7 +52,7 @@ def test_batchnorm2d_training_updates_running_stats(device):
         mean, var = data.mean(axis=(0, 2, 3)), data.var(axis=(0, 2, 3))
         expected = _normalize(data, mean, var, 1e-5, (1, 3, 1, 1))
         expected = expected * np.array([1.0, 2.0, 0.5]).reshape(1, 3, 1, 1) + np.array([0.0, -1.0, 3.0]).reshape(1, 3, 1, 1)
-        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-10, atol=1e-12)
         count = data.size / 3
         running_mean = 0.8 * running_mean + 0.2 * mean
         running_var = 0.8 * running_var + 0.2 * var * count / (count - 1)  # unbiased
@@ -70,7 +70,7 @@ def test_batchnorm_eval_uses_running_stats_and_does_not_count():
     before = (bn.running_mean.numpy().copy(), bn.running_var.numpy().copy())
     x = _input((2, 2, 3, 3), seed=2)
     expected = _normalize(x.numpy(), before[0], before[1], 1e-5, (1, 2, 1, 1))
-    np.testing.assert_allclose(bn(x).numpy(), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(bn(x).detach().numpy(), expected, rtol=1e-10, atol=1e-12)
     np.testing.assert_array_equal(bn.running_mean.numpy(), before[0])
     assert bn.num_batches_tracked.item() == 1
 
@@ -91,7 +91,7 @@ def test_batchnorm_without_running_stats_uses_batch_stats_in_eval():
     x = _input((5, 3, 4), seed=3)
     data = x.numpy()
     expected = _normalize(data, data.mean(axis=(0, 2)), data.var(axis=(0, 2)), 1e-5, (1, 3, 1))
-    np.testing.assert_allclose(bn(x).numpy(), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(bn(x).detach().numpy(), expected, rtol=1e-10, atol=1e-12)
 
 
 def test_batchnorm_input_rank_errors():
@@ -121,11 +121,11 @@ def test_layer_norm_layer():
         ln.weight.copy_(_input((3, 4), seed=5))
     x = _input((2, 5, 3, 4), seed=6)
     expected = F.layer_norm(x, (3, 4), ln.weight, ln.bias, 1e-6)
-    np.testing.assert_array_equal(ln(x).numpy(), expected.numpy())
+    np.testing.assert_array_equal(ln(x).detach().numpy(), expected.detach().numpy())
     data = x.numpy().reshape(2, 5, 12)
     manual = (data - data.mean(-1, keepdims=True)) / np.sqrt(data.var(-1, keepdims=True) + 1e-6)
-    manual = manual.reshape(2, 5, 3, 4) * ln.weight.numpy()
-    np.testing.assert_allclose(ln(x).numpy(), manual, rtol=1e-10, atol=1e-12)
+    manual = manual.reshape(2, 5, 3, 4) * ln.weight.detach().numpy()
+    np.testing.assert_allclose(ln(x).detach().numpy(), manual, rtol=1e-10, atol=1e-12)
     assert repr(nn.LayerNorm(8)) == "LayerNorm((8,), eps=1e-05, elementwise_affine=True, bias=True)"
     assert nn.LayerNorm(8, bias=False).bias is None
     assert list(nn.LayerNorm(8, elementwise_affine=False).parameters()) == []
@@ -136,10 +136,10 @@ def test_group_norm_layer():
     assert gn.weight.shape == (6,)
     x = _input((3, 6, 4, 5), seed=7)
     expected = F.group_norm(x, 2, gn.weight, gn.bias, 1e-5)
-    np.testing.assert_array_equal(gn(x).numpy(), expected.numpy())
+    np.testing.assert_array_equal(gn(x).detach().numpy(), expected.detach().numpy())
     data = x.numpy().reshape(3, 2, -1)
     manual = (data - data.mean(-1, keepdims=True)) / np.sqrt(data.var(-1, keepdims=True) + 1e-5)
-    np.testing.assert_allclose(gn(x).numpy(), manual.reshape(x.shape), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gn(x).detach().numpy(), manual.reshape(x.shape), rtol=1e-10, atol=1e-12)
     assert repr(gn) == "GroupNorm(2, 6, eps=1e-05, affine=True, bias=True)"
     with pytest.raises(ValueError, match="divisible by num_groups"):
         nn.GroupNorm(4, 6)

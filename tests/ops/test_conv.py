@@ -122,7 +122,7 @@ def test_float32_agrees_with_float64(case, seed):
         wt = mt.tensor(w.astype(dtype), requires_grad=True)
         y = F.conv2d(xt, wt, mt.tensor(b.astype(dtype)), **kwargs)
         y.backward(mt.tensor(gy.astype(dtype)))
-        return y.numpy(), xt.grad.numpy(), wt.grad.numpy()
+        return y.detach().numpy(), xt.grad.detach().numpy(), wt.grad.detach().numpy()
 
     results32 = run(np.float32, x, w, b, gy)
     results64 = run(np.float64, x, w, b, gy)
@@ -184,7 +184,7 @@ def _forward_backward(op, x, w, b, gy, **kwargs):
     xt, wt, bt = (mt.tensor(a, requires_grad=True) for a in (x, w, b))
     y = op(xt, wt, bt, **kwargs)
     y.backward(mt.tensor(gy))
-    return [y.numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()]
+    return [y.detach().numpy(), xt.grad.detach().numpy(), wt.grad.detach().numpy(), bt.grad.detach().numpy()]
 
 
 @pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d"])
@@ -261,7 +261,7 @@ def test_pointwise_convolution_runs_no_kernel(kernel_calls):
     y.sum().backward()
     assert kernel_calls.im2col == [] and kernel_calls.col2im == []
     np.testing.assert_allclose(
-        y.numpy(), direct_conv2d(x.numpy(), w.numpy(), None, (1, 1), (0, 0), (1, 1), 2), rtol=1e-12
+        y.detach().numpy(), direct_conv2d(x.detach().numpy(), w.detach().numpy(), None, (1, 1), (0, 0), (1, 1), 2), rtol=1e-12
     )
 
 

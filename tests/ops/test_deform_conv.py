@@ -214,7 +214,7 @@ def _forward_backward(x, offset, w, b, mask, gy):
     tensors = [mt.tensor(a, requires_grad=True) for a in (x, offset, w, b, mask)]
     y = deform_conv2d(*tensors[:4], stride=(2, 1), padding=(1, 0), dilation=(1, 2), mask=tensors[4])
     y.backward(mt.tensor(gy))
-    return [y.numpy()] + [t.grad.numpy() for t in tensors]
+    return [y.detach().numpy()] + [t.grad.detach().numpy() for t in tensors]
 
 
 def test_batch_chunks_give_the_same_results(kernel_calls, workspace_limit):

@@ -98,7 +98,7 @@ def test_gradient_is_mask_times_scale(device, function):
     y = function(x, 0.4)
     upstream = np.random.default_rng(1).standard_normal(x.shape).astype(np.float32)
     (y * mt.tensor(upstream, device=device)).sum().backward()
-    noise = y.numpy() / x.numpy()  # the mask times 1 / (1 - p)
+    noise = y.detach().numpy() / x.detach().numpy()  # the mask times 1 / (1 - p)
     np.testing.assert_allclose(x.grad.numpy(), upstream * noise, rtol=1e-6)
     assert np.all((noise == 0) | np.isclose(noise, 1 / 0.6, rtol=1e-6))
 

@@ -46,3 +46,21 @@ def test_shape_mismatch_names_both_shapes():
         mt.matmul(mt.tensor(1.0), mt.randn(2))
     with pytest.raises(TypeError, match="dtype"):
         mt.randn(2, 2) @ mt.randn(2, 2, dtype=mt.float64)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_mm_and_bmm_are_matmul_for_their_ranks_only(device):
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
+    np.testing.assert_allclose(mt.mm(mt.tensor(a, device=device), mt.tensor(b, device=device)).numpy(), a @ b)
+    check_backward(mt.mm, [mt.tensor(a, device=device), mt.tensor(b, device=device)])
+    p, q = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 4, 1))
+    bp, bq = mt.tensor(p, device=device), mt.tensor(q, device=device)
+    np.testing.assert_allclose(bp.bmm(bq).numpy(), p @ q)
+    check_backward(mt.bmm, [bp, bq])
+    with pytest.raises(RuntimeError, match="2D"):
+        mt.mm(bp, bq)
+    with pytest.raises(RuntimeError, match="3D"):
+        mt.bmm(mt.tensor(a, device=device), mt.tensor(b, device=device))
+    with pytest.raises(RuntimeError, match="same batch size"):
+        mt.bmm(bp, mt.tensor(rng.standard_normal((3, 4, 1)), device=device))

@@ -1,5 +1,5 @@
-"""interpolate: "nearest" and "bilinear" (align_corners True/False), by size or by
-scale_factor (with and without recompute_scale_factor).
+"""interpolate: "nearest", "bilinear" and "bicubic" (align_corners True/False), by size
+or by scale_factor (with and without recompute_scale_factor).
 
 Forward values: hand-worked rows, and two properties that hold for any geometry:
 nearest copies the pixel its source index names (checked on an arange input, whose
@@ -211,14 +211,14 @@ def test_interpolate_rejects_bad_arguments():
         F.interpolate(x, size=3, scale_factor=2)
     with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
         F.interpolate(x)
-    with pytest.raises(ValueError, match="align_corners can only be set with mode='bilinear'"):
+    with pytest.raises(ValueError, match="align_corners can only be set with mode='bilinear' or 'bicubic'"):
         F.interpolate(x, size=3, align_corners=True)
     with pytest.raises(ValueError, match="align_corners can only be set"):
         F.interpolate(x, size=3, align_corners=False)
     with pytest.raises(TypeError, match="align_corners must be None or a bool"):
         F.interpolate(x, size=3, mode="bilinear", align_corners=1)
     with pytest.raises(ValueError, match="mode must be one of"):
-        F.interpolate(x, size=3, mode="bicubic")
+        F.interpolate(x, size=3, mode="area")
     with pytest.raises(ValueError, match="recompute_scale_factor is not meaningful"):
         F.interpolate(x, size=3, recompute_scale_factor=True)
     with pytest.raises(ValueError, match="size must be an int or a pair"):
@@ -237,3 +237,51 @@ def test_interpolate_rejects_bad_arguments():
         F.interpolate(mt.zeros(1, 1, 2, 2, dtype=mt.int64), size=3)
     with pytest.raises(ValueError, match="antialias must be False"):
         F.interpolate(x, size=3, mode="bilinear", antialias=True)
+
+
+def bicubic_by_definition(x, sizes, steps, align_corners):
+    """PyTorch's bicubic interpolation written out element by element (A = -0.75; the
+    four taps clamped into the image; no clamp of the source position at 0)."""
+    A = -0.75
+
+    def taps(o, size, step):
+        real = step * o if align_corners else step * (o + 0.5) - 0.5
+        first = min(math.floor(real), size - 1)
+        t = min(max(real - first, 0.0), 1.0)
+        near = lambda d: ((A + 2) * d - (A + 3)) * d * d + 1  # noqa: E731
+        far = lambda d: ((A * d - 5 * A) * d + 8 * A) * d - 4 * A  # noqa: E731
+        weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+        return [(min(max(first - 1 + k, 0), size - 1), w) for k, w in enumerate(weights)]
+
+    H, W = x.shape[2:]
+    out = np.zeros(x.shape[:2] + tuple(sizes))
+    for oh in range(sizes[0]):
+        for ow in range(sizes[1]):
+            for ih, wh in taps(oh, H, steps[0]):
+                for iw, ww in taps(ow, W, steps[1]):
+                    out[:, :, oh, ow] += wh * ww * x[:, :, ih, iw]
+    return out
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("align_corners", [False, True])
+@settings(max_examples=15)
+@given(data=st.data())
+def test_bicubic_values_and_gradients(device, align_corners, data):
+    (H, W), kwargs = data.draw(resize_case(), label="case")
+    N, C = data.draw(batch_and_channels(), label="N, C")
+    values = data.draw(arrays((N, C, H, W)), label="values")
+    x = make_tensor(values, device, data.draw(layouts(), label="layout"))
+    sizes, steps = expected_sizes_and_steps(H, W, kwargs, align_corners)
+    out = F.interpolate(x, mode="bicubic", align_corners=align_corners, **kwargs)
+    np.testing.assert_allclose(out.numpy(), bicubic_by_definition(values, sizes, steps, align_corners), rtol=1e-12, atol=1e-12)
+    check_backward(lambda t: F.interpolate(t, mode="bicubic", align_corners=align_corners, **kwargs), [x])
+
+
+def test_bicubic_through_the_cuda_kernels_and_module():
+    x = mt.tensor(np.random.default_rng(3).standard_normal((1, 2, 4, 5)))
+    with backend.use_cpu_kernels("cuda"):
+        check_backward(lambda t: F.interpolate(t, scale_factor=1.1, mode="bicubic", align_corners=False), [x])
+        check_backward(lambda t: F.interpolate(t, size=(7, 3), mode="bicubic", align_corners=True), [x])
+    layer = mt.nn.Upsample(scale_factor=2, mode="bicubic", align_corners=False)
+    assert layer(x).shape == (1, 2, 8, 10)

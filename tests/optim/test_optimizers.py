@@ -25,7 +25,7 @@ def _trajectory(make_optimizer, reference_step, device="cpu", seed=0):
         param.grad = mt.tensor(g, device=device)
         optimizer.step()
         expected = reference_step(expected, g, state, t)
-        np.testing.assert_allclose(param.numpy(), expected, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(param.detach().numpy(), expected, rtol=1e-12, atol=1e-14)
     return param
 
 
@@ -66,7 +66,7 @@ def test_sgd_first_momentum_step_is_the_plain_gradient():
     opt = optim.SGD([p], lr=1.0, momentum=0.9, dampening=0.5)
     p.grad = mt.tensor([1.0, 2.0], dtype=mt.float64)
     opt.step()
-    np.testing.assert_array_equal(p.numpy(), [-1.0, -2.0])
+    np.testing.assert_array_equal(p.detach().numpy(), [-1.0, -2.0])
     np.testing.assert_array_equal(opt.state[p]["momentum_buffer"].numpy(), [1.0, 2.0])
 
 
@@ -135,7 +135,7 @@ def test_adam_first_step_moves_by_lr():
     opt = optim.Adam([p], lr=0.1, eps=0.0)
     p.grad = mt.tensor([3.0, -0.5, 1e-3], dtype=mt.float64)
     opt.step()
-    np.testing.assert_allclose(p.numpy(), [-0.1, 0.1, -0.1], rtol=1e-12)
+    np.testing.assert_allclose(p.detach().numpy(), [-0.1, 0.1, -0.1], rtol=1e-12)
     assert opt.state[p]["step"].item() == 1.0
     assert opt.state[p]["step"].dtype == mt.float32 and opt.state[p]["step"].device == "cpu"
 
@@ -146,12 +146,12 @@ def test_adamw_decay_is_decoupled_from_the_gradient():
     opt = optim.AdamW([p], lr=0.1, weight_decay=0.5)
     p.grad = mt.zeros(2, dtype=mt.float64)
     opt.step()
-    np.testing.assert_allclose(p.numpy(), [0.95, 0.95], rtol=1e-15)
+    np.testing.assert_allclose(p.detach().numpy(), [0.95, 0.95], rtol=1e-15)
     q = nn.Parameter(mt.ones(2, dtype=mt.float64))
     opt = optim.Adam([q], lr=0.1, weight_decay=0.5)
     q.grad = mt.zeros(2, dtype=mt.float64)
     opt.step()  # L2 penalty: g = 0.5 p, normalized by Adam to a step of lr
-    np.testing.assert_allclose(q.numpy(), [0.9, 0.9], rtol=1e-7)
+    np.testing.assert_allclose(q.detach().numpy(), [0.9, 0.9], rtol=1e-7)
 
 
 def test_adam_argument_errors():
@@ -193,7 +193,7 @@ def test_params_without_grad_are_skipped():
     opt = optim.Adam([a, b], lr=0.1)
     a.grad = mt.ones(2)
     opt.step()
-    np.testing.assert_array_equal(b.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(b.detach().numpy(), [1.0, 1.0])
     assert b not in opt.state or opt.state[b] == {}
 
 
@@ -250,7 +250,7 @@ def test_step_with_closure_returns_the_loss():
     with mt.no_grad():  # the closure still records: step switches grad mode on
         loss = opt.step(closure)
     assert loss.item() == 4.0
-    np.testing.assert_allclose(p.numpy(), [1.0])  # 2 - 0.25 * 4
+    np.testing.assert_allclose(p.detach().numpy(), [1.0])  # 2 - 0.25 * 4
 
 
 # ---------------------------------------------------------------- state dicts
@@ -295,7 +295,7 @@ def test_state_dict_resume_continues_identically(make, tmp_path):
     _train(resumed, resumed_opt, second)
 
     for a, b in zip(model.parameters(), resumed.parameters()):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     assert resumed_opt.state_dict()["param_groups"] == opt.state_dict()["param_groups"]
 
 

@@ -89,7 +89,7 @@ def test_training_state_resumes_exactly_mid_epoch(tmp_path):
     model, loader, optimizer, scheduler, loss_fn = build()
     for _ in range(2):
         train_one_epoch(model, loader, optimizer, loss_fn, "cpu", scheduler=scheduler)
-    reference = model.weight.numpy().copy()
+    reference = model.weight.detach().numpy().copy()
 
     model, loader, optimizer, scheduler, loss_fn = build()
     train_one_epoch(model, loader, optimizer, loss_fn, "cpu", scheduler=scheduler)
@@ -104,4 +104,4 @@ def test_training_state_resumes_exactly_mid_epoch(tmp_path):
     assert state["epoch"] == 1 and loader.state_dict()["batch"] == 3
     train_one_epoch(model, loader, optimizer, loss_fn, "cpu", scheduler=scheduler)
     assert scheduler.last_epoch == 10
-    np.testing.assert_array_equal(model.weight.numpy(), reference)
+    np.testing.assert_array_equal(model.weight.detach().numpy(), reference)
