@@ -230,7 +230,8 @@ def main():
     if known.threads:
         for name in ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
             environment[name] = str(known.threads)
-    runs = [("minitorch_cv", [sys.executable, EXAMPLE] + argv + ["--out"])]
+    # --overwrite: the benchmark's own folder, each benchmark run replaces the last one's
+    runs = [("minitorch_cv", [sys.executable, EXAMPLE, "--overwrite"] + argv + ["--out"])]
     if known.skip_torch:
         pass
     elif torch_available():

@@ -49,8 +49,10 @@ Output in ``--out`` (default runs/<dataset>-<arch>):
 
 Ctrl-C stops after the current batch, saves the checkpoint and exits with status 130;
 run the same command with ``--resume`` to continue (a second Ctrl-C aborts at once). A
-resumed run keeps its checkpoint's recipe and may change --device, --data-dir and
---epochs (a new --epochs stretches the schedule).
+resumed run keeps its checkpoint's recipe and may change --device, --data-dir,
+--figures and --epochs (a new --epochs stretches the schedule). A new run refuses a
+folder that holds one unless given ``--overwrite``. The loop, the files and the
+checkpoint checks are ``minitorch_cv.utils.run`` (the classification scripts' too).
 """
 import argparse
 import ast
@@ -66,26 +68,23 @@ from minitorch_cv.data import joint_transforms as JT
 from minitorch_cv.data import transforms as T
 from minitorch_cv.data.errors import ENV_VAR
 from minitorch_cv.data.weight_maps import median_frequency_weights, unet_weight_map
-from minitorch_cv.devices import normalize as normalize_device
 from minitorch_cv.models import segmentation
-from minitorch_cv.serialization import CheckpointError
-from minitorch_cv.utils import (
-    ProgressBar,
-    SegmentationMetrics,
-    StopOnInterrupt,
-    evaluate,
-    plot_curves,
-    prediction_grid,
-    restore_training_state,
-    train_one_epoch,
-    training_state,
-    write_json_atomic,
+from minitorch_cv.utils import SegmentationMetrics, arguments, prediction_grid
+from minitorch_cv.utils.run import (
+    Run,
+    RunError,
+    RunState,
+    adopt_recipe,
+    check_out_folder,
+    read_checkpoint,
+    restart_schedule,
+    restore,
+    resume_path,
+    script_main,
 )
 from minitorch_cv.visualize import save_png
 
 CHECKPOINT_FORMAT = "train_segmentation"
-EXIT_ERROR = 2
-EXIT_INTERRUPTED = 130
 DATASETS = ("isbi2012", "camvid")
 # The recipe of each data set: the defaults of the options it names.
 RECIPES = {
@@ -109,39 +108,39 @@ RECIPE = ("dataset", "arch", "model_option", "image_size", "crop_size", "scale",
           "flip", "weight_maps", "class_weights", "batch_size", "optimizer", "lr",
           "momentum", "weight_decay", "schedule", "aux_weight", "repeat", "train_subset",
           "val_subset", "seed")
-
-
-class UsageError(Exception):
-    """A problem the user can fix: printed as one message, no traceback."""
+# Options a resumed run may change (unless typed, they come from the checkpoint too).
+CHANGEABLE = ("epochs", "device", "data_dir", "figures")
 
 
 # ------------------------------------------------------------------------ arguments
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
 def _positive_float(text):
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
     return value
 
 
 def _non_negative_float(text):
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not 0 <= value < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
     return value
 
 
-def _device(text):
+def _figures(text):
     try:
-        return normalize_device(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
+    return value
 
 
 def _model_option(text):
@@ -157,29 +156,21 @@ def _model_option(text):
 
 def build_parser(suppress_defaults=False):
     """The command line; with ``suppress_defaults`` only the options typed remain."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Options shown without a default take the data set's recipe; see the top of "
-               "examples/train_segmentation.py for the recipes and outputs.",
-        argument_default=argparse.SUPPRESS if suppress_defaults else None,
-    )
-
-    def add(*names, default=None, **kwargs):
-        if not suppress_defaults:
-            kwargs["default"] = default
-        parser.add_argument(*names, **kwargs)
-
+    parser, add = arguments.script_parser(
+        __doc__.splitlines()[0],
+        "Options shown without a default take the data set's recipe; see the top of "
+        "examples/train_segmentation.py for the recipes and outputs.", suppress_defaults)
+    positive_int = arguments.positive_int
     arches = models.list_models(module=segmentation)
     add("--dataset", default="isbi2012", choices=DATASETS)
     add("--data-dir", help="data folder or archive (default: $MINITORCH_CV_DATA)")
-    add("--device", default="cpu", type=_device, help="cpu or gpu (cuda accepted)")
+    add("--device", default="cpu", type=arguments.device, help="cpu or gpu (cuda accepted)")
     add("--arch", choices=arches, metavar="ARCH", help=f"one of {', '.join(arches)}")
     add("--model-option", action="append", type=_model_option, metavar="KEY=VALUE",
         help="a constructor argument of the model (repeat for several)")
-    add("--image-size", nargs="+", type=_positive_int, metavar="N",
+    add("--image-size", nargs="+", type=positive_int, metavar="N",
         help="downscale the data set to H W (or the shorter side to N) once, first")
-    add("--crop-size", nargs="+", type=_positive_int, metavar="N",
+    add("--crop-size", nargs="+", type=positive_int, metavar="N",
         help="random training crops of H W (or N N) pixels")
     add("--scale", nargs=2, type=_positive_float, metavar=("LOW", "HIGH"),
         help="random scale factor range of the training images")
@@ -190,26 +181,29 @@ def build_parser(suppress_defaults=False):
         help="U-Net border weight map in the loss (ISBI 2012 only)")
     add("--class-weights", choices=("none", "median"),
         help="class weights of the loss: median frequency balancing or none")
-    add("--epochs", type=_positive_int)
-    add("--batch-size", type=_positive_int)
+    add("--epochs", type=positive_int)
+    add("--batch-size", type=positive_int)
     add("--optimizer", choices=("sgd", "adam"))
-    add("--lr", type=_positive_float)
-    add("--momentum", default=0.9, type=_non_negative_float, help="SGD momentum")
-    add("--weight-decay", type=_non_negative_float)
+    add("--lr", type=arguments.learning_rate)
+    add("--momentum", default=0.9, type=arguments.fraction, help="SGD momentum")
+    add("--weight-decay", type=arguments.weight_decay)
     add("--schedule", choices=("cosine", "poly", "constant"),
         help="learning rate per step: cosine to 0, poly (1 - t/T)^0.9 (DeepLab), constant")
     add("--aux-weight", default=0.5, type=_non_negative_float,
         help="weight of the auxiliary head's loss (models with one)")
-    add("--repeat", type=_positive_int, metavar="N",
+    add("--repeat", type=positive_int, metavar="N",
         help="passes over the training images per epoch, each with its own augmentation")
-    add("--train-subset", type=_positive_int, metavar="N", help="the first N training images")
-    add("--val-subset", type=_positive_int, metavar="N", help="the first N validation images")
-    add("--figures", default=4, type=int, metavar="N",
+    add("--train-subset", type=positive_int, metavar="N", help="the first N training images")
+    add("--val-subset", type=positive_int, metavar="N", help="the first N validation images")
+    add("--figures", default=4, type=_figures, metavar="N",
         help="validation images in predictions.png (0: none)")
-    add("--seed", default=0, type=int, help="seeds the weights, the shuffling, the augmentation")
+    add("--seed", default=0, type=arguments.seed,
+        help="seeds the weights, the shuffling, the augmentation")
     add("--out", metavar="DIR", help="output folder (default runs/<dataset>-<arch>)")
     add("--resume", nargs="?", const="", metavar="PATH",
         help="continue from PATH (a checkpoint or its folder; default DIR/checkpoint.npz)")
+    add("--overwrite", default=False, action="store_true",
+        help="start a new run in a folder that holds one, replacing it")
     return parser
 
 
@@ -250,7 +244,7 @@ def _downscale(dataset, size):
 def load_data(args):
     """(train set, val set) with the run's subsets and size applied."""
     if args.data_dir is None and not os.environ.get(ENV_VAR):
-        raise UsageError(f"pass --data-dir (the folder holding the {args.dataset} archive, e.g. "
+        raise RunError(f"pass --data-dir (the folder holding the {args.dataset} archive, e.g. "
                          f"../shared/data) or set {ENV_VAR}")
     try:
         if args.dataset == "camvid":
@@ -260,7 +254,7 @@ def load_data(args):
             train_set = data.ISBI2012(args.data_dir, split="train")
             val_set = data.ISBI2012(args.data_dir, split="val")
     except (data.DatasetNotFoundError, data.DatasetCorruptError) as error:
-        raise UsageError(f"{error}\n\nPass --data-dir PATH or set {ENV_VAR}=PATH (offline, "
+        raise RunError(f"{error}\n\nPass --data-dir PATH or set {ENV_VAR}=PATH (offline, "
                          "with the shared data beside the checkout: --data-dir ../shared/data)"
                          ) from None
     for dataset, count in ((train_set, args.train_subset), (val_set, args.val_subset)):
@@ -269,7 +263,7 @@ def load_data(args):
             _downscale(dataset, args.image_size)
     if args.weight_maps:
         if args.dataset != "isbi2012":
-            raise UsageError("--weight-maps: the U-Net weight map is for ISBI 2012's cells")
+            raise RunError("--weight-maps: the U-Net weight map is for ISBI 2012's cells")
         train_set.maps = np.stack([unet_weight_map(mask) for mask in train_set.masks])
     return train_set, val_set
 
@@ -338,7 +332,7 @@ def build_model(args, in_channels, num_classes):
     accepted = [name for name in parameters if name not in ("num_classes", "weights", "progress")]
     unknown = sorted(set(options) - set(accepted))
     if unknown:
-        raise UsageError(f"--model-option: {args.arch} has no argument {', '.join(unknown)}; "
+        raise RunError(f"--model-option: {args.arch} has no argument {', '.join(unknown)}; "
                          f"it takes {', '.join(accepted)}")
     if "in_channels" in parameters:
         options.setdefault("in_channels", in_channels)
@@ -369,166 +363,22 @@ def build_training(args, in_channels, num_classes, steps_per_epoch):
     return model, optimizer, scheduler
 
 
-# ----------------------------------------------------------------------- checkpoints
-class RunState:
-    """What a checkpoint holds besides the model/optimizer/scheduler/loader states."""
-
-    def __init__(self):
-        self.epoch = 0          # completed epochs (= len(records))
-        self.records = []       # metrics.json
-        self.partial = None     # an unfinished epoch: {"train": metrics state, "trained": bool}
-
-    @property
-    def best(self):
-        """(best validation mIoU, its epoch), or (None, None) before the first epoch."""
-        if not self.records:
-            return None, None
-        record = max(self.records, key=lambda r: _defined(r["val_miou"], -1.0))
-        return record["val_miou"], record["epoch"]
-
-
-def _defined(value, default):
-    """``value``, or ``default`` when it is None or NaN (an empty validation set)."""
-    return default if value is None or value != value else value
-
-
-def default_out(args):
-    return os.path.join("runs", f"{args.dataset}-{args.arch}")
-
-
-def checkpoint_path(args, explicit):
-    if args.resume:
-        path = os.path.expanduser(args.resume)
-        return os.path.join(path, "checkpoint.npz") if os.path.isdir(path) else path
-    return os.path.join(args.out if "out" in explicit else default_out(args), "checkpoint.npz")
-
-
-def read_checkpoint(path, args, explicit):
-    """Load ``path`` and adopt its run's recipe; returns the checkpoint."""
-    if not os.path.isfile(path):
-        raise UsageError(f"--resume: no checkpoint at {path}")
-    try:
-        checkpoint = mt.load(path, map_location="cpu")
-    except CheckpointError as error:
-        raise UsageError(f"--resume: {error}") from None
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise UsageError(f"--resume: {path} is not a checkpoint of train_segmentation.py")
-    saved = checkpoint["args"]
-    for key in RECIPE:
-        if key in explicit and explicit[key] != saved[key]:
-            print(f"note: --{key.replace('_', '-')} {explicit[key]} ignored: the run continues "
-                  f"with its checkpoint's {saved[key]}", flush=True)
-        setattr(args, key, saved[key])
-    for key in ("epochs", "device", "data_dir", "figures"):
-        if key not in explicit:
-            setattr(args, key, saved[key])
-    if args.out is None:
-        args.out = os.path.dirname(os.path.abspath(path))
-    return checkpoint
-
-
-def restore(checkpoint, args, model, optimizer, scheduler, train_loader, steps_per_epoch):
-    """The checkpoint's states put into the fresh objects; (RunState, scheduler)."""
-    state = RunState()
-    state.epoch, state.records = checkpoint["epoch"], list(checkpoint["records"])
-    state.partial = checkpoint["partial"]
-    if args.epochs < state.epoch + (state.partial is not None):
-        raise UsageError(f"--epochs {args.epochs}: the run has already trained "
-                         f"{state.epoch + (state.partial is not None)} epochs")
-    same_schedule = args.epochs == checkpoint["args"]["epochs"]
-    restore_training_state(checkpoint, model, optimizer, scheduler if same_schedule else None,
-                           train_loader)
-    if not same_schedule:
-        print(f"note: --epochs {checkpoint['args']['epochs']} -> {args.epochs}: the "
-              "learning-rate schedule is stretched to the new length", flush=True)
-        for group in optimizer.param_groups:
-            group["lr"] = args.lr
-            group.pop("initial_lr", None)
-        scheduler = build_scheduler(args, optimizer, args.epochs * steps_per_epoch)
-        for _ in range(checkpoint["scheduler"]["last_epoch"]):
-            scheduler.step()
-    if state.partial is not None:
-        train = state.partial["train"]
-        if isinstance(train["loss_sum"], mt.Tensor):
-            train["loss_sum"] = train["loss_sum"].to(args.device)
-    return state, scheduler
-
-
 # --------------------------------------------------------------------------- running
-class Run:
-    """One training run: what it trains, where it writes, its RunState."""
+class SegmentationRun(Run):
+    """utils.run.Run with the segmentation figures: pixel accuracy and mIoU per pass, the
+    validation split ranked by mIoU, and predictions.png after the last epoch."""
 
-    def __init__(self, args, model, optimizer, scheduler, loss_fn, loaders, val_set, state):
-        self.args = args
-        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
-        self.loss_fn = loss_fn
-        self.train_loader, self.val_loader = loaders
-        self.val_set = val_set
-        self.state = state
-        out = args.out or default_out(args)
-        self.paths = {name: os.path.join(out, name) for name in
-                      ("metrics.json", "checkpoint.npz", "curves.png", "predictions.png")}
+    best_key = "val_miou"
+    splits = ("train", "val")
+
+    def __init__(self, *arguments, val_set, figures, **keywords):
+        super().__init__(*arguments, **keywords)
+        self.val_set, self.figures = val_set, figures
+        self.paths["predictions.png"] = os.path.join(os.path.dirname(self.paths["metrics.json"]),
+                                                     "predictions.png")
 
     def new_metrics(self):
         return SegmentationMetrics(self.val_set.num_classes, self.val_set.ignore_index)
-
-    def save(self):
-        best, best_epoch = self.state.best
-        mt.save(training_state(self.model, self.optimizer, self.scheduler, self.train_loader,
-                               format=CHECKPOINT_FORMAT, args=vars(self.args),
-                               epoch=self.state.epoch, best_miou=best, best_epoch=best_epoch,
-                               records=self.state.records, partial=self.state.partial),
-                self.paths["checkpoint.npz"])
-
-    def interrupted(self, train=None, trained=False):
-        if train is not None:
-            self.state.partial = {"train": train.state_dict(), "trained": trained}
-            self.save()
-        script = os.path.relpath(os.path.abspath(__file__))
-        print(f"\ninterrupted: checkpoint saved to {self.paths['checkpoint.npz']}; continue "
-              f"with\n    python {script} --resume {self.paths['checkpoint.npz']}", flush=True)
-        return EXIT_INTERRUPTED
-
-    def epoch(self, epoch, stop):
-        """Train (or finish) epoch ``epoch`` (0-based), validate, record, save; returns
-        EXIT_INTERRUPTED when Ctrl-C stopped it, else None."""
-        args, state = self.args, self.state
-        train, trained = self.new_metrics(), False
-        if state.partial is not None:
-            train.load_state_dict(state.partial["train"])
-            trained = state.partial["trained"]
-        if not trained:
-            bar = ProgressBar(len(self.train_loader), desc=f"epoch {epoch + 1}/{args.epochs}",
-                              unit="img", initial=train.batches)
-            train_one_epoch(self.model, self.train_loader, self.optimizer, self.loss_fn,
-                            args.device, scheduler=self.scheduler, metrics=train, progress=bar,
-                            stop=stop)
-            bar.close()
-            if train.batches < len(self.train_loader):
-                return self.interrupted(train, trained=False)
-        bar = ProgressBar(len(self.val_loader), desc="  val", unit="img") \
-            if sys.stderr.isatty() else None
-        val = evaluate(self.model, self.val_loader, self.loss_fn, args.device, progress=bar,
-                       stop=stop, metrics=self.new_metrics())
-        if bar is not None:
-            bar.close()
-        if val is None:
-            return self.interrupted(train, trained=True)
-        record = self.record(epoch + 1, train, val)
-        state.records.append(record)
-        state.epoch, state.partial = epoch + 1, None
-        write_json_atomic(self.paths["metrics.json"], state.records)
-        self.save()
-        plot_curves(state.records, self.paths["curves.png"], title=f"{args.arch} on {args.dataset}",
-                    splits=("train", "val"))
-        best, _ = state.best
-        print(f"epoch {epoch + 1:{len(str(args.epochs))}d}/{args.epochs}  "
-              f"train loss {record['train_loss']:.4f} pixel acc {record['train_acc'] * 100:5.2f}% "
-              f"mIoU {record['train_miou'] * 100:5.2f}%  val loss {record['val_loss']:.4f} "
-              f"pixel acc {record['val_acc'] * 100:5.2f}% mIoU {record['val_miou'] * 100:5.2f}%  "
-              f"(best mIoU {best * 100:.2f}%)  {record['seconds']:.1f} s, "
-              f"{record['images_per_second']:.1f} img/s", flush=True)
-        return None
 
     def record(self, epoch, train, val):
         train_figures, val_figures = train.compute(), val.compute()
@@ -544,26 +394,38 @@ class Run:
             "lr": self.optimizer.param_groups[0]["lr"],
         }
 
-    def train(self):
-        with StopOnInterrupt() as stop:
-            for epoch in range(self.state.epoch, self.args.epochs):
-                status = self.epoch(epoch, stop)
-                if status is not None:
-                    return status
-                if stop.requested and epoch + 1 < self.args.epochs:
-                    return self.interrupted()
-        return 0
+    def epoch_line(self, record):
+        best, _ = self.state.best(self.best_key)
+        return (f"epoch {record['epoch']:{len(str(self.epochs))}d}/{self.epochs}  "
+                f"train loss {record['train_loss']:.4f} pixel acc {record['train_acc'] * 100:5.2f}% "
+                f"mIoU {record['train_miou'] * 100:5.2f}%  val loss {record['val_loss']:.4f} "
+                f"pixel acc {record['val_acc'] * 100:5.2f}% mIoU {record['val_miou'] * 100:5.2f}%  "
+                f"(best mIoU {best * 100:.2f}%)  {record['seconds']:.1f} s, "
+                f"{record['images_per_second']:.1f} img/s")
+
+    def result_line(self):
+        best, best_epoch = self.state.best(self.best_key)
+        final = self.state.records[-1]
+        return (f"best validation mIoU {best * 100:.2f}% (epoch {best_epoch}); final: pixel "
+                f"accuracy {final['val_acc'] * 100:.2f}%, mean accuracy "
+                f"{final['val_mean_acc'] * 100:.2f}%, mIoU {final['val_miou'] * 100:.2f}%, "
+                f"frequency-weighted IoU {final['val_fw_iou'] * 100:.2f}%")
+
+    def summary(self):
+        super().summary()
+        if self.state.records and self.write_predictions():
+            print(f"wrote {self.paths['predictions.png']}", flush=True)
 
     def write_predictions(self):
         """predictions.png: image | ground truth | prediction for the first validation
-        images; returns the path, or None when --figures is 0."""
-        count = min(self.args.figures, len(self.val_set))
+        images; False when --figures is 0."""
+        count = min(self.figures, len(self.val_set))
         if count <= 0:
-            return None
+            return False
         images, masks = self.val_set.get_batch(np.arange(count))[:2]
         self.model.eval()
         with mt.no_grad():
-            output = self.model(mt.tensor(images, device=self.args.device))
+            output = self.model(mt.tensor(images, device=self.device))
         scores = output["out"] if isinstance(output, dict) else output
         predictions = scores.argmax(dim=1).numpy()
         normalize = next(t for t in self.val_set.transforms.transforms
@@ -571,25 +433,11 @@ class Run:
         grid = prediction_grid(images[:, :3], masks, predictions, self.val_set.palette,
                                normalize.mean, normalize.std)
         save_png(self.paths["predictions.png"], grid)
-        return self.paths["predictions.png"]
+        return True
 
-    def summary(self):
-        if not self.state.records:
-            print("nothing to do: no epochs trained", flush=True)
-            return
-        best, best_epoch = self.state.best
-        final = self.state.records[-1]
-        print(f"best validation mIoU {best * 100:.2f}% (epoch {best_epoch}); final: pixel "
-              f"accuracy {final['val_acc'] * 100:.2f}%, mean accuracy "
-              f"{final['val_mean_acc'] * 100:.2f}%, mIoU {final['val_miou'] * 100:.2f}%, "
-              f"frequency-weighted IoU {final['val_fw_iou'] * 100:.2f}%", flush=True)
-        written = [self.paths["metrics.json"], self.paths["checkpoint.npz"]]
-        figure = self.write_predictions()
-        if figure is not None:
-            written.append(figure)
-        if os.path.exists(self.paths["curves.png"]):
-            written.append(self.paths["curves.png"])
-        print(f"wrote {', '.join(written)}", flush=True)
+
+def default_out(args):
+    return os.path.join("runs", f"{args.dataset}-{args.arch}")
 
 
 def describe(args, train_set, val_set, model, class_weights):
@@ -611,57 +459,60 @@ def describe(args, train_set, val_set, model, class_weights):
 def run(args, explicit):
     checkpoint = None
     if args.resume is not None:
-        path = checkpoint_path(args, explicit)
-        checkpoint = read_checkpoint(path, args, explicit)
+        path = resume_path(args.resume, args.out if "out" in explicit else default_out(args))
+        checkpoint = read_checkpoint(path, CHECKPOINT_FORMAT, SegmentationRun.best_key)
+        adopt_recipe(checkpoint, args, explicit, RECIPE, CHANGEABLE, build_parser())
+        if args.out is None:
+            args.out = os.path.dirname(os.path.abspath(path))
     else:
         apply_recipe(args, explicit)
     if args.device == "gpu" and not mt.cuda.is_available():
-        raise UsageError("--device gpu: no GPU is visible to CuPy (pip install -e \".[gpu]\" on "
-                         "a machine with CUDA), or use --device cpu")
+        raise RunError("--device gpu: no GPU is visible to CuPy (pip install -e \".[gpu]\" on "
+                       "a machine with CUDA), or use --device cpu")
+    out = args.out or default_out(args)
+    check_out_folder(out, resume=checkpoint is not None, overwrite=args.overwrite)
 
     train_set, val_set, (train_loader, val_loader), class_weights = build_data(args)
+    steps = len(train_loader)
     model, optimizer, scheduler = build_training(args, input_channels(args, train_set),
-                                                 train_set.num_classes, len(train_loader))
+                                                 train_set.num_classes, steps)
     weight = None if class_weights is None else mt.tensor(class_weights.astype(np.float32),
                                                           device=args.device)
     ignore_index = -100 if train_set.ignore_index is None else train_set.ignore_index
     loss_fn = segmentation.SegmentationLoss(weight, ignore_index, args.aux_weight)
+
+    def new_metrics():
+        return SegmentationMetrics(train_set.num_classes, train_set.ignore_index)
+
     state = RunState()
     if checkpoint is not None:
-        state, scheduler = restore(checkpoint, args, model, optimizer, scheduler, train_loader,
-                                   len(train_loader))
-    run = Run(args, model, optimizer, scheduler, loss_fn, (train_loader, val_loader), val_set,
-              state)
-    os.makedirs(os.path.dirname(run.paths["checkpoint.npz"]) or ".", exist_ok=True)
-    if checkpoint is not None:
+        def rebuild_scheduler():
+            restart_schedule(optimizer, args.lr)
+            return build_scheduler(args, optimizer, args.epochs * steps)
+
+        state, scheduler = restore(checkpoint, args.epochs, model, optimizer, scheduler,
+                                   train_loader, args.device, rebuild_scheduler, new_metrics)
         where = train_loader.state_dict()
         print(f"resumed from {path}: {state.epoch} epochs done, continuing at epoch "
               f"{where['epoch'] + 1} batch {where['batch'] + 1}", flush=True)
-    elif os.path.exists(run.paths["checkpoint.npz"]):
-        print(f"note: {os.path.dirname(run.paths['checkpoint.npz'])} holds an earlier run; "
-              "starting a new one over it (use --resume to continue it instead)", flush=True)
+    script = os.path.relpath(os.path.abspath(__file__))
+    training = SegmentationRun(
+        out, model, optimizer, train_loader, val_loader, loss_fn, loss_fn, args.device,
+        args.epochs, scheduler=scheduler, state=state,
+        checkpoint_extra={"format": CHECKPOINT_FORMAT, "args": vars(args)},
+        title=f"{args.arch} on {args.dataset}",
+        resume_command=f"python {script} --resume {os.path.join(out, 'checkpoint.npz')}",
+        val_set=val_set, figures=args.figures)
     describe(args, train_set, val_set, model, class_weights)
-    write_json_atomic(run.paths["metrics.json"], state.records)
-    status = run.train()
+    status = training.train()
     if status == 0:
-        run.summary()
+        training.summary()
     return status
 
 
 def main(argv=None):
-    """Run with the command line ``argv``; returns the exit status (0, 2 or 130)."""
-    argv = sys.argv[1:] if argv is None else [str(arg) for arg in argv]
-    args = build_parser().parse_args(argv)
-    explicit = vars(build_parser(suppress_defaults=True).parse_args(argv))
-    try:
-        return run(args, explicit)
-    except UsageError as error:
-        print(f"error: {error}", file=sys.stderr, flush=True)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("\naborted (no checkpoint written for the current epoch)", file=sys.stderr,
-              flush=True)
-        return EXIT_INTERRUPTED
+    """Run with the command line ``argv``; returns the exit status (0, 2, 3 or 130)."""
+    return script_main(argv, build_parser, run)
 
 
 if __name__ == "__main__":

@@ -82,7 +82,8 @@ class ConfusionMatrix:
                    if self.ignore_index is not None else "")
             )
         counts = xp.bincount(target * K + prediction, minlength=K * K)
-        self._counts = counts if self._counts is None else self._counts + counts
+        # (xp.asarray: counts restored from a checkpoint are NumPy; the updates may be CuPy)
+        self._counts = counts if self._counts is None else xp.asarray(self._counts) + counts
 
     @property
     def matrix(self):

@@ -83,6 +83,14 @@ def test_run_writes_metrics_checkpoint_and_the_prediction_figure(straight_run):
     assert set(np.unique(truth)) <= {0, 255}  # membrane black, cell white
 
 
+def test_a_new_run_refuses_a_folder_holding_one_without_overwrite(straight_run, capsys):
+    out, _ = straight_run
+    before = (out / "metrics.json").read_text()
+    assert load_script().main(TINY + ["--data-dir", "nowhere", "--out", out]) == 2
+    assert "holds an earlier run" in capsys.readouterr().err
+    assert (out / "metrics.json").read_text() == before
+
+
 def test_ctrl_c_saves_and_resume_matches_an_uninterrupted_run(isbi_dir, tmp_path, straight_run):
     out = tmp_path / "run"
     command = [sys.executable, str(SCRIPT)] + [str(a) for a in TINY + [
