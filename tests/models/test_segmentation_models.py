@@ -91,7 +91,8 @@ def test_overlap_tile_predicts_whole_images_with_the_unpadded_unet():
     # the same computation by hand: mirror 92 + (0..15) pixels, run, crop
     # 100 + 184 = 284 = 16 * 17 + 12 is valid; 107 + 184 + 9 = 300 = 16 * 18 + 12
     padded = F.pad(x, (92, 92 + 9, 92, 92), mode="reflect")
-    np.testing.assert_allclose(out.numpy(), tiled.unet(padded).numpy()[:, :, :100, :107])
+    by_hand = tiled.unet(padded).detach().numpy()[:, :, :100, :107]
+    np.testing.assert_allclose(out.detach().numpy(), by_hand)
     small = mt.randn(1, 1, 5, 3)  # mirrored several times over
     assert tiled(small).shape == (1, 2, 5, 3)
 
@@ -99,10 +100,10 @@ def test_overlap_tile_predicts_whole_images_with_the_unpadded_unet():
 def test_unet_init_is_the_papers(paper_unet):
     model = paper_unet
     conv = model.encoders[1][0]  # 64 -> 128, 3x3: N = 9 * 64
-    assert conv.weight.numpy().std() == pytest.approx(np.sqrt(2 / (9 * 64)), rel=0.02)
+    assert conv.weight.detach().numpy().std() == pytest.approx(np.sqrt(2 / (9 * 64)), rel=0.02)
     up = model.upconvs[3]  # 1024 -> 512, 2x2 stride 2: N = 1024
-    assert up.weight.numpy().std() == pytest.approx(np.sqrt(2 / 1024), rel=0.02)
-    assert not model.encoders[0][0].bias.numpy().any()
+    assert up.weight.detach().numpy().std() == pytest.approx(np.sqrt(2 / 1024), rel=0.02)
+    assert not model.encoders[0][0].bias.detach().numpy().any()
 
 
 def test_one_training_step_reduces_the_unet_loss():
@@ -268,7 +269,7 @@ def test_convolutionalize_turns_fc6_into_a_7x7_convolution(fcn8s):
             as_linear = F.linear(pool5.reshape(1, -1), vgg["classifier.0.weight"],
                                  vgg["classifier.0.bias"]).numpy().reshape(-1)
         np.testing.assert_allclose(as_conv, as_linear, rtol=1e-4, atol=1e-4)
-        np.testing.assert_array_equal(fcn8s.fc7.weight.numpy()[:, :, 0, 0],
+        np.testing.assert_array_equal(fcn8s.fc7.weight.detach().numpy()[:, :, 0, 0],
                                       vgg["classifier.3.weight"].numpy())
     finally:
         fcn8s.load_state_dict({**own, **saved})
