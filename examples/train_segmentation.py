@@ -113,36 +113,6 @@ CHANGEABLE = ("epochs", "device", "data_dir", "figures")
 
 
 # ------------------------------------------------------------------------ arguments
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
-    return value
-
-
-def _non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
-    return value
-
-
-def _figures(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
-    return value
-
-
 def _model_option(text):
     key, equals, value = text.partition("=")
     if not equals or not key.isidentifier():
@@ -172,9 +142,9 @@ def build_parser(suppress_defaults=False):
         help="downscale the data set to H W (or the shorter side to N) once, first")
     add("--crop-size", nargs="+", type=positive_int, metavar="N",
         help="random training crops of H W (or N N) pixels")
-    add("--scale", nargs=2, type=_positive_float, metavar=("LOW", "HIGH"),
+    add("--scale", nargs=2, type=arguments.positive_number, metavar=("LOW", "HIGH"),
         help="random scale factor range of the training images")
-    add("--elastic", type=_non_negative_float, metavar="SIGMA",
+    add("--elastic", type=arguments.non_negative_number, metavar="SIGMA",
         help="U-Net elastic deformation, SIGMA pixels (0: off)")
     add("--flip", action=argparse.BooleanOptionalAction, help="random flips")
     add("--weight-maps", action=argparse.BooleanOptionalAction,
@@ -189,13 +159,13 @@ def build_parser(suppress_defaults=False):
     add("--weight-decay", type=arguments.weight_decay)
     add("--schedule", choices=("cosine", "poly", "constant"),
         help="learning rate per step: cosine to 0, poly (1 - t/T)^0.9 (DeepLab), constant")
-    add("--aux-weight", default=0.5, type=_non_negative_float,
+    add("--aux-weight", default=0.5, type=arguments.non_negative_number,
         help="weight of the auxiliary head's loss (models with one)")
     add("--repeat", type=positive_int, metavar="N",
         help="passes over the training images per epoch, each with its own augmentation")
     add("--train-subset", type=positive_int, metavar="N", help="the first N training images")
     add("--val-subset", type=positive_int, metavar="N", help="the first N validation images")
-    add("--figures", default=4, type=_figures, metavar="N",
+    add("--figures", default=4, type=arguments.non_negative_int, metavar="N",
         help="validation images in predictions.png (0: none)")
     add("--seed", default=0, type=arguments.seed,
         help="seeds the weights, the shuffling, the augmentation")

@@ -108,7 +108,7 @@ class RunState:
 
 
 def _ranked(value):
-    return -math.inf if value is None or value != value else value
+    return -math.inf if value is None or math.isnan(value) else value
 
 
 def epoch_record(epoch, train, test, optimizer):

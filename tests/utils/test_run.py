@@ -137,7 +137,13 @@ def test_unknown_schedule():
                                          (arguments.weight_decay, "-1"),
                                          (arguments.seed, "-1"), (arguments.seed, "x"),
                                          (arguments.positive_int, "0"),
-                                         (arguments.fraction, "1")])
+                                         (arguments.fraction, "1"),
+                                         (arguments.non_negative_int, "-1"),
+                                         (arguments.non_negative_int, "1.5"),
+                                         (arguments.positive_number, "0"),
+                                         (arguments.positive_number, "nan"),
+                                         (arguments.non_negative_number, "-0.1"),
+                                         (arguments.non_negative_number, "inf")])
 def test_argument_types_refuse(parse, text):
     with pytest.raises(argparse.ArgumentTypeError, match="expected"):
         parse(text)
