@@ -48,7 +48,7 @@ def main():
 
     print(
         f"workspace limit {conv_ops.get_workspace_limit() / MiB:.0f} MiB, "
-        f"CPU chunks under {conv_ops.CPU_CHUNK_BYTES / MiB:.0f} MiB"
+        f"CPU chunks under {conv_ops.CPU_CHUNK_BYTES_PER_THREAD / MiB:.0f} MiB per thread"
     )
     header = (
         f"{'batch':>6} {'y+grad_x MiB':>13} {'peak MiB':>9} {'workspace MiB':>14} "
@@ -58,14 +58,14 @@ def main():
     print("-" * len(header))
     for N in args.batches:
         peak, results = peak_memory(N)
-        limit, chunk = conv_ops.get_workspace_limit(), conv_ops.CPU_CHUNK_BYTES
+        limit, chunk = conv_ops.get_workspace_limit(), conv_ops.CPU_CHUNK_BYTES_PER_THREAD
         conv_ops.set_workspace_limit(2**62)
-        conv_ops.CPU_CHUNK_BYTES = 2**62  # one chunk: the whole batch's columns at once
+        conv_ops.CPU_CHUNK_BYTES_PER_THREAD = 2**62  # one chunk: the whole batch's columns at once
         try:
             unchunked_peak, _ = peak_memory(N)
         finally:
             conv_ops.set_workspace_limit(limit)
-            conv_ops.CPU_CHUNK_BYTES = chunk
+            conv_ops.CPU_CHUNK_BYTES_PER_THREAD = chunk
         print(
             f"{N:>6} {results / MiB:>13.1f} {peak / MiB:>9.1f} {(peak - results) / MiB:>14.1f} "
             f"{unchunked_peak / MiB:>19.1f} {(unchunked_peak - results) / MiB:>20.1f}"

@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import NamedTuple
 
 from . import devices as _device
+from .kernels.cpu import activation as cpu_activation
 from .kernels.cpu import attention as cpu_attention
 from .kernels.cpu import batch_norm as cpu_batch_norm
 from .kernels.cpu import conv as cpu_conv
@@ -32,10 +33,12 @@ from .kernels.cpu import grid_sample as cpu_grid_sample
 from .kernels.cpu import group_norm as cpu_group_norm
 from .kernels.cpu import layer_norm as cpu_layer_norm
 from .kernels.cpu import local_response_norm as cpu_local_response_norm
+from .kernels.cpu import optimizer as cpu_optimizer
 from .kernels.cpu import pool as cpu_pool
 from .kernels.cpu import resample as cpu_resample
 from .kernels.cpu import scatter as cpu_scatter
 from .kernels.cpu import softmax as cpu_softmax
+from .kernels.cuda import activation as cuda_activation
 from .kernels.cuda import attention as cuda_attention
 from .kernels.cuda import batch_norm as cuda_batch_norm
 from .kernels.cuda import conv as cuda_conv
@@ -45,10 +48,12 @@ from .kernels.cuda import grid_sample as cuda_grid_sample
 from .kernels.cuda import group_norm as cuda_group_norm
 from .kernels.cuda import layer_norm as cuda_layer_norm
 from .kernels.cuda import local_response_norm as cuda_local_response_norm
+from .kernels.cuda import optimizer as cuda_optimizer
 from .kernels.cuda import pool as cuda_pool
 from .kernels.cuda import resample as cuda_resample
 from .kernels.cuda import scatter as cuda_scatter
 from .kernels.cuda import softmax as cuda_softmax
+from .kernels.reference import activation as reference_activation
 from .kernels.reference import attention as reference_attention
 from .kernels.reference import batch_norm as reference_batch_norm
 from .kernels.reference import conv as reference_conv
@@ -58,6 +63,7 @@ from .kernels.reference import grid_sample as reference_grid_sample
 from .kernels.reference import group_norm as reference_group_norm
 from .kernels.reference import layer_norm as reference_layer_norm
 from .kernels.reference import local_response_norm as reference_local_response_norm
+from .kernels.reference import optimizer as reference_optimizer
 from .kernels.reference import pool as reference_pool
 from .kernels.reference import resample as reference_resample
 from .kernels.reference import scatter as reference_scatter
@@ -83,6 +89,7 @@ class KernelFamily(NamedTuple):
         return self.cpu
 
 
+ACTIVATION = KernelFamily(reference_activation, cpu_activation, cuda_activation)
 ATTENTION = KernelFamily(reference_attention, cpu_attention, cuda_attention)
 BATCH_NORM = KernelFamily(reference_batch_norm, cpu_batch_norm, cuda_batch_norm)
 CONV = KernelFamily(reference_conv, cpu_conv, cuda_conv)
@@ -94,6 +101,7 @@ LAYER_NORM = KernelFamily(reference_layer_norm, cpu_layer_norm, cuda_layer_norm)
 LOCAL_RESPONSE_NORM = KernelFamily(
     reference_local_response_norm, cpu_local_response_norm, cuda_local_response_norm
 )
+OPTIMIZER = KernelFamily(reference_optimizer, cpu_optimizer, cuda_optimizer)
 POOL = KernelFamily(reference_pool, cpu_pool, cuda_pool)
 RESAMPLE = KernelFamily(reference_resample, cpu_resample, cuda_resample)
 SCATTER = KernelFamily(reference_scatter, cpu_scatter, cuda_scatter)
@@ -102,6 +110,7 @@ SOFTMAX = KernelFamily(reference_softmax, cpu_softmax, cuda_softmax)
 # Every family by the name of its files (kernels/<implementation>/<name>.py), for the
 # tests and benchmarks that iterate over families; ops use the constants above.
 FAMILIES = {
+    "activation": ACTIVATION,
     "attention": ATTENTION,
     "batch_norm": BATCH_NORM,
     "conv": CONV,
@@ -111,6 +120,7 @@ FAMILIES = {
     "group_norm": GROUP_NORM,
     "layer_norm": LAYER_NORM,
     "local_response_norm": LOCAL_RESPONSE_NORM,
+    "optimizer": OPTIMIZER,
     "pool": POOL,
     "resample": RESAMPLE,
     "scatter": SCATTER,

@@ -18,6 +18,34 @@ An OMP_WAIT_POLICY set by the user is respected.
 The BLAS pool is reached through the C functions that OpenBLAS exports (NumPy's wheels
 ship OpenBLAS under prefixed names, which are tried too); with another BLAS only
 Numba's pool is sized, and the environment variables of that BLAS still apply.
+
+Beside PyTorch in one process (a benchmark, a notebook that compares the two): three
+pools may then spin, NumPy's OpenBLAS, Numba's OpenMP runtime (the system's libgomp) and
+PyTorch's OpenMP runtime (its pip wheel bundles its own libgomp.so.1, used by ATen,
+oneDNN and MKL). What was verified, with benchmarks/check_thread_pools.py (per-thread CPU
+clocks: the CPU time that the OTHER threads of the process burn while one framework runs
+a step right after the other, which is idle workers spinning; ResNet-20, batch 32):
+
+- Import minitorch_cv first (the default above): PyTorch's libraries then reuse the
+  libgomp.so.1 already loaded, whose workers were started passive, so PyTorch's workers
+  sleep too: 0 ms burnt during our step after PyTorch's. Imported after PyTorch, Numba
+  gets a libgomp of its own and PyTorch's spins after each of its parallel regions
+  (8 ms during our 139 ms step; with OMP_WAIT_POLICY=ACTIVE, 156 ms: a whole core).
+- Whatever the order: OMP_WAIT_POLICY=PASSIVE (or GOMP_SPINCOUNT=0 for libgomp) in the
+  environment before Python starts; every OpenMP runtime reads it when it loads (0 ms).
+  KMP_BLOCKTIME=0 is the same setting for Intel's and LLVM's runtimes (libiomp5, libomp:
+  conda builds of PyTorch); they are not in a pip install, so that was not verified.
+- NumPy's OpenBLAS spins after each matrix product for about 2**28 cycles (0.1 s) before
+  it sleeps: 24 ms burnt during PyTorch's 88 ms step after ours. OPENBLAS_THREAD_TIMEOUT=4
+  (2**4 cycles) in the environment before NumPy loads stops it (0 ms); OpenBLAS has no
+  call to change it afterwards, so this module cannot.
+- Numba's threading layer: NUMBA_THREADING_LAYER=workqueue (no OpenMP at all) burnt more,
+  not less (46 ms), and that layer is not thread-safe; the TBB layer needs the tbb package
+  (not installed here, not verified). The default OpenMP layer stays.
+
+Hence benchmarks time PyTorch in a process of its own (benchmarks/bench_resnet_step.py),
+and run an untimed step on each side before timing it, by which time the other side's
+spinning workers have gone to sleep.
 """
 import ctypes
 import os

@@ -25,7 +25,9 @@ SMOKE_RUNS = {
     "bench_norm.py": (["--shape", "4", "8", "8", "8", "--repeat", "1"], "ms"),
     "bench_optim.py": ([], "ms"),
     "bench_pool.py": (["--batch", "8", "--repeat", "1"], "fwd ms"),
-    "bench_resnet_step.py": (["--batch-size", "4", "--steps", "1", "--top", "3"], "images per second"),
+    "bench_resnet_step.py": (
+        ["--batch-size", "4", "--rounds", "1", "--steps", "1", "--no-torch"], "op (ms, one step)"
+    ),
     # our side only (the tests never run PyTorch), on a few downscaled ISBI slices
     "bench_segmentation.py": (["--skip-torch", "--train-subset", "2", "--val-subset", "1",
                                "--image-size", "32", "--crop-size", "32", "--repeat", "1",
@@ -60,3 +62,33 @@ def test_benchmark_runs(script, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert header in result.stdout, result.stdout[-3000:]
+
+
+def test_check_thread_pools_asks_for_pytorch_when_it_is_missing():
+    """benchmarks/check_thread_pools.py compares two frameworks in one process: without
+    PyTorch it stops at once with a message that says how to get a PyTorch venv."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is not None:
+        pytest.skip("PyTorch is installed here: the check would run for minutes")
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "check_thread_pools.py")],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode != 0 and "needs PyTorch" in result.stderr
+
+
+def test_bench_resnet_step_before_column(tmp_path):
+    """--save writes our figures, --before reads them back as the table's first column
+    (the lead's before/after table: the first run is meant for an older checkout)."""
+    script = str(REPO_ROOT / "benchmarks" / "bench_resnet_step.py")
+    small = ["--batch-size", "2", "--rounds", "1", "--steps", "1", "--no-torch", "--threads", "1"]
+    environment = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    saved = tmp_path / "before.json"
+    for extra in (["--save", str(saved)], ["--before", str(saved)]):
+        result = subprocess.run([sys.executable, script, *small, *extra], cwd=REPO_ROOT,
+                                env=environment, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+    header = next(line for line in result.stdout.splitlines() if line.startswith("op (ms"))
+    assert header.split()[-2:] == ["before", "ours"]
+    assert "median step" in result.stdout

@@ -23,9 +23,11 @@ its slope). So the tensor kept for backward is the input's own memory, as in PyT
 """
 import math
 
-from .. import dtypes
+import numpy as np
+
+from .. import backend, dtypes
 from ..autograd import Function, is_grad_enabled
-from ..devices import namespace
+from ..devices import device_of_array, namespace
 from ..tensor import Tensor
 from .inplace import check_inplace, store_result
 from .special import erf
@@ -34,14 +36,27 @@ from .special import erf
 class ReLU(Function):
     @staticmethod
     def forward(ctx, x, inplace):
-        out = store_result(ctx, x, namespace(x).maximum(x, 0), inplace)
+        kernels = _relu_kernels(x)
+        result = kernels.relu(x) if kernels else namespace(x).maximum(x, 0)
+        out = store_result(ctx, x, result, inplace)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (out > 0), None
+        kernels = _relu_kernels(grad)
+        return (kernels.relu_backward(grad, out) if kernels else grad * (out > 0)), None
+
+
+def _relu_kernels(array):
+    """The ``activation`` kernel family for float32/float64 arrays (one parallel pass
+    each way: ReLU follows almost every convolution), None for other dtypes (NumPy).
+    With ``inplace=True`` the kernel's result is copied into x by ``store_result`` (a
+    second pass; the family has no ``out=`` argument yet)."""
+    if array.dtype not in (np.float32, np.float64):
+        return None
+    return backend.ACTIVATION.on(device_of_array(array))
 
 
 class Hardtanh(Function):

@@ -8,11 +8,17 @@ For each parameter p with gradient g (``maximize`` flips the sign of g):
     g = g + momentum * b   if nesterov   else   g = b
     p = p - lr * g
 
-Everything runs in place on the parameter's device; parameters without a gradient
-are skipped.
+Everything runs in place on the parameter's device, one kernel call per parameter:
+``sgd_step`` of the ``optimizer`` kernel family (kernels/reference/optimizer.py is its
+specification) reads the parameter, its gradient and its momentum buffer once and writes
+the parameter and the buffer once, where NumPy would make a pass per operation.
+Parameters without a gradient are skipped.
 """
+import numpy as np
+
+from .. import backend
 from ..autograd import no_grad
-from ..devices import namespace
+from ..devices import device_of_array, namespace
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
@@ -36,25 +42,30 @@ class SGD(Optimizer):
     def step(self, closure=None):
         loss = self._evaluate(closure)
         for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+            momentum = group["momentum"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 param = p.array
-                grad = -p.grad.array if group["maximize"] else p.grad.array
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
+                first_step = False
+                buffer = param  # not read or written when momentum == 0
                 if momentum != 0:
                     state = self.state[p]
-                    if "momentum_buffer" not in state:
-                        state["momentum_buffer"] = Tensor._wrap(namespace(grad).array(grad, copy=True))
-                        buffer = state["momentum_buffer"].array
-                    else:
-                        buffer = state["momentum_buffer"].array
-                        buffer *= momentum
-                        buffer += (1 - dampening) * grad
-                    grad = grad + momentum * buffer if nesterov else buffer
-                param -= lr * grad
+                    first_step = "momentum_buffer" not in state
+                    if first_step:
+                        state["momentum_buffer"] = Tensor._wrap(namespace(param).zeros(param.shape, param.dtype))
+                    buffer = state["momentum_buffer"].array
+                _sgd_kernels(param, buffer).sgd_step(
+                    param, p.grad.array, buffer, group["lr"], momentum, group["dampening"],
+                    group["weight_decay"], group["nesterov"], group["maximize"], first_step,
+                )
                 p._bump_version()  # in place: a graph that saved p can no longer use it
         return loss
+
+
+def _sgd_kernels(param, buffer):
+    """The kernels of the parameter's device; the NumPy specification for what the
+    compiled forms do not take (float16, or a parameter that is a strided view)."""
+    compiled = (param.dtype in (np.float32, np.float64) and param.flags.c_contiguous
+                and buffer.flags.c_contiguous)
+    return backend.OPTIMIZER.on(device_of_array(param)) if compiled else backend.OPTIMIZER.reference

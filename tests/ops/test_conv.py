@@ -232,21 +232,27 @@ def test_batch_chunks_give_the_same_results(op, kernel_calls, workspace_limit):
 
 
 @pytest.mark.parametrize(
-    "needs, im2col_calls, col2im_calls",
+    "stride, needs, im2col_calls, col2im_calls",
     [
-        ((True, True, True), 2, 1),  # forward + weight gradient; input gradient
-        ((False, True, False), 2, 0),  # no input gradient: no col2im
-        ((True, False, False), 1, 1),  # no weight gradient: im2col only in forward
-        ((False, False, True), 1, 0),  # bias only: the backward runs no kernel
+        (2, (True, True, True), 2, 1),  # forward + weight gradient; input gradient
+        (2, (False, True, False), 2, 0),  # no input gradient: no col2im
+        (2, (True, False, False), 1, 1),  # no weight gradient: im2col only in forward
+        (2, (False, False, True), 1, 0),  # bias only: the backward runs no kernel
+        # Stride 1: the input gradient is a convolution of grad_y (im2col, no col2im), and
+        # its columns give the weight gradient too (ops/conv.py, _stride_one_gradients).
+        (1, (True, True, True), 2, 0),
+        (1, (False, True, False), 2, 0),  # x's columns, as with stride 2
+        (1, (True, False, False), 2, 0),
+        (1, (False, False, True), 1, 0),
     ],
 )
 def test_conv2d_backward_computes_only_what_is_needed(
-    kernel_calls, needs, im2col_calls, col2im_calls
+    kernel_calls, stride, needs, im2col_calls, col2im_calls
 ):
     x = mt.tensor(random(0, (2, 3, 5, 5)), requires_grad=needs[0])
     w = mt.tensor(random(1, (4, 3, 3, 3)), requires_grad=needs[1])
     b = mt.tensor(random(2, 4), requires_grad=needs[2])
-    F.conv2d(x, w, b, padding=1).sum().backward()
+    F.conv2d(x, w, b, padding=1, stride=stride).sum().backward()
     assert (len(kernel_calls.im2col), len(kernel_calls.col2im)) == (im2col_calls, col2im_calls)
     for tensor, needed in zip((x, w, b), needs):
         assert (tensor.grad is not None) == needed

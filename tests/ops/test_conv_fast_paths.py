@@ -1,0 +1,170 @@
+"""The fast paths of ops/conv.py against the specification, on drawn geometries.
+
+The specification of the three building blocks is the module docstring's algebra on the
+reference kernels (kernels/reference/conv.py), written out here once per block:
+
+    forward          y      = w @ im2col(x)              per group
+    input gradient   grad_x = col2im(w^T @ grad_y)
+    weight gradient  grad_w = grad_y @ im2col(x)^T       summed over the batch
+
+and every path that ops/conv.py may take is compared with it: conv_forward (im2col in
+batch chunks, or per-sample products for pointwise layers), conv_input_grad (col2im, or
+for stride 1 the convolution of grad_y with the flipped weight),
+conv_weight_grad (per-sample or one-GEMM pointwise products), and _stride_one_gradients
+(both gradients from the columns of grad_y). Geometries: non-square kernels, paddings,
+dilations, groups (depthwise included), batch 1, single channels, and non-contiguous
+arrays; stride 1 where a path needs it, any stride elsewhere. float64 must agree to
+rounding; float32 within the dot-product bound (n + 3) * eps32 * sum |terms| of
+tests/ops/test_conv.py, n being the number of products in each sum.
+"""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minitorch_cv.kernels.reference import conv as reference
+from minitorch_cv.ops import conv as conv_ops
+from tests.ops.conv_testing import random
+from tests.strategies import layouts, with_layout
+from tests.strategies_conv import ConvCase, conv_cases, seeds
+
+
+def geometry_of(case):
+    return conv_ops.Geometry(case.KH, case.KW, case.SH, case.SW, case.PH, case.PW, case.DH, case.DW, case.G)
+
+
+def _rows(a, G):
+    B, K, OH, OW = a.shape
+    return a.transpose(1, 0, 2, 3).reshape(G, K // G, B * OH * OW)
+
+
+def spec_forward(x, w, case):
+    K = w.shape[0]
+    col = reference.im2col(x, *case.kernel_args()).reshape(case.G, -1, case.N * case.OH * case.OW)
+    y = w.reshape(case.G, K // case.G, -1) @ col
+    return y.reshape(K, case.N, case.OH, case.OW).transpose(1, 0, 2, 3)
+
+
+def spec_input_grad(grad_y, w, case):
+    K, Cg, KH, KW = w.shape
+    w_cols = w.reshape(case.G, K // case.G, Cg * KH * KW).transpose(0, 2, 1)
+    col = (w_cols @ _rows(grad_y, case.G)).reshape(case.C, KH, KW, case.N, case.OH, case.OW)
+    return reference.col2im(col, case.N, case.C, case.H, case.W, *case.kernel_args())
+
+
+def spec_weight_grad(x, grad_y, case):
+    col = reference.im2col(x, *case.kernel_args()).reshape(case.G, -1, case.N * case.OH * case.OW)
+    grad_w = _rows(grad_y, case.G) @ col.transpose(0, 2, 1)
+    return grad_w.reshape(case.weight_shape)
+
+
+def stride_one_cases():
+    """Stride 1 with a padding within the kernel's reach: where the flipped convolution
+    and _stride_one_gradients apply."""
+    return conv_cases(max_stride=1).filter(
+        lambda c: c.PH <= c.DH * (c.KH - 1) and c.PW <= c.DW * (c.KW - 1)
+    )
+
+
+def pointwise_case(N, C, H, W, K, G):
+    """1x1 kernel, stride 1, no padding: the layers that need no columns."""
+    return ConvCase(N, C, H, W, K, 1, 1, 1, 1, 0, 0, 1, 1, G, 0, 0)
+
+
+def operands(case, seed, layout, dtype=np.float64):
+    """x, w, grad_y in ``dtype``, x and grad_y in a drawn (possibly strided) layout."""
+    x = with_layout(random(seed, case.input_shape).astype(dtype), layout)
+    w = random(seed + 1, case.weight_shape).astype(dtype)
+    grad_y = with_layout(random(seed + 2, case.output_shape).astype(dtype), layout)
+    return x, w, grad_y
+
+
+def assert_float32_within_bound(r32, r64, magnitude, n):
+    """|r32 - r64| <= (n + 3) eps32 * magnitude: a float32 dot product of n terms."""
+    eps32 = np.finfo(np.float32).eps
+    assert r32.dtype == np.float32
+    assert np.all(np.abs(r32 - r64) <= (n + 3) * eps32 * magnitude + np.finfo(np.float32).tiny)
+
+
+# ---------------------------------------------------------------- float64: every path = the spec
+@given(case=conv_cases(), seed=seeds(), layout=layouts())
+def test_every_path_matches_the_specification(case, seed, layout):
+    """Whatever path ops/conv.py takes for the geometry (chunked im2col, pointwise
+    products, col2im or the flipped convolution)."""
+    x, w, grad_y = operands(case, seed, layout)
+    g = geometry_of(case)
+    np.testing.assert_allclose(conv_ops.conv_forward(x, w, g), spec_forward(x, w, case), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        conv_ops.conv_input_grad(grad_y, w, g, case.H, case.W), spec_input_grad(grad_y, w, case),
+        rtol=1e-10, atol=1e-12,
+    )
+    np.testing.assert_allclose(
+        conv_ops.conv_weight_grad(x, grad_y, g, case.KH, case.KW), spec_weight_grad(x, grad_y, case),
+        rtol=1e-10, atol=1e-12,
+    )
+
+
+@given(case=stride_one_cases(), seed=seeds(), layout=layouts())
+def test_stride_one_paths_match_the_specification(case, seed, layout):
+    x, w, grad_y = operands(case, seed, layout)
+    g = geometry_of(case)
+    expected_x, expected_w = spec_input_grad(grad_y, w, case), spec_weight_grad(x, grad_y, case)
+    flipped = conv_ops._input_grad_as_convolution(grad_y, w, g)
+    grad_x, grad_w = conv_ops._stride_one_gradients(x, grad_y, w, g)
+    for actual in (flipped, grad_x):
+        assert actual.shape == case.input_shape
+        np.testing.assert_allclose(actual, expected_x, rtol=1e-10, atol=1e-12)
+    assert grad_w.shape == case.weight_shape
+    np.testing.assert_allclose(grad_w, expected_w, rtol=1e-10, atol=1e-12)
+
+
+@given(data=st.data(), seed=seeds())
+def test_pointwise_paths_match_the_specification(data, seed):
+    """Tiny images (H*W below K/G and C/G: one GEMM for the weight gradient) and bigger
+    ones (per-sample products)."""
+    G = data.draw(st.integers(1, 2), label="G")
+    case = pointwise_case(
+        data.draw(st.integers(1, 3), label="N"), G * data.draw(st.integers(1, 5), label="C/G"),
+        *data.draw(st.sampled_from([(1, 1), (1, 2), (2, 3), (4, 3)]), label="H, W"),
+        G * data.draw(st.integers(1, 5), label="K/G"), G,
+    )
+    x, w, grad_y = operands(case, seed, data.draw(layouts(), label="layout"))
+    g = geometry_of(case)
+    np.testing.assert_allclose(conv_ops.conv_forward(x, w, g), spec_forward(x, w, case), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        conv_ops.conv_weight_grad(x, grad_y, g, 1, 1), spec_weight_grad(x, grad_y, case), rtol=1e-10, atol=1e-12
+    )
+
+
+# ---------------------------------------------------------------- float32 within the bound
+@given(case=stride_one_cases(), seed=seeds(), layout=layouts())
+def test_stride_one_paths_in_float32(case, seed, layout):
+    """grad_x sums K/G*KH*KW products per pixel, grad_w N*OH*OW per weight (the bound
+    counts every tap of the window, padding zeros included: an upper bound)."""
+    g = geometry_of(case)
+    x, w, grad_y = operands(case, seed, layout, np.float32)
+    grad_x32, grad_w32 = conv_ops._stride_one_gradients(x, grad_y, w, g)
+    flipped32 = conv_ops._input_grad_as_convolution(grad_y, w, g)
+    x, w, grad_y = operands(case, seed, layout)
+    grad_x64, grad_w64 = spec_input_grad(grad_y, w, case), spec_weight_grad(x, grad_y, case)
+    magnitude_x = spec_input_grad(np.abs(grad_y), np.abs(w), case)
+    magnitude_w = spec_weight_grad(np.abs(x), np.abs(grad_y), case)
+    terms_x = case.K // case.G * case.KH * case.KW
+    assert_float32_within_bound(grad_x32, grad_x64, magnitude_x, terms_x)
+    assert_float32_within_bound(flipped32, grad_x64, magnitude_x, terms_x)
+    assert_float32_within_bound(grad_w32, grad_w64, magnitude_w, case.N * case.OH * case.OW)
+
+
+@pytest.mark.parametrize("shape", [(2, 8, 1, 1), (3, 6, 1, 2)])
+def test_tiny_image_pointwise_weight_gradient_in_float32(shape):
+    """The one-GEMM weight gradient of a 1x1 layer on a 1x1 (or 1x2) feature map."""
+    N, C, H, W = shape
+    case = pointwise_case(N, C, H, W, 10, 2)
+    g = geometry_of(case)
+    assert H * W < min(case.K // case.G, case.C // case.G)  # the one-GEMM path
+    x, w, grad_y = operands(case, 7, "contiguous", np.float32)
+    grad_w32 = conv_ops.conv_weight_grad(x, grad_y, g, 1, 1)
+    x, w, grad_y = operands(case, 7, "contiguous")
+    expected = spec_weight_grad(x, grad_y, case)
+    magnitude = spec_weight_grad(np.abs(x), np.abs(grad_y), case)
+    assert_float32_within_bound(grad_w32, expected, magnitude, N * H * W)
