@@ -407,7 +407,9 @@ class SegmentationRun(Run):
 
 
 def default_out(args):
-    return os.path.join("runs", f"{args.dataset}-{args.arch}")
+    """runs/<dataset>-<arch> (the recipe's arch when --arch was not typed: a bare
+    --resume looks there before the checkpoint's recipe is known)."""
+    return os.path.join("runs", f"{args.dataset}-{args.arch or RECIPES[args.dataset]['arch']}")
 
 
 def describe(args, train_set, val_set, model, class_weights):

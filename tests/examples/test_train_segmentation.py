@@ -146,6 +146,12 @@ def test_recipes_fill_what_is_not_given():
                                           "batch_norm": True}
 
 
+def test_a_bare_resume_looks_in_the_recipes_default_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_script().main(["--dataset", "camvid", "--resume"]) == 2
+    assert "no checkpoint at runs/camvid-unet/checkpoint.npz" in capsys.readouterr().err
+
+
 def test_readme_commands_are_valid_command_lines():
     """Every train_segmentation.py command of the README parses with the script's options."""
     script = load_script()
