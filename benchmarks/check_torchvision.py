@@ -85,6 +85,9 @@ CONFIGS = {
         Config(),
         Config("memory_efficient", DEFAULT, {"memory_efficient": True}),
     ],
+    # segmentation: the default (no auxiliary head) and aux_loss=True (the "aux" output)
+    **{name: [Config(), Config("aux_loss=True", DEFAULT, {"aux_loss": True})]
+       for name in ("fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101")},
     "resnet50": [
         Config(),
         Config("dilation [F, T, T]", DEFAULT, {"replace_stride_with_dilation": [False, True, True]}),

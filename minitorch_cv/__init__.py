@@ -7,7 +7,7 @@
 
 Layers, from the bottom: ``kernels`` (array-in, array-out NumPy/Numba/CUDA kernels),
 ``tensor`` + ``autograd`` (the graph), ``ops`` (differentiable Functions), then
-``nn``, ``optim``, ``data`` and ``models``.
+``nn``, ``optim``, ``data``, ``models`` and ``metrics``.
 """
 from . import backend, cuda, devices, dtypes
 from .autograd import (
@@ -159,7 +159,7 @@ float = float32  # noqa: A001
 int = int32  # noqa: A001
 
 # The user-facing subpackages, imported last: they build on everything above.
-from . import gradcheck, nn, optim, data, models, utils  # noqa: E402,I001
+from . import gradcheck, nn, optim, data, models, utils, metrics  # noqa: E402,I001
 
 __version__ = "0.1.0"
 

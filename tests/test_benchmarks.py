@@ -28,6 +28,12 @@ SMOKE_RUNS = {
     "bench_resnet_step.py": (
         ["--batch-size", "4", "--rounds", "1", "--steps", "1", "--no-torch"], "op (ms, one step)"
     ),
+    # our side only (the tests never run PyTorch), on a few downscaled ISBI slices
+    "bench_segmentation.py": (["--skip-torch", "--train-subset", "2", "--val-subset", "1",
+                               "--image-size", "32", "--crop-size", "32", "--repeat", "1",
+                               "--epochs", "1", "--batch-size", "2", "--figures", "0",
+                               "--model-option", "base_channels=2", "--model-option",
+                               "padding=True"], "mIoU"),
     "bench_softmax.py": (["--repeat", "1"], "best ms"),
 }
 
@@ -38,9 +44,11 @@ def test_every_benchmark_has_a_smoke_run():
 
 
 @pytest.mark.parametrize("script", sorted(SMOKE_RUNS))
-def test_benchmark_runs(script):
+def test_benchmark_runs(script, tmp_path):
     arguments, header = SMOKE_RUNS[script]
-    if script in ("bench_data.py", "bench_classifier_recipes.py"):
+    if script == "bench_segmentation.py":
+        arguments = arguments + ["--out", str(tmp_path)]
+    if script in ("bench_data.py", "bench_classifier_recipes.py", "bench_segmentation.py"):
         data_dir = find_data_dir()
         if data_dir is None:
             pytest.skip("no data directory: set MINITORCH_CV_DATA or put the data in ../shared/data")

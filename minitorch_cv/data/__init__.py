@@ -22,14 +22,20 @@ augmentation are made reproducible and resumable), transforms.py (+ transforms_*
 torchvision's vocabulary), vision.py (the
 array-backed image data set), cifar.py, mnist.py + idx.py (the IDX format),
 safe_pickle.py (unpickling without code execution), download.py (downloads, progress
-bar, checksums, reading tar archives), errors.py.
+bar, checksums, reading tar archives), errors.py. Segmentation: segmentation.py (the
+data set of images and label maps), camvid.py, isbi2012.py, png.py (bounded PNG
+decoding with Pillow), joint_transforms.py (one geometry for an image and its labels),
+weight_maps.py (the U-Net loss weights).
 """
-from . import transforms
+from . import joint_transforms, transforms
+from .camvid import CAMVID_MEAN, CAMVID_STD, CamVid
 from .cifar import CIFAR10, CIFAR10_MEAN, CIFAR10_STD
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, collate, random_split
 from .errors import DatasetCorruptError, DatasetNotFoundError
 from .fetch import default_collate, default_convert
+from .isbi2012 import ISBI2012, ISBI2012_MEAN, ISBI2012_STD
 from .loader import DataLoader
+from .mnist import MNIST, FashionMNIST
 from .sampler import (
     BatchSampler,
     DistributedSampler,
@@ -39,8 +45,8 @@ from .sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from .segmentation import SegmentationDataset
 from .worker import WorkerInfo, get_worker_info
-from .mnist import MNIST, FashionMNIST
 
 # Common statistics of the gray data sets (pixel values in [0, 1]).
 MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
@@ -48,9 +54,12 @@ FASHION_MNIST_MEAN, FASHION_MNIST_STD = (0.2860,), (0.3530,)
 
 __all__ = [
     "BatchSampler",
+    "CAMVID_MEAN",
+    "CAMVID_STD",
     "CIFAR10",
     "CIFAR10_MEAN",
     "CIFAR10_STD",
+    "CamVid",
     "ConcatDataset",
     "DataLoader",
     "Dataset",
@@ -60,11 +69,15 @@ __all__ = [
     "FASHION_MNIST_MEAN",
     "FASHION_MNIST_STD",
     "FashionMNIST",
+    "ISBI2012",
+    "ISBI2012_MEAN",
+    "ISBI2012_STD",
     "MNIST",
     "MNIST_MEAN",
     "MNIST_STD",
     "RandomSampler",
     "Sampler",
+    "SegmentationDataset",
     "SequentialSampler",
     "Subset",
     "SubsetRandomSampler",
@@ -75,6 +88,7 @@ __all__ = [
     "default_collate",
     "default_convert",
     "get_worker_info",
+    "joint_transforms",
     "random_split",
     "transforms",
 ]

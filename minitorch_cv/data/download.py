@@ -4,7 +4,7 @@
                                        (DownloadError when the transfer fails)
     file_digest(path, "md5")           hex digest, read in 1 MiB chunks
     verify_known_file(path, table)     check a file against the digests we know for it
-    read_tar_members(archive, names, max_member_bytes, max_total_bytes)
+    read_tar_members(archive, names, max_member_bytes, max_total_bytes, by_path=False)
                                        the bytes of chosen members, nothing extracted, no
                                        member or stream larger than the format allows
 
@@ -153,16 +153,27 @@ def download_url(url, path, md5=None, timeout=30, progress=True):
     return path
 
 
-def read_tar_members(archive, wanted, max_member_bytes, max_total_bytes, source_name=None):
+def _member_key(member, by_path):
+    """A member's base name, or its path without a leading "./" and trailing "/"."""
+    name = member.name.rstrip("/")
+    if by_path:
+        while name.startswith("./"):
+            name = name[2:]
+        return name
+    return name.split("/")[-1]
+
+
+def read_tar_members(archive, wanted, max_member_bytes, max_total_bytes, source_name=None, by_path=False):
     """Read chosen members of a (gzip-compressed) tar archive into memory.
 
-    wanted: a function from a member's base name to True/False. Returns {base name:
-    bytes}. Nothing is written to disk, so a crafted archive cannot place files outside
-    a folder. A truncated or corrupt archive raises ``DatasetCorruptError``, and so does
-    one that is larger than its format allows: a wanted member over
-    ``max_member_bytes``, or a stream that decompresses past ``max_total_bytes`` (a
-    26 MB gzip can expand to 6 GB). Both are checked against the tar headers before the
-    data is read, so memory and time stay bounded.
+    wanted: a function from a member's base name (its path inside the archive when
+    ``by_path``) to True/False. Returns {that name: bytes}. Nothing is written to disk,
+    so a crafted archive cannot place files outside a folder. A truncated or corrupt
+    archive raises ``DatasetCorruptError``, and so does one that is larger than its
+    format allows: a wanted member over ``max_member_bytes``, or a stream that
+    decompresses past ``max_total_bytes`` (a 26 MB gzip can expand to 6 GB). Both are
+    checked against the tar headers before the data is read, so memory and time stay
+    bounded.
     """
     name = source_name or archive
     found = {}
@@ -174,16 +185,16 @@ def read_tar_members(archive, wanted, max_member_bytes, max_total_bytes, source_
                         f"{name}: member {member.name} ends past {max_total_bytes} bytes of archive, "
                         "more than this data set's archive holds; not an official archive"
                     )
-                base = member.name.rstrip("/").split("/")[-1]
-                if not member.isfile() or not wanted(base):
+                key = _member_key(member, by_path)
+                if not member.isfile() or not wanted(key):
                     continue
                 if member.size > max_member_bytes:
                     raise DatasetCorruptError(
                         f"{name}: member {member.name} has {member.size} bytes, more than the "
                         f"{max_member_bytes} this data set's files can have; not an official archive"
                     )
-                found[base] = tar.extractfile(member).read()
-                if len(found[base]) != member.size:
+                found[key] = tar.extractfile(member).read()
+                if len(found[key]) != member.size:
                     raise DatasetCorruptError(f"{name}: member {member.name} is truncated")
             # tarfile stops at the end-of-archive blocks, before the gzip trailer, so the
             # CRC-32 of the stream would never be checked and a flipped bit inside would

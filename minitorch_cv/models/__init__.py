@@ -31,7 +31,9 @@ its paper and the layer table it implements:
     efficientnet.py   torchvision's efficientnet_b0 ... efficientnet_b7
     vision_transformer.py  torchvision's vit_b_16, vit_b_32, vit_l_16; vit_s_16, vit_ti_16
     coatnet.py        CoAtNet (Dai et al. 2021): coatnet_0
+    segmentation/     dense prediction: U-Net, FCN, DeepLab(v3, v3+), hypercolumns
 """
+from . import segmentation
 from .alexnet import AlexNet, AlexNetOriginal, alexnet, alexnet_original
 from .blocks import MLP, Conv2dNormActivation
 from .coatnet import CoAtNet, coatnet_0

@@ -27,10 +27,15 @@ def register_model(fn=None, *, name=None):
     return register(fn) if fn is not None else register
 
 
-def list_models(include=None):
-    """Sorted names of the registered models; ``include`` filters with a shell-style
-    pattern ("resnet*") as torchvision's ``list_models(include=...)``."""
+def list_models(module=None, include=None):
+    """Sorted names of the registered models; as torchvision's ``list_models``, ``module``
+    keeps those defined in a (sub)package (``list_models(models.segmentation)``) and
+    ``include`` filters with a shell-style pattern ("resnet*")."""
     names = sorted(_MODELS)
+    if module is not None:
+        prefix = module.__name__
+        names = [name for name in names
+                 if (_MODELS[name].__module__ + ".").startswith(prefix + ".")]
     if include is not None:
         names = [name for name in names if fnmatch.fnmatch(name, include)]
     return names

@@ -12,6 +12,10 @@ end of the epoch. ``state_dict()`` lets a checkpoint taken in the middle of an e
 carry the partial sums, so a resumed epoch reports the same numbers as an uninterrupted
 one.
 
+``SegmentationMetrics`` does the same for label maps: the loss per image and a
+``metrics.ConfusionMatrix`` of the pixels (kept on the device too), from which it reads
+the pixel accuracy and the mean IoU (the formulas live in ``minitorch_cv.metrics``).
+
 ``write_json_atomic(path, obj)`` writes to a temporary file in the same folder and
 renames it over ``path`` (``os.replace``, through ``serialization.files.atomic_write``),
 so a reader (or a crash) never sees a half-written file. NaN and infinities (a diverged
@@ -22,6 +26,7 @@ import math
 import os
 
 from ..autograd import no_grad
+from ..metrics import ConfusionMatrix
 from ..serialization.files import atomic_write
 from ..tensor import Tensor
 
@@ -75,6 +80,55 @@ class RunningMetrics:
         self.count = int(state["count"])
         self.batches = int(state["batches"])
         self.seconds = float(state["seconds"])
+
+
+class SegmentationMetrics(RunningMetrics):
+    """Sums over one pass of a segmentation model: loss * images, the pixels' confusion
+    matrix (``num_classes``, targets equal to ``ignore_index`` not counted), images,
+    batches, seconds. ``accuracy`` is the pixel accuracy; ``compute()`` gives every
+    figure of ``ConfusionMatrix.compute``."""
+
+    def __init__(self, num_classes, ignore_index=None):
+        super().__init__()
+        self.confusion = ConfusionMatrix(num_classes, ignore_index)
+
+    def update(self, loss, output, labels):
+        """Add one batch: ``loss`` its mean loss, ``output`` the score map (N, K, H, W)
+        or a dict whose "out" is, ``labels`` (N, H, W)."""
+        scores = output["out"] if isinstance(output, dict) else output
+        n = labels.shape[0]
+        with no_grad():
+            self.loss_sum = self.loss_sum + loss.detach().double() * n
+            self.confusion.update(scores.detach().argmax(dim=1), labels)
+        self.count += n
+        self.batches += 1
+
+    @property
+    def accuracy(self):
+        """The pixel accuracy so far (reads the device)."""
+        return self.confusion.compute()["pixel_accuracy"]
+
+    def compute(self):
+        return self.confusion.compute()
+
+    def summary(self):
+        """{"loss", "pixel acc", "mIoU"} formatted for a progress bar."""
+        figures = self.confusion.compute()
+        return {"loss": f"{self.loss:.4f}", "pixel acc": f"{figures['pixel_accuracy'] * 100:.2f}%",
+                "mIoU": f"{figures['mean_iou'] * 100:.2f}%"}
+
+    def state_dict(self):
+        state = super().state_dict()
+        state.pop("correct")
+        state["confusion"] = self.confusion.matrix
+        return state
+
+    def load_state_dict(self, state):
+        self.loss_sum = state["loss_sum"]
+        self.count = int(state["count"])
+        self.batches = int(state["batches"])
+        self.seconds = float(state["seconds"])
+        self.confusion.load_state_dict({"matrix": state["confusion"]})
 
 
 def _value(x):

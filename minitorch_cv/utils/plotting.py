@@ -3,7 +3,8 @@
 
 ``plot_curves(records, path)`` takes the per-epoch records of ``metrics.json`` (dicts
 with epoch, train_loss, test_loss, train_acc, test_acc) and draws two panels: loss and
-accuracy against the epoch, train and test in each. It returns False, drawing nothing,
+accuracy against the epoch, train and test in each (``splits`` names other splits:
+("train", "val") reads val_loss and val_acc). It returns False, drawing nothing,
 when matplotlib cannot be imported.
 
 It uses matplotlib's object-oriented API with the Agg canvas (no ``pyplot``), so it
@@ -19,7 +20,7 @@ def matplotlib_available():
     return True
 
 
-def plot_curves(records, path, title=None):
+def plot_curves(records, path, title=None, splits=("train", "test")):
     """Write the curves of ``records`` to ``path``; True when written, False when
     matplotlib is not installed."""
     try:
@@ -31,7 +32,7 @@ def plot_curves(records, path, title=None):
     figure = Figure(figsize=(10, 4))
     FigureCanvasAgg(figure)
     loss_axes, accuracy_axes = figure.subplots(1, 2)
-    for split in ("train", "test"):
+    for split in splits:
         loss_axes.plot(epochs, [r[f"{split}_loss"] for r in records], marker="o", label=split)
         accuracy_axes.plot(epochs, [100 * r[f"{split}_acc"] for r in records], marker="o",
                            label=split)

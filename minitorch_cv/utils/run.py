@@ -29,6 +29,12 @@ that holds one (a checkpoint or metrics) unless the user asked to ``resume`` it 
 ``overwrite`` it (then the new run replaces the old files when it first saves: at the
 end of its first epoch, or on Ctrl-C). A new run writes nothing before that.
 
+Runs that report other figures (segmentation: pixel accuracy and mIoU on a validation
+split) subclass Run and override what is classification's: ``new_metrics()`` (the sums
+of one pass), ``record()`` (metrics.json's entry), ``epoch_line()``, ``result_line()``,
+and the class attributes ``best_key`` (the record entry that ranks epochs) and
+``splits`` (the record prefixes of the two passes).
+
 ``read_checkpoint`` and ``restore`` turn every problem of a checkpoint given to
 ``--resume`` (missing, corrupt, crafted, of another script, of another model) into a
 ``RunError``: a message for the user, never a traceback.
@@ -93,11 +99,16 @@ class RunState:
                                         # state, "trained": its training part is complete}
 
     def best(self, key="test_acc"):
-        """(best value of ``key``, its epoch), or (None, None) before the first epoch."""
+        """(best value of ``key``, its epoch), or (None, None) before the first epoch.
+        A value that is None or NaN (a figure undefined on an empty split) ranks last."""
         if not self.records:
             return None, None
-        record = max(self.records, key=lambda r: r[key])
+        record = max(self.records, key=lambda r: _ranked(r[key]))
         return record[key], record["epoch"]
+
+
+def _ranked(value):
+    return -math.inf if value is None or math.isnan(value) else value
 
 
 def epoch_record(epoch, train, test, optimizer):
@@ -122,7 +133,13 @@ class Run:
     e.g. unsmoothed); checkpoint_extra: entries added to every checkpoint (the script's
     format name and arguments); title: the curves' title; resume_command: how the user
     continues after Ctrl-C (printed); after_step: called after every optimizer step.
+
+    The checkpoint holds the best value of ``best_key`` as ``best_<name>`` where
+    ``best_key`` is ``<split>_<name>`` (``best_acc`` for ``test_acc``).
     """
+
+    best_key = "test_acc"
+    splits = ("train", "test")
 
     def __init__(self, out, model, optimizer, train_loader, test_loader, train_loss, test_loss,
                  device, epochs, scheduler=None, state=None, checkpoint_extra=None, title=None,
@@ -139,12 +156,38 @@ class Run:
         self.resume_command = resume_command or f"--resume {self.paths['checkpoint.npz']}"
         self.plotted = None  # True/False once curves.png was (not) drawn
 
+    # --------------------------------------- what a subclass with other figures replaces
+    def new_metrics(self):
+        """The running sums of one pass (training or test)."""
+        return RunningMetrics()
+
+    def record(self, epoch, train, test):
+        """metrics.json's record of epoch ``epoch`` (1-based) from the two passes' sums."""
+        return epoch_record(epoch, train, test, self.optimizer)
+
+    def epoch_line(self, record):
+        """The line printed at the end of an epoch."""
+        best, _ = self.state.best(self.best_key)
+        return (f"epoch {record['epoch']:{len(str(self.epochs))}d}/{self.epochs}  "
+                f"train loss {record['train_loss']:.4f} acc {record['train_acc'] * 100:5.2f}%  "
+                f"test loss {record['test_loss']:.4f} acc {record['test_acc'] * 100:5.2f}%  "
+                f"(best {best * 100:.2f}%)  {record['seconds']:.1f} s, "
+                f"{record['images_per_second']:.0f} img/s")
+
+    def result_line(self):
+        """The summary's line of results."""
+        best, best_epoch = self.state.best(self.best_key)
+        final = self.state.records[-1]["test_acc"]
+        return f"best test accuracy {best * 100:.2f}% (epoch {best_epoch}), final {final * 100:.2f}%"
+
+    # ------------------------------------------------------------------------ the loop
     def save(self):
-        best, best_epoch = self.state.best()
+        best, best_epoch = self.state.best(self.best_key)
+        best_name = "best_" + self.best_key.partition("_")[2]
         save(training_state(self.model, self.optimizer, self.scheduler, self.train_loader,
-                            **self.checkpoint_extra, epoch=self.state.epoch, best_acc=best,
-                            best_epoch=best_epoch, records=self.state.records,
-                            partial=self.state.partial),
+                            **self.checkpoint_extra, epoch=self.state.epoch,
+                            **{best_name: best}, best_epoch=best_epoch,
+                            records=self.state.records, partial=self.state.partial),
              self.paths["checkpoint.npz"])
 
     def interrupted(self, train=None, trained=False):
@@ -161,7 +204,7 @@ class Run:
         """Train (or finish training) epoch ``epoch`` (0-based), test, record, save.
         Returns an exit status when the run must end here, else None."""
         state = self.state
-        train, trained = RunningMetrics(), False
+        train, trained = self.new_metrics(), False
         if state.partial is not None:  # resuming an epoch that was interrupted
             train.load_state_dict(state.partial["train"])
             trained = state.partial["trained"]
@@ -181,26 +224,22 @@ class Run:
             return EXIT_DIVERGED
         bar = None
         if sys.stderr.isatty():  # in a log the epoch line below is enough for the test pass
-            bar = ProgressBar(len(self.test_loader), desc="  test", unit="img")
+            bar = ProgressBar(len(self.test_loader), desc=f"  {self.splits[1]}", unit="img")
         test = evaluate(self.model, self.test_loader, self.test_loss, self.device,
-                        progress=bar, stop=stop)
+                        progress=bar, stop=stop, metrics=self.new_metrics())
         if bar is not None:
             bar.close()
         if test is None:
             return self.interrupted(train, trained=True)
 
-        record = epoch_record(epoch + 1, train, test, self.optimizer)
+        record = self.record(epoch + 1, train, test)
         state.records.append(record)
         state.epoch, state.partial = epoch + 1, None
         write_json_atomic(self.paths["metrics.json"], state.records)
         self.save()
-        self.plotted = plot_curves(state.records, self.paths["curves.png"], title=self.title)
-        best, _ = state.best()
-        print(f"epoch {epoch + 1:{len(str(self.epochs))}d}/{self.epochs}  "
-              f"train loss {record['train_loss']:.4f} acc {record['train_acc'] * 100:5.2f}%  "
-              f"test loss {record['test_loss']:.4f} acc {record['test_acc'] * 100:5.2f}%  "
-              f"(best {best * 100:.2f}%)  {record['seconds']:.1f} s, "
-              f"{record['images_per_second']:.0f} img/s", flush=True)
+        self.plotted = plot_curves(state.records, self.paths["curves.png"], title=self.title,
+                                   splits=self.splits)
+        print(self.epoch_line(record), flush=True)
         return None
 
     def train(self):
@@ -221,10 +260,7 @@ class Run:
         if self.plotted is None:
             print(f"the run had already finished its {self.epochs} epochs (pass a larger "
                   "--epochs to train longer)", flush=True)
-        best, best_epoch = self.state.best()
-        final = self.state.records[-1]["test_acc"]
-        print(f"best test accuracy {best * 100:.2f}% (epoch {best_epoch}), "
-              f"final {final * 100:.2f}%", flush=True)
+        print(self.result_line(), flush=True)
         print(f"wrote {self.paths['metrics.json']} and {self.paths['checkpoint.npz']}",
               flush=True)
         if self.plotted:
@@ -235,9 +271,10 @@ class Run:
 
 
 # --------------------------------------------------------------------- resuming
-def read_checkpoint(path, format_name):
+def read_checkpoint(path, format_name, best_key="test_acc"):
     """The checkpoint at ``path`` after checking that it is a Run's checkpoint of the
-    script ``format_name`` (its "format" entry) with every entry a Run needs."""
+    script ``format_name`` (its "format" entry) with every entry a Run needs (records
+    holding a number at ``best_key``: the Run's ``best_key``)."""
     if not os.path.isfile(path):
         raise RunError(f"--resume: no checkpoint at {path}")
     try:
@@ -255,7 +292,7 @@ def read_checkpoint(path, format_name):
     records, epoch = checkpoint["records"], checkpoint["epoch"]
     if type(epoch) is not int or epoch != len(records) or not all(
             isinstance(r, dict) and type(r.get("epoch")) is int
-            and isinstance(r.get("test_acc"), (int, float)) for r in records):
+            and isinstance(r.get(best_key), (int, float)) for r in records):
         raise RunError(f"--resume: {path} is damaged (its epoch count and records disagree)")
     return checkpoint
 
@@ -284,31 +321,41 @@ def adopt_recipe(checkpoint, args, explicit, recipe, changeable, parser):
 
 
 def _checked(key, value, action):
-    """``value`` of option ``key`` from a checkpoint, validated by its parser ``action``."""
+    """``value`` of option ``key`` from a checkpoint, validated by its parser ``action``
+    (item by item for an option that takes a list: nargs "+" or N, action "append")."""
     if value is None or action is None:
         return value
     try:
-        if action.nargs == 0:  # a flag
-            if not isinstance(value, bool):
-                raise ValueError("expected True or False")
-        elif action.type is not None:
-            if isinstance(value, (bool, dict, list, tuple)):
-                raise ValueError(f"expected a {getattr(action.type, '__name__', 'value')}")
-            value = action.type(str(value))
-        if action.choices is not None and value not in action.choices:
-            raise ValueError(f"expected one of {', '.join(map(str, action.choices))}")
+        if action.nargs not in (None, 0, "?") or isinstance(action, argparse._AppendAction):
+            if not isinstance(value, (list, tuple)):
+                raise ValueError("expected a list")
+            return [_checked_item(item, action) for item in value]
+        return _checked_item(value, action)
     except (ValueError, TypeError, argparse.ArgumentTypeError) as error:
         raise RunError(f"--resume: the checkpoint's --{key.replace('_', '-')} {value!r} is not "
                        f"valid ({error})") from None
+
+
+def _checked_item(value, action):
+    if action.nargs == 0:  # a flag
+        if not isinstance(value, bool):
+            raise ValueError("expected True or False")
+    elif action.type is not None:
+        if isinstance(value, (bool, dict, list, tuple)):
+            raise ValueError(f"expected a {getattr(action.type, '__name__', 'value')}")
+        value = action.type(str(value))
+    if action.choices is not None and value not in action.choices:
+        raise ValueError(f"expected one of {', '.join(map(str, action.choices))}")
     return value
 
 
-def restore(checkpoint, epochs, model, optimizer, scheduler, loader, device, rebuild_scheduler):
+def restore(checkpoint, epochs, model, optimizer, scheduler, loader, device, rebuild_scheduler,
+            new_metrics=RunningMetrics):
     """Put the checkpoint's states into freshly built objects; returns (RunState,
     scheduler). ``rebuild_scheduler()`` builds the schedule for ``epochs`` epochs as a
     fresh run does (the param groups' lr reset first), used when ``epochs`` differs from
     the checkpoint's: the new schedule is advanced by the steps already taken (stretched
-    to the new length)."""
+    to the new length). ``new_metrics()``: the Run's (checks an unfinished epoch's sums)."""
     state = RunState(checkpoint["epoch"], checkpoint["records"], checkpoint["partial"])
     started = state.epoch + (state.partial is not None)
     if epochs < started:
@@ -328,10 +375,10 @@ def restore(checkpoint, epochs, model, optimizer, scheduler, loader, device, reb
         if state.partial is not None:
             # The partial sums were saved from the training device; put them on this one.
             train = state.partial["train"]
-            for key in ("loss_sum", "correct"):
-                if hasattr(train[key], "to"):
-                    train[key] = train[key].to(device)
-            RunningMetrics().load_state_dict(train)  # checks its entries
+            for key, value in train.items():
+                if hasattr(value, "to"):
+                    train[key] = value.to(device)
+            new_metrics().load_state_dict(train)  # checks its entries
     except RunError:
         raise
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as error:

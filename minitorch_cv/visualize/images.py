@@ -15,11 +15,9 @@ network's arrays are channel-first, (C, H, W)). Every function returns one.
     feature_maps(model, x, layer) the activations of a layer for one image, one tile each
     save_png(path, image, scale) the file, through Pillow
 
-PNG files: ``save_png`` uses Pillow, imported only when called. Pillow writes exactly the
-pixels given (matplotlib's ``imsave`` goes through Pillow anyway, after a colour map
-step we do not want), and it is the smaller dependency: ``pip install pillow``, or the
-``image`` extra (``pip install -e ".[image]"``); the ``plot`` extra brings it too, as
-matplotlib depends on it.
+PNG files: ``save_png`` uses Pillow (a dependency of the project), imported only when
+called. Pillow writes exactly the pixels given (matplotlib's ``imsave`` goes through
+Pillow anyway, after a colour map step we do not want).
 """
 import math
 import os

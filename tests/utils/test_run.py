@@ -13,6 +13,7 @@ from minitorch_cv.utils.run import (
     EXIT_DIVERGED,
     Run,
     RunError,
+    RunState,
     adopt_recipe,
     build_schedule,
     check_out_folder,
@@ -101,6 +102,29 @@ def test_adopt_recipe_validates_as_the_parser_does(capsys):
             adopt_recipe({"args": saved}, args, {}, ("lr", "nesterov", "schedule"), (), parser)
 
 
+def test_adopt_recipe_checks_list_options_item_by_item():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", nargs="+", type=arguments.positive_int)
+    parser.add_argument("--scale", nargs=2, type=float)
+    parser.add_argument("--option", action="append", type=str)
+    args = parser.parse_args([])
+    recipe = ("size", "scale", "option")
+    adopt_recipe({"args": {"size": [180, 240], "scale": [0.75, 1.25], "option": ["a=1"]}},
+                 args, {}, recipe, (), parser)
+    assert (args.size, args.scale, args.option) == ([180, 240], [0.75, 1.25], ["a=1"])
+    for key, bad in (("size", [180, 0]), ("size", 180), ("scale", [0.5, "x"])):
+        saved = {"size": [1], "scale": [1.0, 1.0], "option": []}
+        saved[key] = bad
+        with pytest.raises(RunError, match=f"--{key}"):
+            adopt_recipe({"args": saved}, args, {}, recipe, (), parser)
+
+
+def test_best_ranks_undefined_figures_last():
+    state = RunState(2, [{"epoch": 1, "val_miou": float("nan")}, {"epoch": 2, "val_miou": 0.1}])
+    assert state.best("val_miou") == (0.1, 2)
+    assert RunState().best() == (None, None)
+
+
 def test_unknown_schedule():
     optimizer = optim.SGD([nn.Parameter(mt.zeros(1))], lr=0.1)
     with pytest.raises(ValueError, match="schedule"):
@@ -113,7 +137,13 @@ def test_unknown_schedule():
                                          (arguments.weight_decay, "-1"),
                                          (arguments.seed, "-1"), (arguments.seed, "x"),
                                          (arguments.positive_int, "0"),
-                                         (arguments.fraction, "1")])
+                                         (arguments.fraction, "1"),
+                                         (arguments.non_negative_int, "-1"),
+                                         (arguments.non_negative_int, "1.5"),
+                                         (arguments.positive_number, "0"),
+                                         (arguments.positive_number, "nan"),
+                                         (arguments.non_negative_number, "-0.1"),
+                                         (arguments.non_negative_number, "inf")])
 def test_argument_types_refuse(parse, text):
     with pytest.raises(argparse.ArgumentTypeError, match="expected"):
         parse(text)
