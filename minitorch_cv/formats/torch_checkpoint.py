@@ -38,8 +38,8 @@ import numpy as np
 
 from ..serialization.errors import CheckpointError
 from . import torch_pickle
-from .torch_tensors import Finisher
 from .numeric import bfloat16_to_float32
+from .torch_tensors import Finisher
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
