@@ -214,6 +214,13 @@ class Run:
                     return self.interrupted()
         return 0
 
+    def run(self):
+        """``train()``, then ``summary()`` when it ended normally; the exit status."""
+        status = self.train()
+        if status == 0:
+            self.summary()
+        return status
+
     def summary(self):
         if not self.state.records:
             print("nothing to do: no epochs trained", flush=True)
@@ -303,12 +310,11 @@ def _checked(key, value, action):
     return value
 
 
-def restore(checkpoint, epochs, model, optimizer, scheduler, loader, device, rebuild_scheduler):
+def restore(checkpoint, epochs, model, optimizer, scheduler, loader, device, make_scheduler, lr):
     """Put the checkpoint's states into freshly built objects; returns (RunState,
-    scheduler). ``rebuild_scheduler()`` builds the schedule for ``epochs`` epochs as a
-    fresh run does (the param groups' lr reset first), used when ``epochs`` differs from
-    the checkpoint's: the new schedule is advanced by the steps already taken (stretched
-    to the new length)."""
+    scheduler). ``make_scheduler()`` builds the schedule for ``epochs`` epochs as a fresh
+    run does (peak ``lr``); it is used when ``epochs`` differs from the checkpoint's: the
+    new schedule is advanced by the steps already taken (stretched to the new length)."""
     state = RunState(checkpoint["epoch"], checkpoint["records"], checkpoint["partial"])
     started = state.epoch + (state.partial is not None)
     if epochs < started:
@@ -322,7 +328,8 @@ def restore(checkpoint, epochs, model, optimizer, scheduler, loader, device, reb
             # length and advance it by the steps already taken.
             print(f"note: --epochs {checkpoint['args'].get('epochs')} -> {epochs}: the "
                   "learning-rate schedule is stretched to the new length", flush=True)
-            scheduler = rebuild_scheduler()
+            restart_schedule(optimizer, lr)
+            scheduler = make_scheduler()
             for _ in range(int(checkpoint["scheduler"]["last_epoch"])):
                 scheduler.step()
         if state.partial is not None:
