@@ -129,10 +129,7 @@ def run(args, explicit):
                    args.device, args.epochs, scheduler=scheduler,
                    checkpoint_extra={"format": "finetune", "args": vars(args)},
                    title=f"{args.arch} fine-tuned on {args.dataset}")
-    status = training.train()
-    if status == 0:
-        training.summary()
-    return status
+    return training.run()
 
 
 def main(argv=None):

@@ -65,7 +65,6 @@ from minitorch_cv.utils.run import (
     build_schedule,
     check_out_folder,
     read_checkpoint,
-    restart_schedule,
     restore,
     resume_path,
     script_main,
@@ -301,12 +300,9 @@ def run(args, explicit):
     scheduler = build_schedule(args.schedule, optimizer, args.lr, args.epochs * steps)
     state = RunState()
     if checkpoint is not None:
-        def rebuild_scheduler():
-            restart_schedule(optimizer, args.lr)
-            return build_schedule(args.schedule, optimizer, args.lr, args.epochs * steps)
-
-        state, scheduler = restore(checkpoint, args.epochs, model, optimizer, scheduler,
-                                   train_loader, args.device, rebuild_scheduler)
+        state, scheduler = restore(
+            checkpoint, args.epochs, model, optimizer, scheduler, train_loader, args.device,
+            lambda: build_schedule(args.schedule, optimizer, args.lr, args.epochs * steps), args.lr)
         print(f"resumed from {path}: {state.epoch} epochs done", flush=True)
     script = os.path.relpath(os.path.abspath(__file__))
     training = Run(out, model, optimizer, train_loader, test_loader,
@@ -323,10 +319,7 @@ def run(args, explicit):
           f"recipe: {args.epochs} epochs, batch {args.batch_size}, {args.optimizer} lr {args.lr} "
           f"weight decay {args.weight_decay}, {args.schedule} schedule, label smoothing "
           f"{args.label_smoothing}, aux weight {args.aux_weight}, seed {args.seed}", flush=True)
-    status = training.train()
-    if status == 0:
-        training.summary()
-    return status
+    return training.run()
 
 
 def main(argv=None):

@@ -68,7 +68,6 @@ from minitorch_cv.utils.run import (
     build_schedule,
     check_out_folder,
     read_checkpoint,
-    restart_schedule,
     restore,
     resume_path,
     script_main,
@@ -196,12 +195,9 @@ def run(args, explicit):
     model, optimizer, scheduler = build_training(args, len(train_loader))
     state = RunState()
     if checkpoint is not None:
-        def rebuild_scheduler():
-            restart_schedule(optimizer, args.lr)
-            return build_scheduler(args, optimizer, len(train_loader))
-
-        state, scheduler = restore(checkpoint, args.epochs, model, optimizer, scheduler,
-                                   train_loader, args.device, rebuild_scheduler)
+        state, scheduler = restore(
+            checkpoint, args.epochs, model, optimizer, scheduler, train_loader, args.device,
+            lambda: build_scheduler(args, optimizer, len(train_loader)), args.lr)
     script = os.path.relpath(os.path.abspath(__file__))
     run = Run(out, model, optimizer, train_loader, test_loader,
               nn.CrossEntropyLoss(label_smoothing=args.label_smoothing),
@@ -216,10 +212,7 @@ def run(args, explicit):
               f"{where['epoch'] + 1} batch {where['batch'] + 1}", flush=True)
     describe(args, train_set, test_set, source, model)
 
-    status = run.train()
-    if status == 0:
-        run.summary()
-    return status
+    return run.run()
 
 
 def main(argv=None):

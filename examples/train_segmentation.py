@@ -77,7 +77,6 @@ from minitorch_cv.utils.run import (
     adopt_recipe,
     check_out_folder,
     read_checkpoint,
-    restart_schedule,
     restore,
     resume_path,
     script_main,
@@ -458,12 +457,10 @@ def run(args, explicit):
 
     state = RunState()
     if checkpoint is not None:
-        def rebuild_scheduler():
-            restart_schedule(optimizer, args.lr)
-            return build_scheduler(args, optimizer, args.epochs * steps)
-
         state, scheduler = restore(checkpoint, args.epochs, model, optimizer, scheduler,
-                                   train_loader, args.device, rebuild_scheduler, new_metrics)
+                                   train_loader, args.device,
+                                   lambda: build_scheduler(args, optimizer, args.epochs * steps),
+                                   args.lr, new_metrics)
         where = train_loader.state_dict()
         print(f"resumed from {path}: {state.epoch} epochs done, continuing at epoch "
               f"{where['epoch'] + 1} batch {where['batch'] + 1}", flush=True)

@@ -10,6 +10,7 @@
 a model and loads such a file into it.
 
 torch_pickle.py       the restricted unpickler: tensor rebuilds and containers, nothing else
+torch_tensors.py      the unpickled tree -> tensors cut from their storages, plain containers
 torch_checkpoint.py   torch.save's ZIP archive and its legacy (pre-1.6) pickle sequence
 safetensors.py        the safetensors layout: read and write
 numeric.py            bfloat16 -> float32

@@ -39,6 +39,7 @@ import numpy as np
 from ..serialization.errors import CheckpointError
 from . import torch_pickle
 from .numeric import bfloat16_to_float32
+from .torch_tensors import Finisher
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
@@ -159,7 +160,7 @@ def _read_zip(file, fail, make_tensor):
 
             payload = io.BytesIO(archive.read(pickles[0]))
             tree = _load_tree(torch_pickle.Unpickler(payload, storage), fail)
-            return torch_pickle.Finisher(storage_array, make_tensor, fail).finish(tree)
+            return Finisher(storage_array, make_tensor, fail).finish(tree)
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, KeyError, ValueError,
@@ -237,5 +238,5 @@ def _read_legacy(file, fail, make_tensor):
                        f"{end - file.tell()} are left")
         raw = file.read(nbytes)
         arrays[key] = _storage_array(raw, root.dtype, numel, byteorder, key, fail)
-    return torch_pickle.Finisher(lambda root: arrays[root.key], make_tensor, fail).finish(tree)
+    return Finisher(lambda root: arrays[root.key], make_tensor, fail).finish(tree)
 

@@ -253,6 +253,13 @@ class Run:
                     return self.interrupted()
         return 0
 
+    def run(self):
+        """``train()``, then ``summary()`` when it ended normally; the exit status."""
+        status = self.train()
+        if status == 0:
+            self.summary()
+        return status
+
     def summary(self):
         if not self.state.records:
             print("nothing to do: no epochs trained", flush=True)
@@ -349,13 +356,13 @@ def _checked_item(value, action):
     return value
 
 
-def restore(checkpoint, epochs, model, optimizer, scheduler, loader, device, rebuild_scheduler,
+def restore(checkpoint, epochs, model, optimizer, scheduler, loader, device, make_scheduler, lr,
             new_metrics=RunningMetrics):
     """Put the checkpoint's states into freshly built objects; returns (RunState,
-    scheduler). ``rebuild_scheduler()`` builds the schedule for ``epochs`` epochs as a
-    fresh run does (the param groups' lr reset first), used when ``epochs`` differs from
-    the checkpoint's: the new schedule is advanced by the steps already taken (stretched
-    to the new length). ``new_metrics()``: the Run's (checks an unfinished epoch's sums)."""
+    scheduler). ``make_scheduler()`` builds the schedule for ``epochs`` epochs as a fresh
+    run does (peak ``lr``); it is used when ``epochs`` differs from the checkpoint's: the
+    new schedule is advanced by the steps already taken (stretched to the new length).
+    ``new_metrics()``: the Run's (checks an unfinished epoch's sums)."""
     state = RunState(checkpoint["epoch"], checkpoint["records"], checkpoint["partial"])
     started = state.epoch + (state.partial is not None)
     if epochs < started:
@@ -369,7 +376,8 @@ def restore(checkpoint, epochs, model, optimizer, scheduler, loader, device, reb
             # length and advance it by the steps already taken.
             print(f"note: --epochs {checkpoint['args'].get('epochs')} -> {epochs}: the "
                   "learning-rate schedule is stretched to the new length", flush=True)
-            scheduler = rebuild_scheduler()
+            restart_schedule(optimizer, lr)
+            scheduler = make_scheduler()
             for _ in range(int(checkpoint["scheduler"]["last_epoch"])):
                 scheduler.step()
         if state.partial is not None:
