@@ -45,59 +45,42 @@ def upsample_nearest2d_backward(grad_out, H, W, scale_h, scale_w):
     return grad_x
 
 
-# -------------------------------------------------------------------- bilinear
-def upsample_bilinear2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
-    _check_resample("upsample_bilinear2d_forward", x, OH, OW, scale_h, scale_w)
-    xp = namespace(x)
-    N, C, H, W = x.shape
-    out = xp.empty((N, C, OH, OW), dtype=x.dtype)
-    total = out.size
-    scalar = x.dtype.type
-    _SOURCE.launch_per_element("upsample_bilinear2d_forward", total, (
-        x, out, np.int64(total), *int32s(H, W, OH, OW, bool(align_corners)),
+# ------------------------------------------------------ bilinear and bicubic
+def _launch_interpolation(kernel, source, shape, H, W, OH, OW, align_corners, scale_h, scale_w):
+    """Allocate ``shape`` and run ``kernel`` (one thread per element of the result): the
+    bilinear and bicubic kernels of resample.cu share this parameter list."""
+    result = namespace(source).empty(shape, dtype=source.dtype)
+    scalar = source.dtype.type
+    _SOURCE.launch_per_element(kernel, result.size, (
+        source, result, np.int64(result.size), *int32s(H, W, OH, OW, bool(align_corners)),
         scalar(scale_h), scalar(scale_w),
     ))
-    return out
+    return result
+
+
+def upsample_bilinear2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
+    _check_resample("upsample_bilinear2d_forward", x, OH, OW, scale_h, scale_w)
+    N, C, H, W = x.shape
+    return _launch_interpolation("upsample_bilinear2d_forward", x, (N, C, OH, OW),
+                                 H, W, OH, OW, align_corners, scale_h, scale_w)
 
 
 def upsample_bilinear2d_backward(grad_out, H, W, align_corners, scale_h, scale_w):
     _check_resample("upsample_bilinear2d_backward", grad_out, H, W, scale_h, scale_w, backward=True)
-    xp = namespace(grad_out)
     N, C, OH, OW = grad_out.shape
-    grad_x = xp.empty((N, C, H, W), dtype=grad_out.dtype)
-    total = grad_x.size
-    scalar = grad_out.dtype.type
-    _SOURCE.launch_per_element("upsample_bilinear2d_backward", total, (
-        grad_out, grad_x, np.int64(total), *int32s(H, W, OH, OW, bool(align_corners)),
-        scalar(scale_h), scalar(scale_w),
-    ))
-    return grad_x
+    return _launch_interpolation("upsample_bilinear2d_backward", grad_out, (N, C, H, W),
+                                 H, W, OH, OW, align_corners, scale_h, scale_w)
 
 
-# --------------------------------------------------------------------- bicubic
 def upsample_bicubic2d_forward(x, OH, OW, align_corners, scale_h, scale_w):
     _check_resample("upsample_bicubic2d_forward", x, OH, OW, scale_h, scale_w)
-    xp = namespace(x)
     N, C, H, W = x.shape
-    out = xp.empty((N, C, OH, OW), dtype=x.dtype)
-    total = out.size
-    scalar = x.dtype.type
-    _SOURCE.launch_per_element("upsample_bicubic2d_forward", total, (
-        x, out, np.int64(total), *int32s(H, W, OH, OW, bool(align_corners)),
-        scalar(scale_h), scalar(scale_w),
-    ))
-    return out
+    return _launch_interpolation("upsample_bicubic2d_forward", x, (N, C, OH, OW),
+                                 H, W, OH, OW, align_corners, scale_h, scale_w)
 
 
 def upsample_bicubic2d_backward(grad_out, H, W, align_corners, scale_h, scale_w):
     _check_resample("upsample_bicubic2d_backward", grad_out, H, W, scale_h, scale_w, backward=True)
-    xp = namespace(grad_out)
     N, C, OH, OW = grad_out.shape
-    grad_x = xp.empty((N, C, H, W), dtype=grad_out.dtype)
-    total = grad_x.size
-    scalar = grad_out.dtype.type
-    _SOURCE.launch_per_element("upsample_bicubic2d_backward", total, (
-        grad_out, grad_x, np.int64(total), *int32s(H, W, OH, OW, bool(align_corners)),
-        scalar(scale_h), scalar(scale_w),
-    ))
-    return grad_x
+    return _launch_interpolation("upsample_bicubic2d_backward", grad_out, (N, C, H, W),
+                                 H, W, OH, OW, align_corners, scale_h, scale_w)
