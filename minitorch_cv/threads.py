@@ -48,6 +48,7 @@ and run an untimed step on each side before timing it, by which time the other s
 spinning workers have gone to sleep.
 """
 import ctypes
+import functools
 import os
 
 import numba
@@ -90,11 +91,14 @@ def set_num_threads(n):
             f"Numba's thread pool, fixed at start-up by NUMBA_NUM_THREADS), got {n}"
         )
     numba.set_num_threads(n)
-    blas = _openblas_function(_SETTER_SUFFIXES)
-    if blas is not None:
-        blas.argtypes = [ctypes.c_int]
-        blas.restype = None
-        blas(n)
+    set_blas_num_threads(n)
+
+
+def set_blas_num_threads(n):
+    """Size NumPy's OpenBLAS pool alone (nothing happens with another BLAS)."""
+    setter = _openblas_function(_SETTER_SUFFIXES)
+    if setter is not None:
+        setter(n)
 
 
 def get_num_threads():
@@ -105,21 +109,23 @@ def get_num_threads():
 def blas_num_threads():
     """The number of threads of NumPy's OpenBLAS, or None when that BLAS is not OpenBLAS."""
     getter = _openblas_function(_GETTER_SUFFIXES)
-    if getter is None:
-        return None
-    getter.argtypes = []
-    getter.restype = ctypes.c_int
-    return getter()
+    return None if getter is None else getter()
 
 
+@functools.cache
 def _openblas_function(suffixes):
-    """The first exported ``<prefix><suffix>`` of an OpenBLAS already loaded by NumPy."""
+    """The first exported ``<prefix><suffix>`` of an OpenBLAS already loaded by NumPy,
+    typed as the setter (int) -> void or the getter () -> int; looked up once (the
+    convolutions call both around every batch of chunks, see ops/chunk_pool.py)."""
     for path in _loaded_openblas_paths():
         library = ctypes.CDLL(path)
         for prefix in _OPENBLAS_PREFIXES:
             for suffix in suffixes:
                 function = getattr(library, prefix + suffix, None)
                 if function is not None:
+                    setter = suffixes == _SETTER_SUFFIXES
+                    function.argtypes = [ctypes.c_int] if setter else []
+                    function.restype = None if setter else ctypes.c_int
                     return function
     return None
 

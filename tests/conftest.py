@@ -11,6 +11,8 @@ import pathlib
 import pytest
 from hypothesis import HealthCheck, settings
 
+import minitorch_cv as mt
+
 settings.register_profile(
     "ci",
     max_examples=30,
@@ -46,3 +48,13 @@ def data_dir():
     if path is None:
         pytest.skip("no data directory: set MINITORCH_CV_DATA or put the data in ../shared/data")
     return path
+
+
+@pytest.fixture
+def threads():
+    """Sets the number of threads (``threads(n)``) and restores it after the test."""
+    numba_before, blas_before = mt.get_num_threads(), mt.threads.blas_num_threads()
+    yield mt.set_num_threads
+    mt.set_num_threads(numba_before)
+    if blas_before is not None:
+        mt.threads.set_blas_num_threads(blas_before)

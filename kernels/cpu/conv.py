@@ -14,7 +14,9 @@ differently from the CUDA thread's own loops, the docstring says why.
 
 The public functions allocate the output with NumPy (so tracemalloc sees it; the jitted
 code allocates only two small index tables) and make the input C-contiguous (so one
-compiled version per dtype serves every call).
+compiled version per dtype serves every call). The loops run without Python's GIL
+(``nogil=True``), so that the convolutions' batch chunks can run them side by side on
+several threads, each with one Numba thread (ops/chunk_pool.py).
 """
 import numpy as np
 from numba import njit, prange
@@ -42,7 +44,7 @@ def col2im(col, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW):
     return x
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def _im2col(x, col, SH, SW, PH, PW, DH, DW):
     """Fill col (C, KH, KW, N, OH, OW) from x (N, C, H, W).
 
@@ -70,7 +72,7 @@ def _im2col(x, col, SH, SW, PH, PW, DH, DW):
                         col[c, kh, kw, n, oh, ow] = zero
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def _col2im(col, x, SH, SW, PH, PW, DH, DW):
     """Fill x (N, C, H, W) from col (C, KH, KW, N, OH, OW) by a gather.
 

@@ -123,7 +123,7 @@ def _sampling_point(offset, mask, has_mask, n, t, oh, ow, kh, kw, SH, SW, PH, PW
 
 
 # ---------------------------------------------------------------- the three kernels
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def _deform_im2col(x, offset, mask, has_mask, col, SH, SW, PH, PW, DH, DW, OG):
     """Fill col (C, KH, KW, N, OH, OW) by sampling x (N, C, H, W).
 
@@ -156,7 +156,7 @@ def _deform_im2col(x, offset, mask, has_mask, col, SH, SW, PH, PW, DH, DW, OG):
                     col[c, kh, kw, n, oh, ow] = m * value
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def _deform_col2im(col, offset, mask, has_mask, grad_x, SH, SW, PH, PW, DH, DW, OG):
     """Fill grad_x (N, C, H, W) by spreading every column entry onto its cell's pixels.
 
@@ -205,7 +205,7 @@ def _add_to_pixel(grad_x, n, c, h, w, value):
         grad_x[n, c, h, w] += value
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def _deform_col2offset(col, x, offset, mask, has_mask, grad_offset, grad_mask,
                        SH, SW, PH, PW, DH, DW, OG):
     """Fill grad_offset (N, 2*T, OH, OW) and, with a mask, grad_mask (N, T, OH, OW).

@@ -19,14 +19,13 @@ is processed in chunks. A chunk's workspace (the columns and the matrix on the o
 of the GEMM, (C*KH*KW + K)*OH*OW values per sample, plus col2im's C*H*W for the input
 gradient) stays under ``get_workspace_limit()`` bytes (default 256 MiB; change it with
 ``set_workspace_limit(nbytes)``), and a chunk holds at least one sample. Memory then
-grows with the batch only by the output itself. On the CPU, chunks are also kept under
-``CPU_CHUNK_BYTES_PER_THREAD`` (2 MiB, a core's L2 cache here) times the number of
-threads, which is faster: the columns are still in the cache when the GEMM reads them
-back (BLAS splits a GEMM between the threads), and the allocator hands the same block to
-every chunk instead of fresh pages from the operating system. (With one thread, a
-ResNet-20 step at batch 128 took 15% less CPU time with 2 MiB chunks than with 16 MiB;
-smaller chunks mean more GEMM calls, each a handoff between BLAS's threads, hence the
-scaling with the threads.)
+grows with the batch only by the output itself.
+
+On the CPU the chunks run side by side, one whole chunk per core (ops/chunk_pool.py
+says why), so up to ``get_num_threads()`` workspaces exist at once; each
+is also kept under ``CPU_CHUNK_BYTES`` (4 MiB: twice a core's 2 MiB L2 cache here; a
+ResNet-20 step measured best at 4 MiB, against 2 and 8), and there are at least as many
+chunks as threads when the batch allows.
 
 A 1x1 convolution with stride 1 and no padding needs no columns at all: each sample's
 input, read as a (C, H*W) matrix, already is its column matrix.
@@ -42,11 +41,12 @@ from .. import backend, checks
 from ..autograd import Function
 from ..devices import GPU, device_of_array, namespace
 from ..threads import get_num_threads
+from .chunk_pool import for_each_chunk, sum_over_chunks
 from .pad import pad
 from .shape import squeeze, unsqueeze
 
 _workspace_limit = 256 * 2**20
-CPU_CHUNK_BYTES_PER_THREAD = 2 * 2**20
+CPU_CHUNK_BYTES = 4 * 2**20
 
 
 def get_workspace_limit():
@@ -104,15 +104,20 @@ class Geometry(NamedTuple):
         return (self.KH, self.KW, self.SH, self.SW, self.PH, self.PW, self.DH, self.DW)
 
 
-def _batch_chunks(N, bytes_per_sample, device):
+def _batch_chunks(N, bytes_per_sample, device, threads=1):
     """Consecutive slices of the batch, each with a workspace under the limit (and on the
-    CPU under CPU_CHUNK_BYTES_PER_THREAD per thread), at least one sample each."""
-    limit = _workspace_limit
+    CPU under CPU_CHUNK_BYTES, and at least ``threads`` of them when the batch allows),
+    at least one sample each."""
+    per_chunk = max(1, _workspace_limit // max(1, bytes_per_sample))
     if device != GPU:
-        limit = min(limit, CPU_CHUNK_BYTES_PER_THREAD * get_num_threads())
-    per_chunk = max(1, limit // max(1, bytes_per_sample))
+        per_chunk = max(1, min(per_chunk, CPU_CHUNK_BYTES // max(1, bytes_per_sample), -(-N // threads)))
     for start in range(0, N, per_chunk):
         yield slice(start, min(start + per_chunk, N))
+
+
+def _pool_chunks(N, bytes_per_sample, device):
+    """_batch_chunks for the chunks that run side by side on the CPU, one per thread."""
+    return _batch_chunks(N, bytes_per_sample, device, get_num_threads())
 
 
 def _rows(a, G):
@@ -135,13 +140,15 @@ def conv_forward(x, w, geometry):
         return (w_rows @ x.reshape(N, G, Cg, H * W)).reshape(N, K, OH, OW)
 
     y = xp.empty((N, K, OH, OW), dtype=x.dtype)
-    per_sample = x.itemsize * (C * KH * KW + K) * OH * OW
-    for batch in _batch_chunks(N, per_sample, device):
+
+    def forward_chunk(batch):
         B = batch.stop - batch.start
         col = conv.im2col(x[batch], *geometry.kernel_args())
         y_rows = w_rows @ col.reshape(G, Cg * KH * KW, B * OH * OW)
         y[batch] = y_rows.reshape(K, B, OH, OW).transpose(1, 0, 2, 3)
-        del col, y_rows  # free this chunk's workspace before the next one is allocated
+
+    per_sample = x.itemsize * (C * KH * KW + K) * OH * OW
+    for_each_chunk(forward_chunk, _pool_chunks(N, per_sample, device), device)
     return y
 
 
@@ -174,13 +181,15 @@ def _input_grad_by_col2im(grad_y, w, geometry, H, W):
     C = G * Cg
     w_cols = w.reshape(G, K // G, Cg * KH * KW).transpose(0, 2, 1)  # (G, C/G*KH*KW, K/G)
     grad_x = xp.empty((N, C, H, W), dtype=grad_y.dtype)
-    per_sample = grad_y.itemsize * ((C * KH * KW + K) * OH * OW + C * H * W)  # + col2im's result
-    for batch in _batch_chunks(N, per_sample, device):
+
+    def input_grad_chunk(batch):
         B = batch.stop - batch.start
         col = w_cols @ _rows(grad_y[batch], G)  # (G, C/G*KH*KW, B*OH*OW)
         col = col.reshape(C, KH, KW, B, OH, OW)
         grad_x[batch] = conv.col2im(col, B, C, H, W, *geometry.kernel_args())
-        del col
+
+    per_sample = grad_y.itemsize * ((C * KH * KW + K) * OH * OW + C * H * W)  # + col2im's result
+    for_each_chunk(input_grad_chunk, _pool_chunks(N, per_sample, device), device)
     return grad_x
 
 
@@ -193,27 +202,31 @@ def conv_weight_grad(x, grad_y, geometry, KH, KW):
     _, K, OH, OW = grad_y.shape
     G = geometry.G
     Cg = C // G
-    grad_w = xp.zeros((G, K // G, Cg * KH * KW), dtype=x.dtype)
     if geometry.is_pointwise() and H * W < min(K // G, Cg):
         # Tiny images (a 1x1 feature map before a classifier): per-sample products
         # would be (K/G, C/G) outer products of H*W terms; one GEMM over the rows.
-        for batch in _batch_chunks(N, x.itemsize * (K + C) * H * W, device):
-            grad_w += _rows(grad_y[batch], G) @ _rows(x[batch], G).transpose(0, 2, 1)
-        return grad_w.reshape(K, Cg, KH, KW)
-    if geometry.is_pointwise():  # per sample (G, K/G, H*W) @ (G, H*W, C/G), summed per chunk
-        for batch in _batch_chunks(N, x.itemsize * K * Cg, device):
+        def chunk_sum(batch):
+            return _rows(grad_y[batch], G) @ _rows(x[batch], G).transpose(0, 2, 1)
+
+        per_sample = x.itemsize * (K + C) * H * W
+    elif geometry.is_pointwise():  # per sample (G, K/G, H*W) @ (G, H*W, C/G), summed per chunk
+        def chunk_sum(batch):
             B = batch.stop - batch.start
             x_rows = x[batch].reshape(B, G, Cg, H * W).transpose(0, 1, 3, 2)
-            grad_w += (grad_y[batch].reshape(B, G, K // G, H * W) @ x_rows).sum(axis=0)
-        return grad_w.reshape(K, Cg, KH, KW)
+            return (grad_y[batch].reshape(B, G, K // G, H * W) @ x_rows).sum(axis=0)
 
-    per_sample = x.itemsize * (C * KH * KW + K) * OH * OW
-    for batch in _batch_chunks(N, per_sample, device):
-        B = batch.stop - batch.start
-        col = conv.im2col(x[batch], *geometry.kernel_args())
-        col = col.reshape(G, Cg * KH * KW, B * OH * OW)
-        grad_w += _rows(grad_y[batch], G) @ col.transpose(0, 2, 1)
-        del col
+        per_sample = x.itemsize * K * Cg
+    else:
+        def chunk_sum(batch):
+            B = batch.stop - batch.start
+            col = conv.im2col(x[batch], *geometry.kernel_args())
+            col = col.reshape(G, Cg * KH * KW, B * OH * OW)
+            return _rows(grad_y[batch], G) @ col.transpose(0, 2, 1)
+
+        per_sample = x.itemsize * (C * KH * KW + K) * OH * OW
+    grad_w = sum_over_chunks(chunk_sum, _pool_chunks(N, per_sample, device), device)
+    if grad_w is None:  # an empty batch
+        return xp.zeros((K, Cg, KH, KW), dtype=x.dtype)
     return grad_w.reshape(K, Cg, KH, KW)
 
 
@@ -283,14 +296,18 @@ def _stride_one_gradients(x, grad_y, w, geometry):
     flipped = _flipped_weight(w, G).reshape(G, Cg, Kg * KH * KW)
     unfold = _flipped_geometry(geometry).kernel_args()
     grad_x = xp.empty((N, C, H, W), dtype=x.dtype)
-    grad_w_flipped = xp.zeros((G, Kg * KH * KW, Cg), dtype=x.dtype)  # rows (k, kh', kw')
-    per_sample = x.itemsize * (K * KH * KW + 2 * C) * H * W  # columns, grad_x's GEMM, x_rows
-    for batch in _batch_chunks(N, per_sample, device):
+
+    def gradients_chunk(batch):
+        """grad_x of the chunk, written in place; returns its share of grad_w'."""
         B = batch.stop - batch.start
         col = conv.im2col(grad_y[batch], *unfold).reshape(G, Kg * KH * KW, B * H * W)
         grad_x[batch] = (flipped @ col).reshape(C, B, H, W).transpose(1, 0, 2, 3)
-        grad_w_flipped += col @ _rows(x[batch], G).transpose(0, 2, 1)
-        del col
+        return col @ _rows(x[batch], G).transpose(0, 2, 1)  # (G, K/G*KH*KW, C/G), rows (k, kh', kw')
+
+    per_sample = x.itemsize * (K * KH * KW + 2 * C) * H * W  # columns, grad_x's GEMM, x_rows
+    grad_w_flipped = sum_over_chunks(gradients_chunk, _pool_chunks(N, per_sample, device), device)
+    if grad_w_flipped is None:  # an empty batch
+        return grad_x, xp.zeros((K, Cg, KH, KW), dtype=x.dtype)
     grad_w = grad_w_flipped.reshape(G, Kg, KH, KW, Cg)[:, :, ::-1, ::-1, :].transpose(0, 1, 4, 2, 3)
     return grad_x, xp.ascontiguousarray(grad_w).reshape(K, Cg, KH, KW)
 

@@ -28,7 +28,8 @@ bounded as the batch grows.
 from .. import backend, checks
 from ..autograd import Function
 from ..devices import device_of_array, namespace
-from .conv import Geometry, _batch_chunks, _rows, check_bias, check_output_size
+from .chunk_pool import for_each_chunk, sum_over_chunks
+from .conv import Geometry, _pool_chunks, _rows, check_bias, check_output_size
 
 
 def deform_conv_forward(x, offset, mask, w, geometry):
@@ -41,13 +42,15 @@ def deform_conv_forward(x, offset, mask, w, geometry):
     OH, OW = geometry.output_size(H, W)
     w_rows = w.reshape(G, K // G, Cg * KH * KW)
     y = xp.empty((N, K, OH, OW), dtype=x.dtype)
-    per_sample = x.itemsize * (C * KH * KW + K) * OH * OW
-    for batch in _batch_chunks(N, per_sample, device):
+
+    def forward_chunk(batch):
         B = batch.stop - batch.start
         col = kernels.deform_im2col(x[batch], offset[batch], _chunk(mask, batch), *geometry.kernel_args())
         y_rows = w_rows @ col.reshape(G, Cg * KH * KW, B * OH * OW)
         y[batch] = y_rows.reshape(K, B, OH, OW).transpose(1, 0, 2, 3)
-        del col, y_rows  # free this chunk's workspace before the next one is allocated
+
+    per_sample = x.itemsize * (C * KH * KW + K) * OH * OW
+    for_each_chunk(forward_chunk, _pool_chunks(N, per_sample, device), device)
     return y
 
 
@@ -65,18 +68,13 @@ def deform_conv_backward(grad_y, x, offset, mask, w, geometry, needs):
     grad_x = xp.empty(x.shape, dtype=x.dtype) if needs_x else None
     grad_offset = xp.empty(offset.shape, dtype=x.dtype) if needs_offset else None
     grad_mask = xp.empty(mask.shape, dtype=x.dtype) if needs_mask else None
-    grad_w = xp.zeros((G, K // G, Cg * KH * KW), dtype=x.dtype) if needs_w else None
     w_cols = w.reshape(G, K // G, Cg * KH * KW).transpose(0, 2, 1)  # (G, C/G*KH*KW, K/G)
-    # col (freed before gcol is made) or gcol, the GEMM's other side, and col2im's result
-    per_sample = x.itemsize * ((C * KH * KW + K) * OH * OW + C * H * W)
-    for batch in _batch_chunks(N, per_sample, device):
+
+    def backward_chunk(batch):
+        """Writes the chunk's grad_x, grad_offset and grad_mask; returns its share of grad_w."""
         B = batch.stop - batch.start
         gy_rows = _rows(grad_y[batch], G)  # (G, K/G, B*OH*OW)
         x_b, offset_b, mask_b = x[batch], offset[batch], _chunk(mask, batch)
-        if needs_w:
-            col = kernels.deform_im2col(x_b, offset_b, mask_b, *args)
-            grad_w += gy_rows @ col.reshape(G, Cg * KH * KW, B * OH * OW).transpose(0, 2, 1)
-            del col
         if needs_x or needs_offset or needs_mask:
             gcol = (w_cols @ gy_rows).reshape(C, KH, KW, B, OH, OW)
             if needs_x:
@@ -88,8 +86,22 @@ def deform_conv_backward(grad_y, x, offset, mask, w, geometry, needs):
                 if needs_mask:
                     grad_mask[batch] = chunk_mask
             del gcol
+        if not needs_w:
+            return None
+        col = kernels.deform_im2col(x_b, offset_b, mask_b, *args)
+        return gy_rows @ col.reshape(G, Cg * KH * KW, B * OH * OW).transpose(0, 2, 1)
+
+    # col (freed before gcol is made) or gcol, the GEMM's other side, and col2im's result
+    per_sample = x.itemsize * ((C * KH * KW + K) * OH * OW + C * H * W)
+    chunks = _pool_chunks(N, per_sample, device)
+    grad_w = None
     if needs_w:
+        grad_w = sum_over_chunks(backward_chunk, chunks, device)
+        if grad_w is None:  # an empty batch
+            grad_w = xp.zeros((G, K // G, Cg * KH * KW), dtype=x.dtype)
         grad_w = grad_w.reshape(K, Cg, KH, KW)
+    else:
+        for_each_chunk(backward_chunk, chunks, device)
     return grad_x, grad_offset, grad_w, grad_mask
 
 

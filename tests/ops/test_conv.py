@@ -8,6 +8,9 @@ Forward and gradient tests run through each CPU kernel implementation ("referenc
 one, on geometries drawn by tests/strategies_conv.py.
 """
 
+import threading
+
+import numba
 import numpy as np
 import pytest
 from hypothesis import given
@@ -188,7 +191,8 @@ def _forward_backward(op, x, w, b, gy, **kwargs):
 
 
 @pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d"])
-def test_batch_chunks_give_the_same_results(op, kernel_calls, workspace_limit):
+def test_batch_chunks_give_the_same_results(op, kernel_calls, workspace_limit, threads):
+    threads(1)  # the chunks' sizes then follow the workspace limit alone
     kwargs = dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2)
     # Per sample, the workspace is (C*KH*KW + K)*OH*OW values for im2col and its GEMM,
     # plus C*H*W for col2im, where (C, H, W) -> (K, OH, OW) is the convolution (for
@@ -247,8 +251,9 @@ def test_batch_chunks_give_the_same_results(op, kernel_calls, workspace_limit):
     ],
 )
 def test_conv2d_backward_computes_only_what_is_needed(
-    kernel_calls, stride, needs, im2col_calls, col2im_calls
+    kernel_calls, threads, stride, needs, im2col_calls, col2im_calls
 ):
+    threads(1)  # one chunk per pass (with 2 threads, the batch of 2 would be 2 chunks)
     x = mt.tensor(random(0, (2, 3, 5, 5)), requires_grad=needs[0])
     w = mt.tensor(random(1, (4, 3, 3, 3)), requires_grad=needs[1])
     b = mt.tensor(random(2, 4), requires_grad=needs[2])
@@ -258,7 +263,65 @@ def test_conv2d_backward_computes_only_what_is_needed(
         assert (tensor.grad is not None) == needed
 
 
-def test_pointwise_convolution_runs_no_kernel(kernel_calls):
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs a pool of at least 2 threads")
+@pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d"])
+@pytest.mark.parametrize("stride", [1, 2])  # stride 1: both gradients from grad_y's columns
+def test_chunks_run_side_by_side_on_the_threads(op, stride, monkeypatch, threads):
+    """With 2 threads the chunks run on 2 pool threads, each with single-threaded
+    kernels and BLAS, and give what 1 thread gives (float64: the weight gradient's sum
+    over the chunks is in chunk order either way; only the chunks' sizes differ)."""
+    from minitorch_cv.kernels.cpu import conv as kernels
+
+    seen = []  # (thread, Numba threads, BLAS threads) of each kernel call
+    im2col = kernels.im2col
+
+    def recorded_im2col(x, *args):
+        seen.append((threading.get_ident(), numba.get_num_threads(), mt.threads.blas_num_threads()))
+        return im2col(x, *args)
+
+    monkeypatch.setattr(kernels, "im2col", recorded_im2col)
+    kwargs = dict(stride=(stride, 1), padding=1, groups=2)
+    if op == "conv2d":
+        x, w, b = random(0, (9, 4, 7, 6)), random(1, (6, 2, 3, 2)), random(2, 6)
+    else:
+        x, w, b = random(0, (9, 6, 5, 6)), random(1, (6, 2, 3, 2)), random(2, 4)
+        kwargs["output_padding"] = (stride - 1, 0)
+    function = getattr(F, op)
+    gy = random(3, function(mt.tensor(x), mt.tensor(w), mt.tensor(b), **kwargs).shape)
+    seen.clear()
+    threads(1)
+    sequential = _forward_backward(function, x, w, b, gy, **kwargs)
+    assert {thread for thread, _, _ in seen} == {threading.get_ident()}
+
+    seen.clear()
+    threads(2)
+    side_by_side = _forward_backward(function, x, w, b, gy, **kwargs)
+    pool_threads = {thread for thread, _, _ in seen}
+    assert len(pool_threads) == 2 and threading.get_ident() not in pool_threads
+    blas_alone = 1 if mt.threads.blas_num_threads() is not None else None
+    assert {(numba_threads, blas) for _, numba_threads, blas in seen} == {(1, blas_alone)}
+    assert mt.get_num_threads() == 2  # the caller's settings are back
+    if blas_alone is not None:
+        assert mt.threads.blas_num_threads() == 2
+    for a, e in zip(side_by_side, sequential):
+        np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)
+
+
+def test_a_failing_chunk_raises_in_the_caller_and_restores_blas(monkeypatch, threads):
+    from minitorch_cv.kernels.cpu import conv as kernels
+
+    def failing_im2col(x, *args):
+        raise RuntimeError("im2col failed")
+
+    monkeypatch.setattr(kernels, "im2col", failing_im2col)
+    threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    blas_before = mt.threads.blas_num_threads()
+    with pytest.raises(RuntimeError, match="im2col failed"):
+        F.conv2d(mt.tensor(random(0, (8, 2, 5, 5))), mt.tensor(random(1, (3, 2, 3, 3))))
+    assert mt.threads.blas_num_threads() == blas_before
+
+
+def test_pointwise_convolution_runs_no_kernel(kernel_calls):  # with any number of threads
     """1x1, stride 1, no padding: the input already is the column matrix."""
     x, w = mt.tensor(random(0, (2, 4, 3, 5)), requires_grad=True), mt.tensor(
         random(1, (6, 2, 1, 1)), requires_grad=True

@@ -217,7 +217,8 @@ def _forward_backward(x, offset, w, b, mask, gy):
     return [y.detach().numpy()] + [t.grad.detach().numpy() for t in tensors]
 
 
-def test_batch_chunks_give_the_same_results(kernel_calls, workspace_limit):
+def test_batch_chunks_give_the_same_results(kernel_calls, workspace_limit, threads):
+    threads(1)  # the chunks' sizes then follow the workspace limit alone
     rng = np.random.default_rng(0)
     x, w, b = rng.standard_normal((5, 4, 7, 6)), rng.standard_normal((6, 2, 3, 2)), rng.standard_normal(6)
     offset = rng.standard_normal((5, 2 * 2 * 6, 4, 4)) * 2
@@ -252,7 +253,8 @@ def test_batch_chunks_give_the_same_results(kernel_calls, workspace_limit):
         ((False, False, False, True, False), (1, 0, 0)),  # bias only: the backward runs no kernel
     ],
 )
-def test_backward_computes_only_what_is_needed(kernel_calls, needs, counts):
+def test_backward_computes_only_what_is_needed(kernel_calls, threads, needs, counts):
+    threads(1)  # one chunk per pass (with 2 threads, the batch of 2 would be 2 chunks)
     rng = np.random.default_rng(0)
     arrays = [
         rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((2, 18, 3, 3)),
