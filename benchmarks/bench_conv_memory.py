@@ -11,12 +11,15 @@ Part of it is unavoidable and grows with the batch: the output y and the input g
 (N*64*32*32 floats each). The rest is workspace: with batch chunking it stays the same
 whatever the batch; with chunking switched off (one chunk for the whole batch, the plain
 im2col approach) the column matrix alone is 9 times the input, and grows with the batch.
+On the CPU the chunks run side by side, one per thread (ops/chunk_pool.py), so the chunked
+workspace is up to ``get_num_threads()`` chunks' worth; the unchunked run uses one thread.
 """
 import argparse
 import tracemalloc
 
 import numpy as np
 
+import minitorch_cv as mt
 from minitorch_cv.autograd.function import Context
 from minitorch_cv.ops import conv as conv_ops
 
@@ -48,7 +51,8 @@ def main():
 
     print(
         f"workspace limit {conv_ops.get_workspace_limit() / MiB:.0f} MiB, "
-        f"CPU chunks under {conv_ops.CPU_CHUNK_BYTES_PER_THREAD / MiB:.0f} MiB per thread"
+        f"CPU chunks under {conv_ops.CPU_CHUNK_BYTES / MiB:.0f} MiB each, "
+        f"{mt.get_num_threads()} at once (one per thread)"
     )
     header = (
         f"{'batch':>6} {'y+grad_x MiB':>13} {'peak MiB':>9} {'workspace MiB':>14} "
@@ -58,14 +62,16 @@ def main():
     print("-" * len(header))
     for N in args.batches:
         peak, results = peak_memory(N)
-        limit, chunk = conv_ops.get_workspace_limit(), conv_ops.CPU_CHUNK_BYTES_PER_THREAD
+        limit, chunk, threads = conv_ops.get_workspace_limit(), conv_ops.CPU_CHUNK_BYTES, mt.get_num_threads()
         conv_ops.set_workspace_limit(2**62)
-        conv_ops.CPU_CHUNK_BYTES_PER_THREAD = 2**62  # one chunk: the whole batch's columns at once
+        conv_ops.CPU_CHUNK_BYTES = 2**62  # one chunk: the whole batch's columns at once
+        mt.set_num_threads(1)  # (with more threads the batch would be split between them)
         try:
             unchunked_peak, _ = peak_memory(N)
         finally:
             conv_ops.set_workspace_limit(limit)
-            conv_ops.CPU_CHUNK_BYTES_PER_THREAD = chunk
+            conv_ops.CPU_CHUNK_BYTES = chunk
+            mt.set_num_threads(threads)
         print(
             f"{N:>6} {results / MiB:>13.1f} {peak / MiB:>9.1f} {(peak - results) / MiB:>14.1f} "
             f"{unchunked_peak / MiB:>19.1f} {(unchunked_peak - results) / MiB:>20.1f}"

@@ -9,7 +9,7 @@ Layers, from the bottom: ``kernels`` (array-in, array-out NumPy/Numba/CUDA kerne
 ``tensor`` + ``autograd`` (the graph), ``ops`` (differentiable Functions), then
 ``nn``, ``optim``, ``data``, ``models`` and ``metrics``.
 """
-from . import backend, cuda, devices, dtypes
+from . import allocator, backend, cuda, devices, dtypes
 from .autograd import (
     enable_grad,
     inference_mode,
@@ -163,5 +163,7 @@ from . import gradcheck, nn, optim, data, models, utils, metrics  # noqa: E402,I
 
 __version__ = "0.1.0"
 
-# Before any kernel runs: idle Numba workers must sleep, not spin (see threads.py).
+# Before any kernel runs: idle Numba workers must sleep, not spin (see threads.py), and
+# freed arrays are kept for the next ones (see allocator.py).
 threads.start_numba_workers_passive()
+allocator.keep_freed_memory()

@@ -7,7 +7,10 @@ step. A pool's idle workers spin for a while before they sleep, so each pool's s
 workers steal the cores the other needs: on a 2-core machine a ResNet-20 step took 2.4 s
 with both pools at their default size and 1.7 s with one thread each, and collapsed to
 ~30 s while another process was busy (see benchmarks/bench_resnet_step.py).
-``set_num_threads`` sizes both pools at once, as ``torch.set_num_threads`` does.
+``set_num_threads`` sizes both pools at once, as ``torch.set_num_threads`` does, and
+also the convolutions' own pool (ops/chunk_pool.py): ``n`` threads that each run whole
+batch chunks, im2col and GEMM, with Numba and OpenBLAS single-threaded inside, so that
+the convolutions, most of a step, need no handoff between the two libraries' pools.
 
 Importing minitorch_cv starts Numba's pool with passive workers (OpenMP's
 OMP_WAIT_POLICY=PASSIVE: an idle worker sleeps at once instead of spinning), so that
