@@ -240,6 +240,10 @@ def main():
     torch_worker = start_torch(args)
     print(f"{args.arch}, batch {args.batch_size}, 32x32, threads: {args.threads or 'default'}"
           + (f"; PyTorch {torch_worker.version} in its own process" if torch_worker else ""))
+    core, forced = mt.threads.blas_core_name(), os.environ.get("OPENBLAS_CORETYPE")
+    if core is not None:  # the GEMMs' speed, most of a step, depends on it
+        print(f"NumPy's OpenBLAS runs its {core} kernels"
+              + (f" (OPENBLAS_CORETYPE={forced} in the environment)" if forced else ""))
 
     ours_all, ratios = [], []
     for round_index in range(args.rounds):

@@ -61,6 +61,7 @@ import numba
 _OPENBLAS_PREFIXES = ("openblas", "scipy_openblas", "openblas64_")
 _SETTER_SUFFIXES = ("_set_num_threads", "_set_num_threads64_")
 _GETTER_SUFFIXES = ("_get_num_threads", "_get_num_threads64_")
+_CORENAME_SUFFIXES = ("_get_corename", "_get_corename64_")
 
 
 def start_numba_workers_passive():
@@ -99,7 +100,7 @@ def set_num_threads(n):
 
 def set_blas_num_threads(n):
     """Size NumPy's OpenBLAS pool alone (nothing happens with another BLAS)."""
-    setter = _openblas_function(_SETTER_SUFFIXES)
+    setter = _openblas_function(_SETTER_SUFFIXES, (ctypes.c_int,), None)
     if setter is not None:
         setter(n)
 
@@ -111,24 +112,31 @@ def get_num_threads():
 
 def blas_num_threads():
     """The number of threads of NumPy's OpenBLAS, or None when that BLAS is not OpenBLAS."""
-    getter = _openblas_function(_GETTER_SUFFIXES)
+    getter = _openblas_function(_GETTER_SUFFIXES, (), ctypes.c_int)
     return None if getter is None else getter()
 
 
+def blas_core_name():
+    """The CPU family whose kernels NumPy's OpenBLAS runs ("Haswell": AVX2, "SkylakeX":
+    AVX-512, ...), or None when that BLAS is not OpenBLAS. OpenBLAS picks it when it
+    loads, from the CPU or from the OPENBLAS_CORETYPE environment variable; it sets the
+    speed of every convolution's GEMM, so the benchmarks print it."""
+    corename = _openblas_function(_CORENAME_SUFFIXES, (), ctypes.c_char_p)
+    return None if corename is None else corename().decode()
+
+
 @functools.cache
-def _openblas_function(suffixes):
-    """The first exported ``<prefix><suffix>`` of an OpenBLAS already loaded by NumPy,
-    typed as the setter (int) -> void or the getter () -> int; looked up once (the
-    convolutions call both around every batch of chunks, see ops/chunk_pool.py)."""
+def _openblas_function(suffixes, argtypes, restype):
+    """The first exported ``<prefix><suffix>`` of an OpenBLAS already loaded by NumPy, with
+    those C types; looked up once (the convolutions set and read the number of threads
+    around every batch of chunks, see ops/chunk_pool.py)."""
     for path in _loaded_openblas_paths():
         library = ctypes.CDLL(path)
         for prefix in _OPENBLAS_PREFIXES:
             for suffix in suffixes:
                 function = getattr(library, prefix + suffix, None)
                 if function is not None:
-                    setter = suffixes == _SETTER_SUFFIXES
-                    function.argtypes = [ctypes.c_int] if setter else []
-                    function.restype = None if setter else ctypes.c_int
+                    function.argtypes, function.restype = list(argtypes), restype
                     return function
     return None
 

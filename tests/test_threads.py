@@ -1,5 +1,6 @@
 """set_num_threads sizes Numba's pool and NumPy's OpenBLAS pool; import starts Numba's pool."""
 import os
+import platform
 import subprocess
 import sys
 
@@ -64,3 +65,15 @@ def test_import_starts_numba_pool_and_leaves_the_environment_as_it_was():
 
 def test_a_wait_policy_of_the_user_is_kept():
     assert _run(IMPORT_AND_REPORT, OMP_WAIT_POLICY="ACTIVE") == ["True", "ACTIVE"]
+
+
+def test_blas_core_name_follows_openblas_coretype():
+    """OpenBLAS reads OPENBLAS_CORETYPE as it loads; blas_core_name reports its choice."""
+    code = "import minitorch_cv as mt\nprint(mt.threads.blas_core_name())\n"
+    (default,) = _run(code)
+    if default == "None":
+        pytest.skip("NumPy's BLAS is not OpenBLAS")
+    if platform.machine() != "x86_64":
+        pytest.skip("the core names are OpenBLAS's x86-64 ones")
+    # Nehalem's kernels (SSE4.2) run on every x86-64 CPU of the last 15 years.
+    assert _run(code, OPENBLAS_CORETYPE="Nehalem") == ["Nehalem"]
