@@ -91,7 +91,7 @@ def deform_conv_backward(grad_y, x, offset, mask, w, geometry, needs):
         col = kernels.deform_im2col(x_b, offset_b, mask_b, *args)
         return gy_rows @ col.reshape(G, Cg * KH * KW, B * OH * OW).transpose(0, 2, 1)
 
-    # col (freed before gcol is made) or gcol, the GEMM's other side, and col2im's result
+    # gcol (freed before col is made) or col, the GEMM's other side, and col2im's result
     per_sample = x.itemsize * ((C * KH * KW + K) * OH * OW + C * H * W)
     chunks = _pool_chunks(N, per_sample, device)
     grad_w = None
