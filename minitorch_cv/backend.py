@@ -38,6 +38,7 @@ from .kernels.cpu import pool as cpu_pool
 from .kernels.cpu import resample as cpu_resample
 from .kernels.cpu import scatter as cpu_scatter
 from .kernels.cpu import softmax as cpu_softmax
+from .kernels.cpu import winograd as cpu_winograd
 from .kernels.cuda import activation as cuda_activation
 from .kernels.cuda import attention as cuda_attention
 from .kernels.cuda import batch_norm as cuda_batch_norm
@@ -53,6 +54,7 @@ from .kernels.cuda import pool as cuda_pool
 from .kernels.cuda import resample as cuda_resample
 from .kernels.cuda import scatter as cuda_scatter
 from .kernels.cuda import softmax as cuda_softmax
+from .kernels.cuda import winograd as cuda_winograd
 from .kernels.reference import activation as reference_activation
 from .kernels.reference import attention as reference_attention
 from .kernels.reference import batch_norm as reference_batch_norm
@@ -68,6 +70,7 @@ from .kernels.reference import pool as reference_pool
 from .kernels.reference import resample as reference_resample
 from .kernels.reference import scatter as reference_scatter
 from .kernels.reference import softmax as reference_softmax
+from .kernels.reference import winograd as reference_winograd
 
 IMPLEMENTATIONS = ("reference", "cpu", "cuda")
 _cpu_implementation = "cpu"
@@ -106,6 +109,7 @@ POOL = KernelFamily(reference_pool, cpu_pool, cuda_pool)
 RESAMPLE = KernelFamily(reference_resample, cpu_resample, cuda_resample)
 SCATTER = KernelFamily(reference_scatter, cpu_scatter, cuda_scatter)
 SOFTMAX = KernelFamily(reference_softmax, cpu_softmax, cuda_softmax)
+WINOGRAD = KernelFamily(reference_winograd, cpu_winograd, cuda_winograd)
 
 # Every family by the name of its files (kernels/<implementation>/<name>.py), for the
 # tests and benchmarks that iterate over families; ops use the constants above.
@@ -125,6 +129,7 @@ FAMILIES = {
     "resample": RESAMPLE,
     "scatter": SCATTER,
     "softmax": SOFTMAX,
+    "winograd": WINOGRAD,
 }
 
 

@@ -269,14 +269,26 @@ def test_conv2d_backward_computes_only_what_is_needed(
 def test_chunks_run_side_by_side_on_the_threads(op, stride, monkeypatch, threads):
     """With 2 threads the chunks run on 2 pool threads, each with single-threaded
     kernels and BLAS, and give what 1 thread gives (float64: the weight gradient's sum
-    over the chunks is in chunk order either way; only the chunks' sizes differ)."""
+    over the chunks is in chunk order either way; only the chunks' sizes differ).
+
+    With 2 threads, the first kernel call waits for a second one (a barrier): a pool
+    thread that finished its chunk before the other thread started could otherwise take
+    every chunk itself, and the test would fail by chance. A pool that ran the chunks one
+    after another would never reach the barrier's second call (it times out)."""
     from minitorch_cv.kernels.cpu import conv as kernels
 
     seen = []  # (thread, Numba threads, BLAS threads) of each kernel call
     im2col = kernels.im2col
+    first_two = threading.Barrier(2, timeout=30)
+    lock = threading.Lock()
+    on_two_threads = []  # not empty once the test has set 2 threads
 
     def recorded_im2col(x, *args):
-        seen.append((threading.get_ident(), numba.get_num_threads(), mt.threads.blas_num_threads()))
+        with lock:
+            seen.append((threading.get_ident(), numba.get_num_threads(), mt.threads.blas_num_threads()))
+            wait = bool(on_two_threads) and len(seen) <= 2
+        if wait:
+            first_two.wait()
         return im2col(x, *args)
 
     monkeypatch.setattr(kernels, "im2col", recorded_im2col)
@@ -295,6 +307,7 @@ def test_chunks_run_side_by_side_on_the_threads(op, stride, monkeypatch, threads
 
     seen.clear()
     threads(2)
+    on_two_threads.append(True)
     side_by_side = _forward_backward(function, x, w, b, gy, **kwargs)
     pool_threads = {thread for thread, _, _ in seen}
     assert len(pool_threads) == 2 and threading.get_ident() not in pool_threads

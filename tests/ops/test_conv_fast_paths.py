@@ -10,8 +10,8 @@ reference kernels (kernels/reference/conv.py), written out here once per block:
 and every path that ops/conv.py may take is compared with it: conv_forward (im2col in
 batch chunks, or per-sample products for pointwise layers), conv_input_grad (col2im, or
 for stride 1 the convolution of grad_y with the flipped weight),
-conv_weight_grad (per-sample or one-GEMM pointwise products), and _stride_one_gradients
-(both gradients from the columns of grad_y). Geometries: non-square kernels, paddings,
+conv_weight_grad (per-sample or one-GEMM pointwise products), _stride_one_gradients
+(both gradients from the columns of grad_y) and _forward_by_winograd (3x3, stride 1). Geometries: non-square kernels, paddings,
 dilations, groups (depthwise included), batch 1, single channels, and non-contiguous
 arrays; stride 1 where a path needs it, any stride elsewhere. float64 must agree to
 rounding; float32 within the dot-product bound (n + 3) * eps32 * sum |terms| of
@@ -22,7 +22,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from minitorch_cv import backend
 from minitorch_cv.kernels.reference import conv as reference
+from minitorch_cv.kernels.reference import winograd as reference_winograd
 from minitorch_cv.ops import conv as conv_ops
 from tests.ops.conv_testing import random
 from tests.strategies import layouts, with_layout
@@ -168,3 +170,108 @@ def test_tiny_image_pointwise_weight_gradient_in_float32(shape):
     expected = spec_weight_grad(x, grad_y, case)
     magnitude = spec_weight_grad(np.abs(x), np.abs(grad_y), case)
     assert_float32_within_bound(grad_w32, expected, magnitude, N * H * W)
+
+
+# ---------------------------------------------------------------- Winograd F(2x2, 3x3)
+@st.composite
+def winograd_cases(draw):
+    """3x3 kernel, stride 1, dilation 1, one group (the geometries _forward_by_winograd
+    serves), any padding up to 3 (beyond the kernel's reach too), odd and even outputs,
+    a single channel or pixel included."""
+    PH, PW = draw(st.integers(0, 3), label="PH"), draw(st.integers(0, 3), label="PW")
+    H = draw(st.integers(max(1, 3 - 2 * PH), 9), label="H")
+    W = draw(st.integers(max(1, 3 - 2 * PW), 9), label="W")
+    N, C, K = draw(st.integers(1, 2), label="N"), draw(st.integers(1, 4), label="C"), draw(st.integers(1, 4), label="K")
+    return ConvCase(N, C, H, W, K, 3, 3, 1, 1, PH, PW, 1, 1, 1, 0, 0)
+
+
+@given(case=winograd_cases(), seed=seeds(), layout=layouts())
+def test_winograd_matches_the_specification(case, seed, layout):
+    x, w, _ = operands(case, seed, layout)
+    y = conv_ops._forward_by_winograd(x, w, geometry_of(case))
+    assert y.shape == case.output_shape
+    np.testing.assert_allclose(y, spec_forward(x, w, case), rtol=1e-10, atol=1e-12)
+
+
+def winograd_magnitude(x, w, case):
+    """The F(2x2, 3x3) pipeline on |x| and |w| with the matrices' absolute values: every
+    value it computes bounds the magnitude of the sum that computes it."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("_BT", "_G", "_AT"):
+            patch.setattr(reference_winograd, name, np.abs(getattr(reference_winograd, name)))
+        U = reference_winograd.weight_transform(np.abs(w)).reshape(16, case.K, case.C)
+        V = reference_winograd.input_transform(np.abs(x), case.PH, case.PW).reshape(16, case.C, -1)
+        M = (U @ V).reshape((4, 4, case.K, case.N) + reference_winograd._tile_counts(case.OH, case.OW))
+        return reference_winograd.output_transform(M, case.OH, case.OW)
+
+
+@given(case=winograd_cases(), seed=seeds(), layout=layouts())
+def test_winograd_in_float32(case, seed, layout):
+    """|y32 - y64| <= (C + 12) eps32 * magnitude, magnitude being winograd_magnitude. To
+    first order, with each sum's error at most (terms - 1) eps times its absolute sum:
+    U = G g G^T makes two passes of 3-term sums (4 eps; the halvings are exact), V = B^T d B
+    two passes of 2-term sums (2 eps), M a product (1 eps) and a C-term sum (C - 1 eps),
+    y = A^T M A two passes of 3-term sums (4 eps): C + 10 eps, plus 2 for the second-order
+    terms."""
+    g = geometry_of(case)
+    x, w, _ = operands(case, seed, layout, np.float32)
+    y32 = conv_ops._forward_by_winograd(x, w, g)
+    x, w, _ = operands(case, seed, layout)
+    assert_float32_within_bound(y32, spec_forward(x, w, case), winograd_magnitude(x, w, case), case.C + 9)
+
+
+def spy_on_winograd(monkeypatch):
+    """Records the calls that conv_forward makes to _forward_by_winograd."""
+    calls = []
+    winograd = conv_ops._forward_by_winograd
+
+    def recorded(x, w, geometry):
+        calls.append(x.shape)
+        return winograd(x, w, geometry)
+
+    monkeypatch.setattr(conv_ops, "_forward_by_winograd", recorded)
+    return calls
+
+
+@pytest.mark.parametrize("implementation", ["reference", "cpu", "cuda"])
+@pytest.mark.parametrize(
+    "shape, stride, padding, takes_winograd",
+    [
+        ((2, 8, 8, 8), 1, 1, True),  # the smallest that pays: 8 channels, an 8x8 output
+        ((1, 9, 10, 10), 1, 0, True),  # no padding: an 8x8 output
+        ((1, 9, 10, 9), 1, 0, False),  # an 8x7 output
+        ((2, 8, 12, 11), 1, 2, True),
+        ((2, 7, 8, 8), 1, 1, False),  # too few channels
+        ((2, 8, 7, 8), 1, 0, False),  # a 5x6 output
+        ((2, 8, 16, 16), 2, 1, False),  # stride 2
+    ],
+)
+def test_conv_forward_takes_winograd_where_it_pays(implementation, shape, stride, padding, takes_winograd, monkeypatch):
+    """Through every kernel implementation (the CUDA C in the emulation), and equal to
+    the specification either way."""
+    N, C, H, W = shape
+    case = ConvCase(N, C, H, W, 5, 3, 3, stride, stride, padding, padding, 1, 1, 1, 0, 0)
+    pays = (case.OH >= 8 and case.OW >= 8 and C >= 8 and stride == 1)
+    assert pays == takes_winograd
+    calls = spy_on_winograd(monkeypatch)
+    x, w, _ = operands(case, 3, "contiguous")
+    with backend.use_cpu_kernels(implementation):
+        y = conv_ops.conv_forward(x, w, geometry_of(case))
+    assert calls == ([shape] if takes_winograd else [])
+    np.testing.assert_allclose(y, spec_forward(x, w, case), rtol=1e-10, atol=1e-12)
+
+
+def test_winograd_chunks_run_side_by_side(monkeypatch, threads):
+    """Several batch chunks on two threads give what one thread gives (each output
+    sample is computed within one chunk: the results are equal, not only close)."""
+    case = ConvCase(5, 8, 9, 10, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0)
+    x, w, _ = operands(case, 4, "contiguous", np.float32)
+    per_sample = x.itemsize * 16 * (case.C + case.K) * 5 * 5  # V and M: 5x5 tiles
+    monkeypatch.setattr(conv_ops, "CPU_CHUNK_BYTES", 2 * per_sample)  # 3 chunks
+    threads(1)
+    one = conv_ops._forward_by_winograd(x, w, geometry_of(case))
+    threads(2)
+    two = conv_ops._forward_by_winograd(x, w, geometry_of(case))
+    np.testing.assert_array_equal(one, two)
+    x64, w64, _ = operands(case, 4, "contiguous")
+    np.testing.assert_allclose(two, spec_forward(x64, w64, case), rtol=1e-4, atol=1e-5)
