@@ -6,8 +6,8 @@ Builds PyTorch's twin of one of our models and answers one command per line on s
 with one JSON line on stdout:
 
     steps N    {"times": [...]}   N timed training steps (seconds each), after one untimed step
-    profile    {"ops": {...}}     milliseconds per row of the per-op table in one profiled
-                                  step, and "step": that whole step
+    profile    {"ops": {...}}     milliseconds per row of the per-op table, and "step": the
+                                  whole step; each row's median over 3 profiled steps
     rss        {"before": kB, "peak": kB}   resident memory before a step and at its peak
     quit
 
@@ -20,6 +20,7 @@ max-pool); any other name is torchvision.models.<name>(num_classes=10).
 """
 import argparse
 import json
+import statistics
 import sys
 import time
 
@@ -117,11 +118,14 @@ class Trainer:
             times.append(time.perf_counter() - started)
         return times
 
-    def profile(self):
-        """Milliseconds per row of the per-op table in one step, each phase profiled
-        (the profiler's first use starts it up: that step is not the one reported)."""
+    def profile(self, steps=3):
+        """Milliseconds per row of the per-op table, each phase profiled: each row's
+        median over ``steps`` steps (the profiler's first use starts it up: that step is
+        not counted)."""
         self._profile_step()
-        return self._profile_step()
+        profiled = [self._profile_step() for _ in range(steps)]
+        return {row: statistics.median(step.get(row, 0.0) for step in profiled)
+                for row in set().union(*profiled)}
 
     def _profile_step(self):
         from torch.profiler import ProfilerActivity, profile

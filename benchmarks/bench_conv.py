@@ -8,7 +8,10 @@ Layers (3x3 kernels, padding 1, no bias, as in a ResNet):
     (N, 64,  8,  8) -> 64 channels, stride 1
 
 For each, the time of the forward and of the backward (input and weight gradients),
-for the kernels/reference implementation, the Numba kernels ("cpu"), the CUDA kernels
+for the kernels/reference implementation, the Numba kernels ("cpu"), the same with the
+forward's Winograd path turned off ("cpu-im2col": every forward by im2col; otherwise the
+first and last layers take Winograd's F(2x2, 3x3), as every 3x3 stride-1 layer with
+enough channels and output tiles does, ops/conv.py's _winograd_pays), the CUDA kernels
 when CuPy sees a GPU, and PyTorch's CPU build when it is installed. Each figure is the
 best of --repeat runs after a warm-up (the machine may be shared: the best run is the
 one least disturbed). Ratios are to the reference (higher = faster) and to PyTorch
@@ -21,6 +24,7 @@ figure, but only with --threads 1 (with more threads it adds up every thread's t
 including the time they spend waiting for each other).
 """
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -51,6 +55,7 @@ import numpy as np  # noqa: E402
 import minitorch_cv as mt  # noqa: E402
 from minitorch_cv import backend  # noqa: E402
 from minitorch_cv.nn.functional import conv2d  # noqa: E402
+from minitorch_cv.ops import conv as conv_ops  # noqa: E402
 from _tables import print_forward_backward_table  # noqa: E402  (benchmarks/ is on sys.path)
 
 clock = time.process_time if ARGS.clock == "cpu" else time.perf_counter
@@ -117,6 +122,17 @@ def time_torch(torch, x, w, stride, repeat):
     return forward_ms, backward_ms
 
 
+@contextlib.contextmanager
+def im2col_only():
+    """conv_forward without its Winograd path: no layer has enough channels for it."""
+    previous = conv_ops.WINOGRAD_MIN_CHANNELS
+    conv_ops.WINOGRAD_MIN_CHANNELS = float("inf")
+    try:
+        yield
+    finally:
+        conv_ops.WINOGRAD_MIN_CHANNELS = previous
+
+
 def _synchronize(device):
     if device == "gpu":
         import cupy
@@ -144,6 +160,8 @@ def main():
         for implementation in ("reference", "cpu"):
             with backend.use_cpu_kernels(implementation):
                 results[implementation] = time_minitorch(x, w, stride, "cpu", args.repeat)
+        with im2col_only():
+            results["cpu-im2col"] = time_minitorch(x, w, stride, "cpu", args.repeat)
         if mt.cuda.is_available():
             results["gpu"] = time_minitorch(x, w, stride, "gpu", args.repeat)
         if torch is not None:

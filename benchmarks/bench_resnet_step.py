@@ -15,9 +15,9 @@ One step: forward, cross-entropy, backward, SGD (momentum 0.9, Nesterov, weight 
    and prints the ratio of the two medians. Alternating, rather than timing one side and
    then the other, spreads any change in the machine's load over both sides.
 2. Peak resident memory of one step, for both (benchmarks/_step_memory.py).
-3. The per-op table, one instrumented step each: conv fwd, conv bwd, BN fwd, BN bwd,
-   ReLU (forward and backward, ReLU6 included), add (the residual sums), optimizer, and
-   the rest of the step. Ours: wall time inside each op's Function.forward/backward;
+3. The per-op table, each row the median of 3 instrumented steps: conv fwd, conv bwd,
+   BN fwd, BN bwd, ReLU (forward and backward, ReLU6 included), add (the residual sums),
+   optimizer, and the rest of the step. Ours: wall time inside each op's Function.forward/backward;
    PyTorch: torch.profiler's CPU totals of the matching ATen ops (_torch_step.py lists
    them); "step" is the whole profiled step, "other" what it spent outside the rows.
    The profilers add a little to every op: the table shows where the time goes, the
@@ -51,6 +51,7 @@ from minitorch_cv.autograd import Function
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _step_memory import step_peak_rss  # noqa: E402
 
+PROFILED_STEPS = 3  # per-op table: each row's median over this many steps, on both sides
 ROWS = ("conv fwd", "conv bwd", "BN fwd", "BN bwd", "ReLU", "add", "optimizer")
 # Our rows: (Function class name, "forward" or "backward") -> row of the table.
 OUR_OPS = {
@@ -106,7 +107,13 @@ class Trainer:
         return times
 
     def profile(self):
-        """Milliseconds per row of the per-op table in one step, and the whole "step"."""
+        """Milliseconds per row of the per-op table, and the whole "step": each row's
+        median over PROFILED_STEPS instrumented steps, after an untimed one (one step
+        alone swings by 20-50% on some rows when the machine's speed drifts)."""
+        self.step()
+        return median_rows([self._profile_step() for _ in range(PROFILED_STEPS)])
+
+    def _profile_step(self):
         rows = dict.fromkeys(ROWS, 0.0)
         step_started = time.perf_counter()
         with timed_functions(rows):
@@ -118,6 +125,11 @@ class Trainer:
         rows["optimizer"] = (time.perf_counter() - started) * 1000
         rows["step"] = (time.perf_counter() - step_started) * 1000
         return rows
+
+
+def median_rows(steps):
+    """{row: median over the steps' {row: milliseconds}}."""
+    return {row: statistics.median(step[row] for step in steps) for row in steps[0]}
 
 
 @contextlib.contextmanager

@@ -60,9 +60,10 @@ M (4, 4, K, N, TH, TW) -> y (N, K, OH, OW). Read as matrices, U[a, b] is (K, C) 
 V[a, b] is (C, N*TH*TW) (free reshapes), the shapes of the GEMM above, and a batch chunk
 is a slice of n in both.
 
-Precision: the transforms only add, subtract and halve, and each output sums the
-products of C channels as a direct convolution does, so the rounding error stays that of
-a dot product of about C + 20 terms (tests/ops/test_conv_fast_paths.py bounds it).
+Precision: the transforms only add, subtract and halve (exactly), and the GEMMs sum over
+the C channels, so each output's rounding error is at most about (C + 10) eps times the
+same computation on absolute values (tests/ops/test_conv_fast_paths.py derives and
+checks the bound).
 """
 import numpy as np
 

@@ -29,7 +29,7 @@ chunks as threads when the batch allows.
 
 A 1x1 convolution with stride 1 and no padding needs no columns at all: each sample's
 input, read as a (C, H*W) matrix, already is its column matrix. A 3x3 convolution with
-stride 1 (and enough channels and pixels, ``_winograd_pays``) runs its forward by
+stride 1 (and enough channels and output pixels, ``_winograd_pays``) runs its forward by
 Winograd's F(2x2, 3x3) instead of im2col: 16 GEMMs on transformed 4x4 tiles with 2.25
 times fewer multiplications (``_forward_by_winograd``; kernels/reference/winograd.py).
 
@@ -141,7 +141,7 @@ def conv_forward(x, w, geometry):
     w_rows = w.reshape(G, K // G, Cg * KH * KW)
     if geometry.is_pointwise():  # (G, K/G, C/G) @ (N, G, C/G, H*W), no columns
         return (w_rows @ x.reshape(N, G, Cg, H * W)).reshape(N, K, OH, OW)
-    if _winograd_pays(geometry, C, OH, OW, device):
+    if _winograd_pays(geometry, N, C, OH, OW, device):
         return _forward_by_winograd(x, w, geometry)
 
     y = xp.empty((N, K, OH, OW), dtype=x.dtype)
@@ -241,23 +241,35 @@ def conv_weight_grad(x, grad_y, geometry, KH, KW):
 
 
 WINOGRAD_MIN_CHANNELS = 8
-WINOGRAD_MIN_SIZE = 8
+WINOGRAD_MIN_TILES = 512
+WINOGRAD_MIN_CHANNEL_TILES = 48 * 1024
 
 
-def _winograd_pays(geometry, C, OH, OW, device):
+def _winograd_pays(geometry, N, C, OH, OW, device):
     """Whether conv_forward takes ``_forward_by_winograd``: a 3x3 kernel, stride 1,
-    dilation 1, one group, on the CPU, with at least WINOGRAD_MIN_CHANNELS input channels
-    and an output of at least WINOGRAD_MIN_SIZE in both directions. Below those the
-    transforms cost more than the multiplications they save (measured on 2 cores,
-    batch 128: 3 input channels 1.4x slower than im2col, 8 channels 0.9x the time; a 4x4
-    output 1.2-1.4x slower, 8x8 0.85-1.0x, 16x16 and 32x32 0.8x, 56x56 0.65x). Not on
-    the GPU: cuBLAS's speed there has not been measured against the transforms'."""
+    dilation 1, one group, on the CPU, with at least WINOGRAD_MIN_CHANNELS input
+    channels C, at least WINOGRAD_MIN_TILES 2x2 output tiles P = N*ceil(OH/2)*ceil(OW/2)
+    in the batch, and C*P at least WINOGRAD_MIN_CHANNEL_TILES. Below those the
+    transforms (whose cost grows with C*P) and the 16 GEMMs of P columns cost more than
+    the multiplications they save. Measured on 2 cores, forward time / im2col's, for
+    (N, C, K, H=W) with padding 1:
+
+        taken   (128,8,8,32) 0.97   (128,16,16,32) 0.87   (128,32,32,16) 0.81
+                (128,64,64,8) 0.92  (128,64,64,6) 0.86    (128,128,128,4) 0.85
+                (128,512,512,4) 0.75  (8,64,64,56) 0.58   (1,64,64,56) 0.75
+        not     (128,3,16,32) 1.56  (128,4,16,32) 1.41    (128,16,16,8) 1.50
+                (128,64,64,4) 1.19  (8,16,16,32) 1.05     (1,16,16,32) 1.37
+                (128,512,512,2) 1.07  (128,256,256,2) 1.52  (1,256,256,14) 3.09
+
+    Not on the GPU: cuBLAS's speed there has not been measured against the transforms'."""
     g = geometry
+    tiles = N * ((OH + 1) // 2) * ((OW + 1) // 2)
     return (
         (g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.G) == (3, 3, 1, 1, 1, 1, 1)
         and device != GPU
         and C >= WINOGRAD_MIN_CHANNELS
-        and min(OH, OW) >= WINOGRAD_MIN_SIZE
+        and tiles >= WINOGRAD_MIN_TILES
+        and C * tiles >= WINOGRAD_MIN_CHANNEL_TILES
     )
 
 
@@ -273,9 +285,11 @@ def _forward_by_winograd(x, w, geometry):
     2x2 output tile where im2col's GEMM has 36, and the transforms in between only add.
     Why: on the CPU the GEMMs are most of a convolution's time, and the transformed tiles
     (4 values per input pixel) are less than half of im2col's columns (9 per pixel). A
-    (128, 16, 32, 32) convolution with 16 output channels took 4.0 ms against im2col's
-    4.9 ms (2 threads). Its rounding is that of a dot product of about C + 20 terms
-    (tests/ops/test_conv_fast_paths.py bounds it), close to im2col's 9*C.
+    (128, 16, 32, 32) convolution with 16 output channels took 4.9 ms against im2col's
+    5.6 ms (2 threads; benchmarks/bench_conv.py has its "cpu-im2col" row). Rounding: each
+    output is off by at most about (C + 10) eps times the same computation on absolute
+    values, the bound tests/ops/test_conv_fast_paths.py checks (im2col's GEMM: 9*C eps
+    times the sum of the absolute products).
     """
     xp, device = namespace(x), device_of_array(x)
     winograd = backend.WINOGRAD.on(device)

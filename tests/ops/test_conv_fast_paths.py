@@ -233,26 +233,49 @@ def spy_on_winograd(monkeypatch):
     return calls
 
 
-@pytest.mark.parametrize("implementation", ["reference", "cpu", "cuda"])
 @pytest.mark.parametrize(
-    "shape, stride, padding, takes_winograd",
-    [
-        ((2, 8, 8, 8), 1, 1, True),  # the smallest that pays: 8 channels, an 8x8 output
-        ((1, 9, 10, 10), 1, 0, True),  # no padding: an 8x8 output
-        ((1, 9, 10, 9), 1, 0, False),  # an 8x7 output
-        ((2, 8, 12, 11), 1, 2, True),
-        ((2, 7, 8, 8), 1, 1, False),  # too few channels
-        ((2, 8, 7, 8), 1, 0, False),  # a 5x6 output
-        ((2, 8, 16, 16), 2, 1, False),  # stride 2
+    "shape, pays",
+    [  # (N, C, K, H=W), padding 1: the measurements _winograd_pays's docstring lists
+        ((128, 8, 8, 32), True), ((128, 16, 16, 32), True), ((128, 32, 32, 16), True),
+        ((128, 64, 64, 8), True), ((128, 64, 64, 6), True), ((128, 128, 128, 4), True),
+        ((128, 512, 512, 4), True), ((8, 64, 64, 56), True), ((1, 64, 64, 56), True),
+        ((128, 3, 16, 32), False), ((128, 4, 16, 32), False), ((128, 16, 16, 8), False),
+        ((128, 64, 64, 4), False), ((8, 16, 16, 32), False), ((1, 16, 16, 32), False),
+        ((128, 512, 512, 2), False), ((128, 256, 256, 2), False), ((1, 256, 256, 14), False),
     ],
 )
-def test_conv_forward_takes_winograd_where_it_pays(implementation, shape, stride, padding, takes_winograd, monkeypatch):
-    """Through every kernel implementation (the CUDA C in the emulation), and equal to
-    the specification either way."""
+def test_winograd_is_taken_where_it_was_measured_to_pay(shape, pays):
+    N, C, K, H = shape
+    g = conv_ops.Geometry(3, 3, 1, 1, 1, 1, 1, 1, 1)
+    assert conv_ops._winograd_pays(g, N, C, H, H, "cpu") == pays
+    assert not conv_ops._winograd_pays(g, N, C, H, H, "gpu")
+
+
+@pytest.mark.parametrize("implementation", ["reference", "cpu", "cuda"])
+@pytest.mark.parametrize(
+    "shape, stride, padding, dilation, takes_winograd",
+    [  # with the thresholds lowered to 4 channels, 8 tiles and 64 channel-tiles
+        ((2, 4, 4, 4), 1, 1, 1, False),  # 2 * 2 * 2 tiles, 4 * 8 = 32 channel-tiles: too few
+        ((2, 4, 6, 5), 1, 1, 1, True),  # 2 * 3 * 3 = 18 tiles, 72 channel-tiles
+        ((1, 5, 8, 9), 1, 0, 1, False),  # no padding: a 6x7 output, 3 * 4 tiles, 60: too few
+        ((1, 6, 8, 9), 1, 0, 1, True),  # 72 channel-tiles
+        ((2, 3, 8, 8), 1, 1, 1, False),  # 3 channels
+        ((1, 8, 4, 5), 1, 1, 1, False),  # 2 * 3 = 6 tiles
+        ((2, 4, 9, 9), 2, 1, 1, False),  # stride 2
+        ((2, 4, 9, 9), 1, 2, 2, False),  # dilation 2
+    ],
+)
+def test_conv_forward_takes_winograd_where_it_pays(
+    implementation, shape, stride, padding, dilation, takes_winograd, monkeypatch
+):
+    """Each condition of _winograd_pays on small arrays (the thresholds lowered), through
+    every kernel implementation (the CUDA C in the emulation), and equal to the
+    specification either way."""
+    monkeypatch.setattr(conv_ops, "WINOGRAD_MIN_CHANNELS", 4)
+    monkeypatch.setattr(conv_ops, "WINOGRAD_MIN_TILES", 8)
+    monkeypatch.setattr(conv_ops, "WINOGRAD_MIN_CHANNEL_TILES", 64)
     N, C, H, W = shape
-    case = ConvCase(N, C, H, W, 5, 3, 3, stride, stride, padding, padding, 1, 1, 1, 0, 0)
-    pays = (case.OH >= 8 and case.OW >= 8 and C >= 8 and stride == 1)
-    assert pays == takes_winograd
+    case = ConvCase(N, C, H, W, 5, 3, 3, stride, stride, padding, padding, dilation, dilation, 1, 0, 0)
     calls = spy_on_winograd(monkeypatch)
     x, w, _ = operands(case, 3, "contiguous")
     with backend.use_cpu_kernels(implementation):
