@@ -9,9 +9,10 @@ Layers (3x3 kernels, padding 1, no bias, as in a ResNet):
 
 For each, the time of the forward and of the backward (input and weight gradients),
 for the kernels/reference implementation, the Numba kernels ("cpu"), the same with the
-forward's Winograd path turned off ("cpu-im2col": every forward by im2col; otherwise the
-first and last layers take Winograd's F(2x2, 3x3), as every 3x3 stride-1 layer with
-enough channels and output tiles does, ops/conv.py's _winograd_pays), the CUDA kernels
+forward's Winograd path turned off ("cpu-im2col": every forward by im2col; otherwise, at
+the default batch of 128, the first and last layers take Winograd's F(2x2, 3x3), as
+every 3x3 stride-1 layer with enough channels and output tiles does: ops/conv.py's
+_winograd_pays), the CUDA kernels
 when CuPy sees a GPU, and PyTorch's CPU build when it is installed. Each figure is the
 best of --repeat runs after a warm-up (the machine may be shared: the best run is the
 one least disturbed). Ratios are to the reference (higher = faster) and to PyTorch
